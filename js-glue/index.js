@@ -1,0 +1,5 @@
+// capturekit: public entry point. `await init()` once, then call the functions below.
+export { init, isSimd } from './core.js';
+export { simdSupported } from './loader.js';
+export { MAX_SIDE, MAX_PIXELS } from './validate.js';
+export { flipVertical } from './pixels/flip.js';

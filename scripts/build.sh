@@ -4,6 +4,7 @@
 #   scripts/build.sh native     only the native (ASan/UBSan) build used by ctest
 #   scripts/build.sh wasm       only the two wasm builds
 #   scripts/build.sh fuzz       the libFuzzer targets (clang)
+#   scripts/build.sh bench      the native -O3 peers for bench/ (bench/native/*_bench.cpp)
 # Pinned third-party sources: scripts/deps.lock. Outputs: dist/ (wasm modules), build/<config>/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +42,13 @@ if [[ $what == all || $what == wasm ]]; then
     configure build/wasm-$variant emcmake cmake -S . -B build/wasm-$variant -DCK_SIMD=$simd
     cmake --build build/wasm-$variant -j "$jobs"
   done
+fi
+
+if [[ $what == bench ]]; then
+  stage "native benchmark peers (g++ -O3)"
+  configure build/bench-native cmake -S . -B build/bench-native -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_CXX_FLAGS_RELEASE="-O3 -march=native -DNDEBUG" -DCMAKE_C_FLAGS_RELEASE="-O3 -march=native -DNDEBUG" -DCK_BENCH=ON
+  cmake --build build/bench-native -j "$jobs"
 fi
 
 if [[ $what == fuzz ]]; then

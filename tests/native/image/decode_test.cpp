@@ -1,0 +1,262 @@
+#include "image/decode.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <string>
+#include <vector>
+
+#include "image/jpeg_encode.h"
+#include "image/png_encode.h"
+#include "test_images.h"
+
+namespace ck {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+// ---- a tiny PNG writer for hand-made files (any header, any payload, correct CRCs) ----
+void Put32(Bytes& b, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) b.push_back(uint8_t(v >> s));
+}
+void Chunk(Bytes& png, const char* type, const Bytes& payload) {
+  Put32(png, uint32_t(payload.size()));
+  const size_t start = png.size();
+  png.insert(png.end(), type, type + 4);
+  png.insert(png.end(), payload.begin(), payload.end());
+  Put32(png, uint32_t(crc32(0, &png[start], uInt(png.size() - start))));
+}
+Bytes Zlib(const Bytes& raw) {
+  uLongf len = compressBound(uLong(raw.size()));
+  Bytes out(len);
+  EXPECT_EQ(compress2(out.data(), &len, raw.data(), uLong(raw.size()), 9), Z_OK);
+  out.resize(len);
+  return out;
+}
+// A PNG with the given IHDR fields and IDAT payload (already compressed).
+Bytes MakePng(uint32_t w, uint32_t h, uint8_t depth, uint8_t colour, const Bytes& idat) {
+  Bytes png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  Bytes ihdr;
+  Put32(ihdr, w);
+  Put32(ihdr, h);
+  ihdr.insert(ihdr.end(), {depth, colour, 0, 0, 0});
+  Chunk(png, "IHDR", ihdr);
+  Chunk(png, "IDAT", idat);
+  Chunk(png, "IEND", {});
+  return png;
+}
+
+Status Decode(const Bytes& file, DecodedImage* d, DecodeOptions o = {}) {
+  return DecodeImage(file.data(), file.size(), o, d);
+}
+
+Bytes SamplePng() {
+  Bytes px = testing_images::Noise(9, 7, 2), out;
+  EXPECT_TRUE(EncodePng({px.data(), 9, 7, 36}, {}, &out).ok());
+  return out;
+}
+Bytes SampleJpeg() {
+  Bytes px = testing_images::Gradient(20, 12), out;
+  EXPECT_TRUE(EncodeJpeg({px.data(), 20, 12, 80}, {85}, &out).ok());
+  return out;
+}
+
+TEST(Decode, HandMadeGreyscalePngBecomesRgba) {
+  // 2x2 grey: rows "filter 0, 10, 200" and "filter 0, 77, 255".
+  Bytes png = MakePng(2, 2, 8, 0, Zlib({0, 10, 200, 0, 77, 255}));
+  DecodedImage d;
+  ASSERT_TRUE(Decode(png, &d).ok());
+  EXPECT_EQ(d.format(), ImageFormat::kPng);
+  EXPECT_EQ(d.stride(), 8);
+  EXPECT_EQ(Bytes(d.data(), d.data() + d.size()),
+            (Bytes{10, 10, 10, 255, 200, 200, 200, 255, 77, 77, 77, 255, 255, 255, 255, 255}));
+}
+
+
+TEST(Decode, SixteenBitPngIsReducedToEightBits) {
+  // 1x1 RGB, 16 bits per sample: 0x12ff, 0x8000, 0xfe01.
+  Bytes png = MakePng(1, 1, 16, 2, Zlib({0, 0x12, 0xff, 0x80, 0x00, 0xfe, 0x01}));
+  DecodedImage d;
+  ASSERT_TRUE(Decode(png, &d).ok());
+  EXPECT_EQ(Bytes(d.data(), d.data() + 4), (Bytes{0x12, 0x80, 0xfe, 255}));
+}
+
+TEST(Decode, EveryTruncationOfAPngIsCorruptData) {
+  const Bytes png = SamplePng();
+  for (size_t n = 0; n < png.size(); ++n) {
+    DecodedImage d;
+    Status s = DecodeImage(png.data(), n, DecodeOptions(), &d);
+    ASSERT_EQ(s.code(), Code::kCorruptData) << "prefix " << n << ": " << s.message();
+    EXPECT_EQ(d.data(), nullptr);
+  }
+  DecodedImage d;
+  EXPECT_TRUE(Decode(png, &d).ok());
+}
+
+TEST(Decode, EveryTruncationOfAJpegIsCorruptData) {
+  const Bytes jpg = SampleJpeg();
+  for (size_t n = 0; n < jpg.size(); ++n) {
+    DecodedImage d;
+    Status s = DecodeImage(jpg.data(), n, DecodeOptions(), &d);
+    ASSERT_EQ(s.code(), Code::kCorruptData) << "prefix " << n << ": " << s.message();
+  }
+  DecodedImage d;
+  Status s = Decode(jpg, &d);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(d.format(), ImageFormat::kJpeg);
+  EXPECT_EQ(d.width(), 20);
+  EXPECT_EQ(d.height(), 12);
+}
+
+TEST(Decode, TruncationMessagesSayWhatHappened) {
+  const Bytes png = SamplePng();
+  DecodedImage d;
+  Status s = DecodeImage(png.data(), png.size() - 20, DecodeOptions(), &d);
+  EXPECT_NE(s.message().find("PNG is truncated"), std::string::npos) << s.message();
+  const Bytes jpg = SampleJpeg();
+  s = DecodeImage(jpg.data(), jpg.size() - 2, DecodeOptions(), &d);
+  EXPECT_NE(s.message().find("JPEG is truncated: no end-of-image marker"), std::string::npos) << s.message();
+  s = DecodeImage(png.data(), 0, DecodeOptions(), &d);
+  EXPECT_NE(s.message().find("empty"), std::string::npos) << s.message();
+}
+
+TEST(Decode, FlippedBitInPngDataFailsTheCrc) {
+  Bytes png = SamplePng();
+  png[png.size() - 20] ^= 0x10;  // inside IDAT
+  DecodedImage d;
+  Status s = Decode(png, &d);
+  EXPECT_EQ(s.code(), Code::kCorruptData);
+  EXPECT_NE(s.message().find("'IDAT'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("CRC"), std::string::npos) << s.message();
+}
+
+TEST(Decode, BadZlibDataReportsTheDecodersReason) {
+  Bytes png = MakePng(4, 4, 8, 6, {0x78, 0x9c, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
+  DecodedImage d;
+  Status s = Decode(png, &d);
+  EXPECT_EQ(s.code(), Code::kCorruptData);
+  EXPECT_NE(s.message().find("decodeImage: corrupt PNG: "), std::string::npos) << s.message();
+  EXPECT_GT(s.message().size(), std::string("decodeImage: corrupt PNG: ").size());
+}
+
+TEST(Decode, CorruptJpegHuffmanDataIsCorruptDataOrDecodes) {
+  // Damage the scan data but keep the structure: stb may decode garbage or reject it; it must not crash.
+  Bytes jpg = SampleJpeg();
+  for (size_t i = jpg.size() / 2; i < jpg.size() - 2; ++i) jpg[i] = 0xFE;
+  DecodedImage d;
+  Status s = Decode(jpg, &d);
+  EXPECT_TRUE(s.ok() || s.code() == Code::kCorruptData) << s.message();
+}
+
+TEST(Decode, NotAnImage) {
+  const std::string gif = "GIF89a\x01\x00\x01\x00";
+  DecodedImage d;
+  Status s = DecodeImage(reinterpret_cast<const uint8_t*>(gif.data()), gif.size(), DecodeOptions(), &d);
+  EXPECT_EQ(s.code(), Code::kCorruptData);
+  EXPECT_NE(s.message().find("not a PNG or JPEG file (it starts with 47 49 46 38"), std::string::npos) << s.message();
+}
+
+TEST(Decode, HugePngHeaderIsRejectedBeforeDecoding) {
+  // 20000x10: over the per-side limit. The IDAT is tiny; nothing is allocated for pixels.
+  Bytes png = MakePng(20000, 10, 8, 6, Zlib({0}));
+  DecodedImage d;
+  Status s = Decode(png, &d);
+  EXPECT_EQ(s.code(), Code::kOutOfRange);
+  EXPECT_NE(s.message().find("the PNG is 20000x10, over the limit"), std::string::npos) << s.message();
+  // 16384x16385: one row too many.
+  EXPECT_EQ(Decode(MakePng(16384, 16385, 8, 6, Zlib({0})), &d).code(), Code::kOutOfRange);
+  // 0x0x7fffffff-ish nonsense is corrupt, not a limit.
+  EXPECT_EQ(Decode(MakePng(0, 10, 8, 6, Zlib({0})), &d).code(), Code::kCorruptData);
+  EXPECT_EQ(Decode(MakePng(0x80000000u, 10, 8, 6, Zlib({0})), &d).code(), Code::kCorruptData);
+}
+
+TEST(Decode, HugeJpegHeaderIsRejectedBeforeDecoding) {
+  Bytes jpg = SampleJpeg();
+  // Find the SOF0 segment and write 30000x40000 into it.
+  size_t sof = 0;
+  for (size_t i = 2; i + 1 < jpg.size(); ++i)
+    if (jpg[i] == 0xFF && jpg[i + 1] == 0xC0) { sof = i; break; }
+  ASSERT_NE(sof, 0u);
+  jpg[sof + 5] = 40000 >> 8;
+  jpg[sof + 6] = 40000 & 255;
+  jpg[sof + 7] = 30000 >> 8;
+  jpg[sof + 8] = 30000 & 255;
+  DecodedImage d;
+  Status s = Decode(jpg, &d);
+  EXPECT_EQ(s.code(), Code::kOutOfRange);
+  EXPECT_NE(s.message().find("the JPEG is 30000x40000"), std::string::npos) << s.message();
+}
+
+TEST(Decode, OptionsLowerTheLimits) {
+  const Bytes png = SamplePng();  // 9x7
+  DecodedImage d;
+  DecodeOptions o;
+  o.max_width = 8;
+  EXPECT_EQ(Decode(png, &d, o).code(), Code::kOutOfRange);
+  o = DecodeOptions();
+  o.max_height = 6;
+  EXPECT_EQ(Decode(png, &d, o).code(), Code::kOutOfRange);
+  o = DecodeOptions();
+  o.max_pixels = 62;
+  Status s = Decode(png, &d, o);
+  EXPECT_EQ(s.code(), Code::kOutOfRange);
+  EXPECT_NE(s.message().find("9x7, over the limit of 16384x16384 and 62 pixels"), std::string::npos) << s.message();
+  o.max_pixels = 63;
+  EXPECT_TRUE(Decode(png, &d, o).ok());
+  o = DecodeOptions();
+  o.max_bytes = png.size() - 1;
+  s = Decode(png, &d, o);
+  EXPECT_EQ(s.code(), Code::kOutOfRange);
+  EXPECT_NE(s.message().find("more than maxBytes"), std::string::npos) << s.message();
+}
+
+TEST(Decode, OptionsCannotRaiseTheLimits) {
+  const Bytes png = SamplePng();
+  DecodedImage d;
+  DecodeOptions o;
+  o.max_width = kMaxSide + 1;
+  EXPECT_EQ(Decode(png, &d, o).code(), Code::kOutOfRange);
+  o = DecodeOptions();
+  o.max_pixels = kMaxPixels + 1;
+  EXPECT_EQ(Decode(png, &d, o).code(), Code::kOutOfRange);
+  o = DecodeOptions();
+  o.max_bytes = kMaxDecodeInputBytes + 1;
+  EXPECT_EQ(Decode(png, &d, o).code(), Code::kOutOfRange);
+  o = DecodeOptions();
+  o.max_height = 0;
+  EXPECT_EQ(Decode(png, &d, o).code(), Code::kOutOfRange);
+}
+
+TEST(Decode, ZlibBombIsStoppedByTheAllocationBudget) {
+  // A 1x1 RGBA PNG whose IDAT inflates to 16 MiB of zeros.
+  Bytes png = MakePng(1, 1, 8, 6, Zlib(Bytes(16 << 20, 0)));
+  ASSERT_LT(png.size(), 100000u);
+  DecodedImage d;
+  Status s = Decode(png, &d);
+  EXPECT_EQ(s.code(), Code::kCorruptData);
+  EXPECT_NE(s.message().find("expands beyond its declared 1x1"), std::string::npos) << s.message();
+}
+
+TEST(Decode, ProbeReadsTheHeaderOnly) {
+  const Bytes jpg = SampleJpeg();
+  ImageInfo info;
+  ASSERT_TRUE(ProbeImage(jpg.data(), jpg.size(), DecodeOptions(), &info).ok());
+  EXPECT_EQ(info.format, ImageFormat::kJpeg);
+  EXPECT_EQ(info.width, 20);
+  EXPECT_EQ(info.height, 12);
+  EXPECT_STREQ(ImageFormatMime(info.format), "image/jpeg");
+}
+
+TEST(Decode, CrcCheckCanBeTurnedOff) {
+  Bytes png = SamplePng();
+  // Damage the CRC of IEND only: the pixels are intact.
+  png[png.size() - 1] ^= 1;
+  DecodedImage d;
+  EXPECT_EQ(Decode(png, &d).code(), Code::kCorruptData);
+  DecodeOptions o;
+  o.verify_png_crc = false;
+  EXPECT_TRUE(Decode(png, &d, o).ok());
+}
+
+}  // namespace
+}  // namespace ck

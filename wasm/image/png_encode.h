@@ -1,0 +1,28 @@
+// PNG encoding: stb_image_write's row filters (per-row choice by minimum sum of absolute differences,
+// as libpng does) with the filtered rows deflated by real zlib at a chosen level and strategy.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "common/image.h"
+
+namespace ck {
+
+// zlib's deflate strategies (Z_DEFAULT_STRATEGY, Z_FILTERED, Z_HUFFMAN_ONLY, Z_RLE, Z_FIXED).
+enum class PngStrategy { kDefault = 0, kFiltered = 1, kHuffmanOnly = 2, kRle = 3, kFixed = 4 };
+constexpr int kPngStrategyCount = 5;
+
+// "default", "filtered", "huffman-only", "rle", "fixed" (the names the JS API uses).
+const char* PngStrategyName(PngStrategy s);
+
+struct PngOptions {
+  int level = 6;                                // zlib level 0 (stored) .. 9
+  PngStrategy strategy = PngStrategy::kDefault;
+};
+
+// Encodes `im` (RGBA8, any stride >= width*4) as an 8-bit PNG into *out (replaced).
+// An image whose alpha is 255 everywhere is written as RGB (colour type 2), otherwise as RGBA
+// (colour type 6); decoders give back the same RGBA either way.
+Status EncodePng(const Image& im, const PngOptions& options, std::vector<uint8_t>* out);
+
+}  // namespace ck

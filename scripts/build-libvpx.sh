@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds libvpx (VP8 + VP9 encoders only) for wasm with Emscripten, twice: baseline and -msimd128.
+#   scripts/build-libvpx.sh          both variants (skips a variant whose output exists)
+#   scripts/build-libvpx.sh simd     only one variant (base | simd)
+# Source: .cache/src/libvpx-<version> from scripts/fetch-deps.sh (never edited; built out of tree).
+# Output: .cache/build/libvpx-<version>-wasm-<variant>/{libvpx.a,include/vpx/*.h}. The directory name
+# carries the Debian version, so bumping scripts/deps.lock builds afresh; delete it to force a rebuild.
+#
+# Configure choices (measured on this project's machine, see wasm/video/video.cmake):
+#   --target=generic-gnu --disable-runtime-cpu-detect  plain C, no x86 asm, no cpuid
+#   --disable-multithread                              wasm without SharedArrayBuffer has no threads
+#   --enable-realtime-only                             we only use the realtime deadline: same output, smaller
+#   decoders, examples, tools, docs, unit tests off    only the encoders are linked into the module
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
+version=$(awk '$1 == "libvpx" { print $2 }' "$root/scripts/deps.lock")
+version=${version#*:}
+src="$root/.cache/src/libvpx-$version"
+jobs=${CK_JOBS:-$(nproc)}
+variants=("${@:-base simd}")
+variants=(${variants[*]})
+
+if [[ ! -f "$src/configure" ]]; then
+  echo "build-libvpx: $src missing: run scripts/fetch-deps.sh libvpx" >&2
+  exit 1
+fi
+
+# One libvpx build at a time (scripts/build.sh calls this, and so may a person at the same moment).
+mkdir -p "$root/.cache/build"
+exec 8>"$root/.cache/build/.libvpx.lock"
+flock 8
+
+for variant in "${variants[@]}"; do
+  case $variant in
+    base) cflags="-O3" ;;
+    simd) cflags="-O3 -msimd128" ;;
+    *) echo "build-libvpx: unknown variant $variant (base | simd)" >&2; exit 1 ;;
+  esac
+  out="$root/.cache/build/libvpx-$version-wasm-$variant"
+  if [[ -f "$out/libvpx.a" && -f "$out/include/vpx/vp8cx.h" ]]; then continue; fi
+  echo "build-libvpx: libvpx $version wasm $variant"
+  obj="$root/.cache/build/.libvpx-$version-wasm-$variant.obj"
+  rm -rf "$obj" "$out"
+  mkdir -p "$obj"
+  (
+    cd "$obj"
+    CFLAGS="$cflags" CXXFLAGS="$cflags" STRIP=llvm-strip-14 emconfigure "$src/configure" \
+      --prefix="$out" --target=generic-gnu \
+      --disable-runtime-cpu-detect --disable-multithread --enable-realtime-only \
+      --enable-vp8-encoder --enable-vp9-encoder --disable-vp8-decoder --disable-vp9-decoder \
+      --disable-examples --disable-tools --disable-docs --disable-unit-tests \
+      --disable-install-bins --disable-install-docs --disable-webm-io --disable-libyuv \
+      --enable-static --disable-shared >configure.log 2>&1 ||
+      { tail -30 configure.log >&2; exit 1; }
+    emmake make -j "$jobs" >make.log 2>&1 || { tail -40 make.log >&2; exit 1; }
+    emmake make install >install.log 2>&1 || { tail -20 install.log >&2; exit 1; }
+  )
+  cp "$out/lib/libvpx.a" "$out/libvpx.a"
+  rm -rf "$obj"
+done

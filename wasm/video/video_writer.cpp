@@ -1,0 +1,191 @@
+#include "video/video_writer.h"
+
+#include <cmath>
+#include <string>
+
+#include "pixels/convert_i420.h"
+
+namespace ck {
+namespace {
+constexpr int64_t kMaxSafeTimestampUs = int64_t(1) << 53;  // what a JS number holds exactly
+}  // namespace
+
+VideoWriter::VideoWriter() = default;
+VideoWriter::~VideoWriter() = default;
+
+Status VideoWriter::ResolveOptions(const VideoWriterOptions& in, VideoWriterOptions* out) {
+  VideoWriterOptions o = in;
+  if (o.speed == 0) o.speed = DefaultSpeed(o.codec);
+  if (o.keyframe_interval == 0 && o.fps > 0 && std::isfinite(o.fps))
+    o.keyframe_interval = int(std::max(1.0, std::round(2 * o.fps)));
+  VpxEncoderOptions e;
+  e.codec = o.codec;
+  e.width = o.width;
+  e.height = o.height;
+  e.fps = o.fps;
+  e.bitrate = o.bitrate;
+  e.keyframe_interval = o.keyframe_interval;
+  e.speed = o.speed;
+  e.rate_control = o.rate_control;
+  Status s = CheckEncoderOptions(e);
+  if (!s.ok()) return s;
+  *out = o;
+  return Status::Ok();
+}
+
+Status VideoWriter::Fail(Status s) {
+  state_ = State::kFailed;
+  failure_ = s;
+  return s;
+}
+
+Status VideoWriter::CheckUsable() const {
+  switch (state_) {
+    case State::kOpen: return Status::Ok();
+    case State::kClosed: return Status::FailedPrecondition("video writer: not open");
+    case State::kFinished: return Status::FailedPrecondition("video writer: already finished");
+    case State::kFailed:
+      return Status::FailedPrecondition("video writer: stopped by an earlier error: " + failure_.message());
+  }
+  return Status::Ok();
+}
+
+Status VideoWriter::Open(const VideoWriterOptions& options, ByteSink* sink) {
+  if (state_ != State::kClosed) return Status::FailedPrecondition("video writer: already open");
+  if (!sink) return Status::InvalidArgument("video writer: no output");
+  VideoWriterOptions o;
+  Status s = ResolveOptions(options, &o);
+  if (!s.ok()) return s;
+  VpxEncoderOptions e;
+  e.codec = o.codec;
+  e.width = o.width;
+  e.height = o.height;
+  e.fps = o.fps;
+  e.bitrate = o.bitrate;
+  e.keyframe_interval = o.keyframe_interval;
+  e.speed = o.speed;
+  e.rate_control = o.rate_control;
+  s = encoder_.Open(e);
+  if (!s.ok()) return s;
+  s = muxer_.Open(sink, WebmMuxerOptions{o.codec, o.width, o.height, o.fps});
+  if (!s.ok()) return s;
+  options_ = o;
+  sink_ = sink;
+  uv_width_ = (o.width + 1) / 2;
+  uv_height_ = (o.height + 1) / 2;
+  y_.assign(size_t(o.width) * size_t(o.height), 0);
+  u_.assign(size_t(uv_width_) * size_t(uv_height_), 0);
+  v_.assign(u_.size(), 0);
+  state_ = State::kOpen;
+  return Status::Ok();
+}
+
+Status VideoWriter::AddFrame(const Image& rgba, int64_t timestamp_us, const uint8_t* metadata, size_t metadata_size) {
+  Status s = CheckUsable();
+  if (!s.ok()) return s;
+  // Checks that leave the writer usable.
+  s = CheckImage(rgba, "video frame");
+  if (!s.ok()) return s;
+  if (rgba.width != options_.width || rgba.height != options_.height)
+    return Status::InvalidArgument("video writer: frame is " + std::to_string(rgba.width) + "x" +
+                                   std::to_string(rgba.height) + " but the video is " + std::to_string(options_.width) +
+                                   "x" + std::to_string(options_.height));
+  if (metadata_size > kMaxFrameMetadataBytes)
+    return Status::OutOfRange("video writer: frame metadata is " + std::to_string(metadata_size) +
+                              " bytes, the limit is " + std::to_string(kMaxFrameMetadataBytes));
+  int64_t t_ns;
+  const bool given = timestamp_us != kAutoTimestamp;
+  if (given) {
+    if (timestamp_us > kMaxSafeTimestampUs || timestamp_us < -kMaxSafeTimestampUs)
+      return Status::OutOfRange("video writer: timestamp " + std::to_string(timestamp_us) + " us is out of range");
+    const int64_t origin = origin_set_ ? origin_us_ : timestamp_us;
+    const int64_t rel_us = timestamp_us - origin;
+    if (rel_us > kMaxTimestampUs)
+      return Status::OutOfRange("video writer: timestamp " + std::to_string(rel_us) +
+                                " us after the first frame is beyond the limit of " + std::to_string(kMaxTimestampUs));
+    t_ns = rel_us * 1000;
+    if (frames_in_ > 0 && t_ns <= last_ns_)
+      return Status::InvalidArgument("video writer: timestamps must increase: " + std::to_string(rel_us) +
+                                     " us after the first frame is not after the previous frame (" +
+                                     std::to_string(last_ns_ / 1000) + " us)");
+  } else {
+    t_ns = base_ns_ + std::llround(double(frames_in_ - base_frame_) * 1e9 / options_.fps);
+    if (t_ns / 1000 > kMaxTimestampUs)
+      return Status::OutOfRange("video writer: the recording is longer than the limit of " +
+                                std::to_string(kMaxTimestampUs) + " us");
+  }
+
+  // From here on a failure stops the recording.
+  if (given) {
+    if (!origin_set_) {
+      origin_us_ = timestamp_us;
+      origin_set_ = true;
+    }
+    base_ns_ = t_ns;
+    base_frame_ = frames_in_;
+  }
+  const double frame_ns = 1e9 / options_.fps;
+  const int64_t next_auto_ns = t_ns + std::llround(frame_ns);
+  bool force_key = false;
+  if (frames_in_ > 0) {
+    const double interval_ns = double(options_.keyframe_interval) * frame_ns;
+    force_key = double(t_ns - last_key_ns_) + frame_ns / 2 >= interval_ns;
+  }
+
+  s = RgbaToI420(rgba, y_.data(), options_.width, u_.data(), uv_width_, v_.data(), uv_width_);
+  if (!s.ok()) return Fail(s);
+  I420Planes planes{y_.data(), u_.data(), v_.data(), options_.width, uv_width_};
+  if (options_.flip_y) {  // start at the last row and walk up: libvpx takes negative strides
+    planes.y += size_t(options_.height - 1) * size_t(options_.width);
+    planes.u += size_t(uv_height_ - 1) * size_t(uv_width_);
+    planes.v += size_t(uv_height_ - 1) * size_t(uv_width_);
+    planes.y_stride = -planes.y_stride;
+    planes.uv_stride = -planes.uv_stride;
+  }
+  int64_t produced = 0;
+  s = encoder_.Encode(planes, t_ns / 1000, (next_auto_ns - t_ns) / 1000, force_key, [&](const EncodedFrame& f) {
+    ++produced;
+    if (f.keyframe) {
+      ++keyframes_;
+      last_key_ns_ = t_ns;
+    }
+    return muxer_.AddFrame(f.data, f.size, f.keyframe, uint64_t(t_ns), metadata, metadata_size);
+  });
+  if (!s.ok()) return Fail(s);
+  if (produced != 1)
+    return Fail(Status::FailedPrecondition("video encoder: produced " + std::to_string(produced) +
+                                           " frames for one input frame"));
+  last_ns_ = t_ns;
+  ++frames_in_;
+  return Status::Ok();
+}
+
+Status VideoWriter::Finish(VideoStats* stats) {
+  Status s = CheckUsable();
+  if (!s.ok()) return s;
+  if (frames_in_ == 0) return Status::FailedPrecondition("video writer: no frames were added");
+  int64_t late = 0;
+  s = encoder_.Flush([&](const EncodedFrame&) {
+    ++late;
+    return Status::Ok();
+  });
+  if (!s.ok()) return Fail(s);
+  if (late != 0) return Fail(Status::FailedPrecondition("video encoder: frames left over at the end"));
+  s = muxer_.Finish();
+  if (!s.ok()) return Fail(s);
+  state_ = State::kFinished;
+  if (stats) *stats = this->stats();
+  return Status::Ok();
+}
+
+VideoStats VideoWriter::stats() const {
+  VideoStats st;
+  st.codec = options_.codec;
+  st.frames = muxer_.frames();
+  st.keyframes = keyframes_;
+  st.duration_s = muxer_.duration_seconds();
+  st.bytes = sink_ ? sink_->Size() : 0;
+  return st;
+}
+
+}  // namespace ck

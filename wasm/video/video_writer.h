@@ -1,0 +1,107 @@
+// VideoWriter: RGBA frames in, a WebM file (VP8 or VP9) out. The facade over the video area:
+// RgbaToI420 (pixels/convert_i420.h) -> VpxEncoder -> WebmMuxer -> ByteSink.
+//
+//   Open(options, sink) -> AddFrame(rgba, timestamp, metadata)... -> Finish(&stats)
+//
+// Timestamps (microseconds): frame-exact by default. A frame without a timestamp is shown at
+// n / fps after the last frame that had one (or after the start), computed from the frame count,
+// never accumulated, so N frames at fps last exactly N / fps. A given timestamp may come from any
+// clock (performance.now() * 1000, XRFrame time): the first frame's defines zero, and each must be
+// greater than the previous one. The file's timecodes are milliseconds (WebM's usual scale); the
+// Duration is exact to the microsecond (a float in the header).
+//
+// Keyframes: every `keyframe_interval` frames, and also as soon as keyframe_interval / fps seconds
+// have passed since the last one (frames with irregular timestamps), so a Cue point, where a player
+// can seek to, comes at least that often.
+//
+// Every frame in gives exactly one frame out (no dropping, no look-ahead); see vpx_encoder.h.
+// Errors: bad options or a frame of the wrong size are rejected without harm (the next call works);
+// a failure inside the encoder or the sink (its callback failed) stops the recording, and every later
+// call reports it. Adding after Finish, or finishing twice, is an error.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/image.h"
+#include "common/status.h"
+#include "video/byte_sink.h"
+#include "video/vpx_encoder.h"
+#include "video/webm_muxer.h"
+
+namespace ck {
+
+struct VideoWriterOptions {
+  VideoCodec codec = VideoCodec::kVp8;
+  int width = 0;
+  int height = 0;
+  double fps = 30;
+  int64_t bitrate = 2'500'000;  // bits per second
+  int keyframe_interval = 0;    // frames; 0 = round(2 * fps), at least 1
+  int speed = 0;                // libvpx cpu_used; 0 = the codec's default (VP8 -6, VP9 8)
+  RateControl rate_control = RateControl::kVbr;
+  bool flip_y = false;          // frames arrive bottom-up (WebGL/WebXR readPixels): encode them upright
+};
+
+struct VideoStats {
+  VideoCodec codec = VideoCodec::kVp8;
+  int64_t frames = 0;
+  int64_t keyframes = 0;
+  double duration_s = 0;  // the file's Duration (0 until Finish)
+  int64_t bytes = 0;      // the file's size so far
+};
+
+constexpr int64_t kAutoTimestamp = INT64_MIN;
+constexpr int64_t kMaxTimestampUs = int64_t(1) << 40;  // about 12.7 days after the first frame
+
+class VideoWriter {
+ public:
+  VideoWriter();
+  ~VideoWriter();
+  VideoWriter(const VideoWriter&) = delete;
+  VideoWriter& operator=(const VideoWriter&) = delete;
+
+  // Fills in the defaults (speed, keyframe interval) and checks everything.
+  static Status ResolveOptions(const VideoWriterOptions& in, VideoWriterOptions* out);
+
+  // Starts the file in `sink` (not owned; must outlive the writer).
+  Status Open(const VideoWriterOptions& options, ByteSink* sink);
+  // Encodes one RGBA frame (its size must be the writer's). timestamp_us = kAutoTimestamp for
+  // frame-exact n / fps timing. metadata (optional, up to kMaxFrameMetadataBytes) is stored with the
+  // frame as a BlockAdditional (see webm_muxer.h).
+  Status AddFrame(const Image& rgba, int64_t timestamp_us = kAutoTimestamp, const uint8_t* metadata = nullptr,
+                  size_t metadata_size = 0);
+  // Finishes the file (cues, duration, header) and closes the sink.
+  Status Finish(VideoStats* stats = nullptr);
+
+  VideoStats stats() const;
+  const VideoWriterOptions& options() const { return options_; }
+
+ private:
+  Status Fail(Status s);
+  Status CheckUsable() const;
+
+  enum class State { kClosed, kOpen, kFinished, kFailed };
+  State state_ = State::kClosed;
+  Status failure_;
+  VideoWriterOptions options_;
+  ByteSink* sink_ = nullptr;
+  VpxEncoder encoder_;
+  WebmMuxer muxer_;
+  std::vector<uint8_t> y_, u_, v_;
+  int uv_width_ = 0;
+  int uv_height_ = 0;
+
+  // Timing (see the top of this file).
+  int64_t origin_us_ = 0;      // the first given timestamp (defines zero)
+  bool origin_set_ = false;
+  int64_t last_ns_ = -1;       // the last frame's time, relative
+  int64_t base_ns_ = 0;        // the last given timestamp (relative), where auto timing restarts
+  int64_t base_frame_ = 0;     // its frame index
+  int64_t last_key_ns_ = 0;
+  int64_t frames_in_ = 0;
+  int64_t keyframes_ = 0;
+};
+
+}  // namespace ck

@@ -1,0 +1,136 @@
+// Turning received bytes into captures: single-request screenshot and video uploads (multipart), the
+// thumbnail of a screenshot, and the public JSON view of a capture.
+import { rm, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { httpError, sniff, CAPTURE_SESSION_RE } from './storage.js';
+import { parseMetadataField, displayName } from './schema.js';
+import { readUpload, fieldValue } from './multipart.js';
+import { readVideoFacts } from './video-facts.js';
+import { makeThumbnail } from './thumbnails.js';
+
+function captureSession(v) {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' || !CAPTURE_SESSION_RE.test(v)) throw httpError(400, `session must match ${CAPTURE_SESSION_RE}`);
+  return v;
+}
+
+/** PNG width/height from the IHDR chunk (bytes 16..23), or nulls. */
+function pngSize(head) {
+  if (head.length >= 24 && head.toString('latin1', 12, 16) === 'IHDR') return { width: head.readUInt32BE(16), height: head.readUInt32BE(20) };
+  return { width: null, height: null };
+}
+
+export function makeIntake(ctx) {
+  const { storage, options } = ctx;
+
+  /** Makes thumb.jpg for a screenshot record; returns true on success (failures are recorded, not thrown). */
+  async function ensureThumbnail(rec) {
+    const path = storage.capturePath(rec, 'thumb.jpg');
+    try {
+      const t = await makeThumbnail(storage.capturePath(rec), options.thumbnail);
+      const tmp = `${path}.${process.pid}.tmp`;
+      await writeFile(tmp, t.jpeg);
+      await rename(tmp, path);
+      rec.thumbnail = { width: t.width, height: t.height, size: t.jpeg.length };
+      if (!rec.width) { rec.width = t.sourceWidth; rec.height = t.sourceHeight; }
+      delete rec.thumbnailError;
+      return true;
+    } catch (e) {
+      rec.thumbnail = null;
+      rec.thumbnailError = String(e && e.message ? e.message : e).slice(0, 200);
+      return false;
+    } finally {
+      await storage.updateCapture(rec).catch(() => {});
+    }
+  }
+
+  async function acceptScreenshot(request) {
+    const up = await readUpload(request, {
+      storage,
+      fileFields: ['file', 'screenshot', 'image'],
+      maxFileBytes: options.maxScreenshotBytes,
+      maxFieldBytes: options.maxMetadataBytes,
+    });
+    try {
+      if (!up.file) throw httpError(400, 'the image file part ("file") is missing');
+      const metadata = parseMetadataField(up.fields.metadata, { maxBytes: options.maxMetadataBytes });
+      const session = captureSession(fieldValue(up.fields, 'session', 'session_id', 'sessionId')) ?? metadata.session ?? 'default';
+      const kind = sniff(up.file.head);
+      if (!kind || (kind.kind !== 'png' && kind.kind !== 'jpeg')) throw httpError(415, 'a screenshot must be a PNG or JPEG (checked by its first bytes)');
+      const size = kind.kind === 'png' ? pngSize(up.file.head) : { width: null, height: null };
+      const rec = await storage.createCapture(request.user, up.file, {
+        type: 'screenshot',
+        mimeType: kind.mime,
+        ext: kind.ext,
+        filename: displayName(up.filename, `screenshot.${kind.ext}`),
+        session,
+        metadata,
+        ...size,
+      });
+      if (options.thumbnailsOnUpload) await ensureThumbnail(rec);
+      return rec;
+    } catch (e) {
+      if (up.file) await rm(up.file.path, { force: true });
+      throw e;
+    }
+  }
+
+  async function acceptVideo(request) {
+    const up = await readUpload(request, {
+      storage,
+      fileFields: ['file', 'video'],
+      maxFileBytes: options.maxVideoBytes,
+      maxFieldBytes: options.maxMetadataBytes,
+    });
+    try {
+      if (!up.file) throw httpError(400, 'the video file part ("file") is missing');
+      const metadata = parseMetadataField(up.fields.metadata, { maxBytes: options.maxMetadataBytes });
+      const session = captureSession(fieldValue(up.fields, 'session', 'session_id', 'sessionId')) ?? metadata.session ?? 'default';
+      const kind = sniff(up.file.head);
+      if (!kind || (kind.kind !== 'webm' && kind.kind !== 'matroska')) throw httpError(415, 'a video must be WebM/Matroska (checked by its first bytes)');
+      const rec = await storage.createCapture(request.user, up.file, {
+        type: 'video', mimeType: kind.mime, ext: kind.ext, filename: displayName(up.filename, `video.${kind.ext}`), session, metadata,
+      });
+      rec.video = await readVideoFacts(storage.capturePath(rec));
+      await storage.updateCapture(rec);
+      return rec;
+    } catch (e) {
+      if (up.file) await rm(up.file.path, { force: true });
+      throw e;
+    }
+  }
+
+  /** The JSON a client sees for a capture (no owner paths, no raw token beyond the share URL). */
+  function view(request, rec) {
+    const base = ctx.baseUrl(request);
+    const out = {
+      id: rec.id,
+      type: rec.type,
+      session: rec.session ?? null,
+      filename: rec.filename,
+      mimeType: rec.mimeType,
+      size: rec.size,
+      sha256: rec.sha256,
+      createdAt: rec.createdAt,
+      metadata: rec.metadata || {},
+      urls: {
+        info: `${base}/api/captures/${rec.id}`,
+        file: `${base}/api/captures/${rec.id}/file`,
+        share: ctx.shareUrl(request, rec),
+      },
+    };
+    if (rec.type === 'screenshot') {
+      out.width = rec.width ?? null;
+      out.height = rec.height ?? null;
+      out.urls.thumbnail = `${base}/api/captures/${rec.id}/thumbnail`;
+      out.thumbnail = rec.thumbnail || null;
+    } else {
+      const v = rec.video || {};
+      out.video = { duration: v.duration ?? null, width: v.width ?? null, height: v.height ?? null, resolution: v.resolution ?? null, codec: v.codec ?? null, source: v.source ?? null };
+      if (rec.upload) out.upload = { sessionId: rec.upload.sessionId, chunks: rec.upload.chunks, clientDuration: rec.upload.clientDuration };
+    }
+    return out;
+  }
+
+  return { acceptScreenshot, acceptVideo, ensureThumbnail, view, thumbPath: (rec) => join(storage.captureDir(rec.owner, rec.id), 'thumb.jpg') };
+}

@@ -1,0 +1,68 @@
+// Serves a stored file with HTTP Range support (RFC 9110): one range -> 206 with Content-Range,
+// unsatisfiable -> 416, several ranges -> the whole file (200), If-Range honoured by ETag.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+
+/** Parses a Range header for a file of `size` bytes: { start, end } (inclusive), 'unsatisfiable' or null (serve all). */
+export function parseRange(header, size) {
+  if (typeof header !== 'string') return null;
+  const m = /^bytes=([^,]+)$/.exec(header.trim());
+  if (!m) return null; // unknown unit or several ranges: ignore, serve the whole file
+  const spec = m[1].trim();
+  const r = /^(\d*)-(\d*)$/.exec(spec);
+  if (!r || (r[1] === '' && r[2] === '')) return null;
+  let start;
+  let end;
+  if (r[1] === '') {
+    const suffix = Number(r[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(r[1]);
+    end = r[2] === '' ? size - 1 : Math.min(Number(r[2]), size - 1);
+    if (r[2] !== '' && Number(r[2]) < start) return null; // invalid: ignore
+  }
+  if (!Number.isSafeInteger(start) || start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+/**
+ * Sends `path` with Range support. `etag` should identify the content (e.g. its SHA-256).
+ * disposition: 'inline' | 'attachment'; filename: a display name already made safe.
+ */
+export async function sendFile(request, reply, path, { type, etag, filename, disposition = 'inline', cache = 'private, no-cache' }) {
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    return reply.code(404).send({ error: 'not found', statusCode: 404 });
+  }
+  const size = st.size;
+  reply.header('accept-ranges', 'bytes');
+  reply.header('content-type', type);
+  reply.header('cache-control', cache);
+  reply.header('last-modified', st.mtime.toUTCString());
+  reply.header('x-content-type-options', 'nosniff');
+  if (etag) reply.header('etag', `"${etag}"`);
+  if (filename) reply.header('content-disposition', `${disposition}; filename="${filename}"`);
+
+  if (etag && request.headers['if-none-match'] === `"${etag}"`) return reply.code(304).send();
+
+  let range = parseRange(request.headers.range, size);
+  const ifRange = request.headers['if-range'];
+  if (range && ifRange && (!etag || ifRange !== `"${etag}"`)) range = null;
+  if (range === 'unsatisfiable') {
+    reply.header('content-range', `bytes */${size}`);
+    return reply.code(416).send({ error: `range not satisfiable for ${size} bytes`, statusCode: 416 });
+  }
+  const head = request.method === 'HEAD';
+  if (range) {
+    const length = range.end - range.start + 1;
+    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', length);
+    return reply.send(head ? null : createReadStream(path, { start: range.start, end: range.end }));
+  }
+  reply.code(200).header('content-length', size);
+  if (head || size === 0) return reply.send(head ? null : '');
+  return reply.send(createReadStream(path));
+}

@@ -1,0 +1,31 @@
+// Unguessable share links: GET /s/<token> serves the capture (Range supported, so shared videos seek);
+// GET /s/<token>/thumbnail its thumbnail. Tokens are 128 random bits; no token, no capture.
+import { stat } from 'node:fs/promises';
+import { TOKEN_RE, httpError } from '../storage.js';
+import { sendFile } from '../range.js';
+
+const params = { type: 'object', properties: { token: { type: 'string', pattern: TOKEN_RE.source } }, required: ['token'] };
+
+export default async function shareRoutes(app, { ctx }) {
+  const { storage } = ctx;
+  const load = async (request) => {
+    const rec = await storage.resolveShare(request.params.token);
+    if (!rec) throw httpError(404, 'no such share link');
+    return rec;
+  };
+  app.get('/s/:token', { schema: { params } }, async (request, reply) => {
+    const rec = await load(request);
+    return sendFile(request, reply, storage.capturePath(rec), {
+      type: rec.mimeType, etag: rec.sha256, filename: rec.filename, disposition: 'inline', cache: 'public, max-age=300',
+    });
+  });
+  app.get('/s/:token/thumbnail', { schema: { params } }, async (request, reply) => {
+    const rec = await load(request);
+    if (rec.type !== 'screenshot') throw httpError(404, 'only screenshots have thumbnails');
+    const path = ctx.thumbPath(rec);
+    if (!(await stat(path).then(() => true, () => false)) && !(await ctx.ensureThumbnail(rec))) {
+      throw httpError(503, 'thumbnail unavailable');
+    }
+    return sendFile(request, reply, path, { type: 'image/jpeg', etag: `${rec.sha256.slice(0, 32)}-thumb`, cache: 'public, max-age=300' });
+  });
+}

@@ -1,0 +1,201 @@
+// capturekit reference upload server: createServer(options) returns a fastify instance (not listening).
+//
+//   import { createServer } from './examples/server/server.js';
+//   const app = createServer({ dataDir, tokens: 'secret-token-1:alice' });
+//   await app.listen({ port: 0, host: '127.0.0.1' });
+//
+// See README.md beside this file for the endpoints and options.
+import Fastify from 'fastify';
+import multipart from '@fastify/multipart';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Storage, httpError } from './storage.js';
+import { parseTokens, makeDevToken, bearerAuth } from './auth.js';
+import { FaultInjector, normalizeFaults } from './faults.js';
+import { makeIntake } from './intake.js';
+import protocolRoutes from './routes/protocol.js';
+import captureRoutes from './routes/captures.js';
+import shareRoutes from './routes/share.js';
+import tusRoutes from './routes/tus.js';
+import staticRoutes, { DEFAULT_MOUNTS } from './routes/static.js';
+
+export const SERVER_DIR = fileURLToPath(new URL('.', import.meta.url));
+export const REPO_ROOT = resolve(SERVER_DIR, '../..');
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+export const DEFAULTS = Object.freeze({
+  dataDir: resolve(SERVER_DIR, 'data'),
+  tokens: null, // null: a random dev token for user "dev" (app.capturekit.devToken)
+  maxChunkBytes: 64 * MiB,
+  maxScreenshotBytes: 32 * MiB,
+  maxVideoBytes: 4 * GiB,
+  maxMetadataBytes: 64 * KiB,
+  maxChunks: 100000,
+  retentionDays: 30, // 0 turns retention off
+  retentionIntervalMs: 60 * 60 * 1000,
+  tmpMaxAgeMs: 24 * 60 * 60 * 1000,
+  faults: null,
+  publicUrl: null,
+  static: true,
+  staticRoot: REPO_ROOT,
+  staticMounts: DEFAULT_MOUNTS,
+  cors: true,
+  thumbnail: { width: 200, height: 200, quality: 85 },
+  thumbnailsOnUpload: true,
+  logger: false,
+});
+
+function positiveInt(v, name) {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  return n;
+}
+
+export function normalizeOptions(options = {}) {
+  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  o.dataDir = resolve(o.dataDir);
+  for (const k of ['maxChunkBytes', 'maxScreenshotBytes', 'maxVideoBytes', 'maxMetadataBytes', 'maxChunks']) o[k] = positiveInt(o[k], k);
+  o.retentionDays = Number(o.retentionDays);
+  if (!(o.retentionDays >= 0)) throw new RangeError(`retentionDays must be >= 0, got ${options.retentionDays}`);
+  o.faults = normalizeFaults(o.faults);
+  if (o.publicUrl) o.publicUrl = String(o.publicUrl).replace(/\/+$/, '');
+  o.thumbnail = { ...DEFAULTS.thumbnail, ...(options.thumbnail || {}) };
+  return o;
+}
+
+const HOST_RE = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/;
+
+/**
+ * Creates the server. Options (all optional): see DEFAULTS above and README.md.
+ * The returned fastify instance is decorated with `capturekit`:
+ *   { options, storage, faults (FaultInjector, .log), devToken (when no tokens were given), runRetention() }
+ */
+export function createServer(options = {}) {
+  const opts = normalizeOptions(options);
+  let devToken = null;
+  let tokenSpec = opts.tokens;
+  if (!tokenSpec || (typeof tokenSpec === 'string' && !tokenSpec.trim())) {
+    devToken = makeDevToken();
+    tokenSpec = `${devToken}:dev`;
+  }
+  const tokens = parseTokens(tokenSpec);
+  if (tokens.size === 0) throw new Error('tokens: no token configured');
+
+  const app = Fastify({
+    logger: opts.logger,
+    forceCloseConnections: true,
+    bodyLimit: 1 * MiB,
+    routerOptions: { maxParamLength: 256 },
+    return503OnClosing: true,
+  });
+  const storage = new Storage(opts.dataDir);
+  const faults = new FaultInjector(opts.faults);
+
+  const baseUrl = (request) => {
+    if (opts.publicUrl) return opts.publicUrl;
+    if (request && request.headers && typeof request.headers.get === 'function') return new URL(request.url).origin; // web Request (tus hooks)
+    const host = request?.host;
+    return `${request?.protocol || 'http'}://${host && HOST_RE.test(host) ? host : '127.0.0.1'}`;
+  };
+  const ctx = {
+    options: opts,
+    storage,
+    faults,
+    tokens,
+    authenticate: bearerAuth(tokens),
+    baseUrl,
+    shareUrl: (request, rec) => `${baseUrl(request)}/s/${rec.shareToken}`,
+  };
+  Object.assign(ctx, makeIntake(ctx));
+
+  const runRetention = async () => {
+    const now = Date.now();
+    const cutoff = opts.retentionDays > 0 ? now - opts.retentionDays * 86400000 : -Infinity;
+    return storage.cleanup(cutoff, now - opts.tmpMaxAgeMs);
+  };
+  let timer = null;
+
+  app.decorate('capturekit', { options: opts, storage, faults, devToken, runRetention });
+
+  app.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: opts.maxScreenshotBytes, parts: 50 } });
+
+  app.setErrorHandler((err, request, reply) => {
+    let status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (err.validation) status = 400;
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.code === 'FST_REQ_FILE_TOO_LARGE') status = 413;
+    if (status >= 500) request.log.error(err);
+    const message = status >= 500 && !err.expose ? 'internal server error' : err.message;
+    const extra = err.extra && typeof err.extra === 'object' ? err.extra : {};
+    reply.code(status).send({ error: message, statusCode: status, ...extra });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not found', statusCode: 404 }));
+
+  // CORS (Bearer tokens, no cookies, so any origin may call with its own token); /files/ is tus's.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!opts.cors || request.url.startsWith('/files')) return;
+    reply.header('access-control-allow-origin', '*');
+    reply.header('access-control-expose-headers', 'content-range, accept-ranges, content-length, etag, retry-after, x-capturekit-fault');
+    if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
+      reply.header('access-control-allow-methods', 'GET, HEAD, POST, DELETE, OPTIONS');
+      reply.header('access-control-allow-headers', 'authorization, content-type, range, if-range');
+      reply.header('access-control-max-age', '600');
+      return reply.code(204).send();
+    }
+  });
+  // Declared body limits are checked on Content-Length before any byte is read.
+  app.addHook('onRequest', async (request) => {
+    const max = request.routeOptions?.config?.maxBody;
+    const len = Number(request.headers['content-length']);
+    if (max && Number.isFinite(len) && len > max) throw httpError(413, `body of ${len} bytes exceeds the limit of ${max} bytes`);
+  });
+
+  app.addHook('onReady', async () => {
+    await storage.prepare();
+    await runRetention();
+    timer = setInterval(() => { runRetention().catch((e) => app.log.error(e)); }, opts.retentionIntervalMs);
+    timer.unref();
+  });
+  app.addHook('onClose', async () => {
+    if (timer) clearInterval(timer);
+    faults.close();
+  });
+
+  const overhead = 64 * KiB;
+  const bodyCaps = {
+    chunk: opts.maxChunkBytes + overhead,
+    screenshot: opts.maxScreenshotBytes + opts.maxMetadataBytes + overhead,
+    video: opts.maxVideoBytes + opts.maxMetadataBytes + overhead,
+  };
+  ctx.bodyCaps = bodyCaps;
+  app.addHook('onRoute', (route) => {
+    const cap = {
+      '/videos/chunk': bodyCaps.chunk, '/api/v1/videos/chunk': bodyCaps.chunk,
+      '/screenshots/upload': bodyCaps.screenshot, '/api/v1/screenshots/upload': bodyCaps.screenshot,
+      '/api/capture/screenshot': bodyCaps.screenshot, '/api/capture/video': bodyCaps.video,
+    }[route.url];
+    if (cap) route.config = { ...(route.config || {}), maxBody: cap };
+  });
+
+  app.register(protocolRoutes, { ctx });
+  app.register(protocolRoutes, { ctx, prefix: '/api/v1' });
+  app.register(captureRoutes, { ctx });
+  app.register(shareRoutes, { ctx });
+  app.register(tusRoutes, { ctx });
+
+  // The dev token, for the example pages served by this same server (same origin, loopback host only).
+  app.get('/api/dev-token', async (request, reply) => {
+    reply.removeHeader('access-control-allow-origin');
+    const host = String(request.headers.host || '');
+    const site = request.headers['sec-fetch-site'];
+    if (!devToken || !/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host) || (site && site !== 'same-origin' && site !== 'none')) {
+      throw httpError(404, 'not found');
+    }
+    reply.header('cache-control', 'no-store');
+    return { token: devToken, user: 'dev' };
+  });
+  if (opts.static) app.register(staticRoutes, { root: opts.staticRoot, mounts: opts.staticMounts });
+  return app;
+}

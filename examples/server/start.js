@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// CLI entry (`npm start`): the reference upload server plus the example site. Flags: --help.
+import { createServer } from './server.js';
+import { resolveConfig, USAGE } from './config.js';
+
+let config;
+try {
+  config = resolveConfig();
+} catch (e) {
+  console.error(`capturekit server: ${e.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (config.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const { listen, options } = config;
+const loopback = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(listen.host);
+const app = createServer(options);
+try {
+  await app.listen(listen);
+} catch (e) {
+  console.error(`capturekit server: cannot listen on ${listen.host}:${listen.port}: ${e.message}`);
+  process.exit(1);
+}
+const { port } = app.server.address();
+const shownHost = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+const url = `http://${shownHost}:${port}`;
+const ck = app.capturekit;
+console.log(`capturekit server listening on ${url}/`);
+console.log(`  examples   ${url}/examples/`);
+console.log(`  REST       ${url}/videos/init  ${url}/screenshots/upload  (also under /api/v1)`);
+console.log(`  tus        ${url}/files/`);
+console.log(`  data dir   ${ck.options.dataDir}`);
+if (ck.devToken) {
+  console.log(`  dev token  ${ck.devToken}   (user "dev"; Authorization: Bearer <token>; set --tokens for others)`);
+  if (!loopback) console.log('  warning: listening beyond loopback with a dev token; pass --tokens for real use');
+}
+if (ck.faults.enabled) console.log(`  faults     ${JSON.stringify(ck.options.faults)}`);
+if (ck.options.retentionDays > 0) console.log(`  retention  ${ck.options.retentionDays} days (checked at start and hourly)`);
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, async () => {
+    if (closing) process.exit(1);
+    closing = true;
+    await app.close();
+    process.exit(0);
+  });
+}

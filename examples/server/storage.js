@@ -1,0 +1,432 @@
+// On-disk storage for the reference upload server. Every id in a path is server-generated and checked
+// against a strict pattern before it is joined to a directory, and every file that the server has
+// acknowledged was fsynced and renamed into place (write temp, fsync, rename, fsync the directory),
+// so a crash loses nothing the client was told had arrived.
+//
+// Layout under dataDir:
+//   tmp/                                   temp files (same filesystem, so rename is atomic)
+//   uploads/<user>/<sessionId>/session.json REST upload session (owner, init fields, state)
+//   uploads/<user>/<sessionId>/parts/<index>.<sha256>   one acknowledged chunk
+//   captures/<user>/<captureId>/data.<ext> the capture itself
+//   captures/<user>/<captureId>/capture.json  its record: metadata, video facts, share token
+//   captures/<user>/<captureId>/thumb.jpg  screenshot thumbnail (made on upload or on first request)
+//   shares/<token>                         "<user>/<captureId>" (unguessable share links)
+//   tus/                                   @tus/file-store directory
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export const ID_RE = /^[0-9a-f]{32}$/; // capture ids and upload session ids: 128 random bits, hex
+export const TOKEN_RE = /^[A-Za-z0-9_-]{22}$/; // share tokens: 128 random bits, base64url
+export const USER_RE = /^[A-Za-z0-9_-]{1,64}$/;
+export const CAPTURE_SESSION_RE = /^(?!\.+$)[A-Za-z0-9_.:-]{1,128}$/; // client-chosen grouping label, never a path alone
+export const SHA256_RE = /^[0-9a-f]{64}$/;
+const PART_RE = /^(\d{1,9})\.([0-9a-f]{64})$/;
+
+export const newId = () => randomBytes(16).toString('hex');
+export const newShareToken = () => randomBytes(16).toString('base64url');
+
+/** An Error carrying an HTTP status (the error handler turns it into a JSON reply). */
+export function httpError(statusCode, message, extra = {}) {
+  const e = new Error(message);
+  e.statusCode = statusCode;
+  Object.assign(e, { expose: true, extra });
+  return e;
+}
+
+function checkId(id, what = 'id') {
+  if (typeof id !== 'string' || !ID_RE.test(id)) throw httpError(400, `${what} must be 32 lowercase hex digits`);
+  return id;
+}
+function checkUser(user) {
+  if (typeof user !== 'string' || !USER_RE.test(user)) throw new Error(`invalid user name ${JSON.stringify(user)}`);
+  return user;
+}
+
+async function fsyncPath(path) {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    await fh.sync();
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic.
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}
+
+/** Magic bytes: what a file is, from its first bytes (never from its name). */
+export function sniff(head) {
+  const b = head || Buffer.alloc(0);
+  if (b.length >= 8 && b.readUInt32BE(0) === 0x89504e47 && b.readUInt32BE(4) === 0x0d0a1a0a) {
+    return { kind: 'png', mime: 'image/png', ext: 'png' };
+  }
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { kind: 'jpeg', mime: 'image/jpeg', ext: 'jpg' };
+  if (b.length >= 4 && b.readUInt32BE(0) === 0x1a45dfa3) {
+    // EBML header: WebM or Matroska. The DocType string sits a few bytes later; 'webm' is the common case.
+    const text = b.toString('latin1');
+    if (text.includes('matroska')) return { kind: 'matroska', mime: 'video/x-matroska', ext: 'mkv' };
+    return { kind: 'webm', mime: 'video/webm', ext: 'webm' };
+  }
+  return null;
+}
+
+export class Storage {
+  constructor(dataDir) {
+    this.dataDir = dataDir;
+    this.tmpDir = join(dataDir, 'tmp');
+    this.uploadsDir = join(dataDir, 'uploads');
+    this.capturesDir = join(dataDir, 'captures');
+    this.sharesDir = join(dataDir, 'shares');
+    this.tusDir = join(dataDir, 'tus');
+    this.locks = new Map();
+  }
+
+  async prepare() {
+    for (const d of [this.tmpDir, this.uploadsDir, this.capturesDir, this.sharesDir, this.tusDir]) {
+      await mkdir(d, { recursive: true });
+    }
+  }
+
+  /** Runs fn with an in-process lock on `key` (chunk stores and finalize of one session never interleave). */
+  async withLock(key, fn) {
+    const prev = this.locks.get(key) || Promise.resolve();
+    let release;
+    const mine = new Promise((r) => { release = r; });
+    const chained = prev.then(() => mine);
+    this.locks.set(key, chained);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.locks.get(key) === chained) this.locks.delete(key);
+    }
+  }
+
+  tmpPath() {
+    return join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.tmp`);
+  }
+
+  /**
+   * Streams `source` into a new temp file while hashing it; the file is fsynced before this resolves.
+   * Returns { path, size, sha256, head } (head: the first 64 bytes, for sniff()).
+   * `isTruncated()` is asked at the end (multipart size limits truncate the stream rather than fail it).
+   */
+  async receive(source, { maxBytes = Infinity, isTruncated = () => false } = {}) {
+    const path = this.tmpPath();
+    const hash = createHash('sha256');
+    let size = 0;
+    let head = Buffer.alloc(0);
+    let tooBig = false;
+    const meter = new Transform({
+      transform(chunk, _enc, cb) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          tooBig = true;
+          cb(httpError(413, `body exceeds the limit of ${maxBytes} bytes`));
+          return;
+        }
+        if (head.length < 64) head = Buffer.concat([head, chunk.subarray(0, 64 - head.length)]);
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, meter, createWriteStream(path, { flags: 'wx', flush: true }));
+    } catch (e) {
+      await rm(path, { force: true });
+      if (tooBig) throw httpError(413, `body exceeds the limit of ${maxBytes} bytes`);
+      throw e;
+    }
+    if (isTruncated()) {
+      await rm(path, { force: true });
+      throw httpError(413, `body exceeds the limit of ${maxBytes} bytes`);
+    }
+    return { path, size, sha256: hash.digest('hex'), head };
+  }
+
+  /** Writes JSON atomically: temp file beside the target, fsync, rename, fsync the directory. */
+  async writeJson(path, value) {
+    const dir = join(path, '..');
+    const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
+    const fh = await open(tmp, 'wx');
+    try {
+      await fh.writeFile(JSON.stringify(value, null, 2));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    await fsyncPath(dir);
+  }
+
+  async readJson(path) {
+    try {
+      return JSON.parse(await readFile(path, 'utf8'));
+    } catch (e) {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return null;
+      throw e;
+    }
+  }
+
+  // ---- REST upload sessions ----------------------------------------------------------------------
+
+  sessionDir(user, sessionId) {
+    return join(this.uploadsDir, checkUser(user), checkId(sessionId, 'sessionId'));
+  }
+
+  async createSession(user, fields) {
+    const id = newId();
+    const dir = this.sessionDir(user, id);
+    await mkdir(join(dir, 'parts'), { recursive: true });
+    const session = { id, owner: user, state: 'open', createdAt: new Date().toISOString(), ...fields };
+    await this.writeJson(join(dir, 'session.json'), session);
+    await fsyncPath(join(this.uploadsDir, user));
+    return session;
+  }
+
+  /** The session, or null when it does not exist for this user (another user's session is null too). */
+  async getSession(user, sessionId) {
+    const s = await this.readJson(join(this.sessionDir(user, sessionId), 'session.json'));
+    return s && s.owner === user ? s : null;
+  }
+
+  async saveSession(session) {
+    await this.writeJson(join(this.sessionDir(session.owner, session.id), 'session.json'), session);
+  }
+
+  /** Map index -> { sha256, path } of the acknowledged chunks. */
+  async listParts(user, sessionId) {
+    const dir = join(this.sessionDir(user, sessionId), 'parts');
+    const parts = new Map();
+    let names = [];
+    try {
+      names = await readdir(dir);
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e;
+    }
+    for (const name of names) {
+      const m = PART_RE.exec(name);
+      if (m) parts.set(Number(m[1]), { sha256: m[2], path: join(dir, name) });
+    }
+    return parts;
+  }
+
+  /**
+   * Moves a received temp file into place as chunk `index`, unless that index is already stored.
+   * Returns 'stored' | 'duplicate' | 'conflict'. Call under withLock(sessionId).
+   */
+  async storePart(user, sessionId, index, received) {
+    const parts = await this.listParts(user, sessionId);
+    const existing = parts.get(index);
+    if (existing) {
+      await rm(received.path, { force: true });
+      return existing.sha256 === received.sha256 ? 'duplicate' : 'conflict';
+    }
+    const dir = join(this.sessionDir(user, sessionId), 'parts');
+    await rename(received.path, join(dir, `${index}.${received.sha256}`));
+    await fsyncPath(dir);
+    return 'stored';
+  }
+
+  /** Streams the parts in index order into one temp file; returns { path, size, sha256, head }. */
+  async assemble(partsInOrder) {
+    const path = this.tmpPath();
+    const out = createWriteStream(path, { flags: 'wx', flush: true });
+    const hash = createHash('sha256');
+    let size = 0;
+    let head = Buffer.alloc(0);
+    try {
+      for (const part of partsInOrder) {
+        const src = createReadStream(part.path);
+        for await (const chunk of src) {
+          hash.update(chunk);
+          size += chunk.length;
+          if (head.length < 64) head = Buffer.concat([head, chunk.subarray(0, 64 - head.length)]);
+          if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+        }
+      }
+      await new Promise((resolve, reject) => {
+        out.once('error', reject);
+        out.end(resolve);
+      });
+    } catch (e) {
+      out.destroy();
+      await rm(path, { force: true });
+      throw e;
+    }
+    return { path, size, sha256: hash.digest('hex'), head };
+  }
+
+  async removeSessionParts(user, sessionId) {
+    await rm(join(this.sessionDir(user, sessionId), 'parts'), { recursive: true, force: true });
+  }
+
+  // ---- captures ----------------------------------------------------------------------------------
+
+  captureDir(user, id) {
+    return join(this.capturesDir, checkUser(user), checkId(id, 'capture id'));
+  }
+
+  /**
+   * Makes a capture from a received temp file (moved, or hard-linked when `linkOnly`).
+   * `record` holds type, mimeType, ext, filename, session, metadata, sha256, size ...
+   */
+  async createCapture(user, received, record, { id = newId(), linkOnly = false } = {}) {
+    const dir = this.captureDir(user, id);
+    await mkdir(dir, { recursive: true });
+    const dataName = `data.${record.ext}`;
+    const dataPath = join(dir, dataName);
+    if (linkOnly) {
+      await rm(dataPath, { force: true });
+      await link(received.path, dataPath);
+    } else {
+      await rename(received.path, dataPath);
+    }
+    await fsyncPath(dir);
+    const shareToken = newShareToken();
+    const full = {
+      id,
+      owner: user,
+      createdAt: new Date().toISOString(),
+      ...record,
+      dataName,
+      sha256: received.sha256,
+      size: received.size,
+      shareToken,
+    };
+    await this.writeJson(join(dir, 'capture.json'), full);
+    await mkdir(this.sharesDir, { recursive: true });
+    await this.writeShare(shareToken, `${user}/${id}`);
+    return full;
+  }
+
+  async writeShare(token, target) {
+    const path = join(this.sharesDir, token);
+    const fh = await open(path, 'w');
+    try {
+      await fh.writeFile(target);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async getCapture(user, id) {
+    if (typeof id !== 'string' || !ID_RE.test(id)) return null;
+    const rec = await this.readJson(join(this.captureDir(user, id), 'capture.json'));
+    return rec && rec.owner === user && rec.id === id ? rec : null;
+  }
+
+  async updateCapture(rec) {
+    await this.writeJson(join(this.captureDir(rec.owner, rec.id), 'capture.json'), rec);
+  }
+
+  capturePath(rec, name = rec.dataName) {
+    return join(this.captureDir(rec.owner, rec.id), name);
+  }
+
+  async listCaptures(user, { session, type } = {}) {
+    const dir = join(this.capturesDir, checkUser(user));
+    let ids = [];
+    try {
+      ids = await readdir(dir);
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e;
+    }
+    const out = [];
+    for (const id of ids) {
+      if (!ID_RE.test(id)) continue;
+      const rec = await this.getCapture(user, id);
+      if (!rec) continue;
+      if (session !== undefined && rec.session !== session) continue;
+      if (type !== undefined && rec.type !== type) continue;
+      out.push(rec);
+    }
+    out.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+    return out;
+  }
+
+  async deleteCapture(rec) {
+    if (rec.shareToken && TOKEN_RE.test(rec.shareToken)) await rm(join(this.sharesDir, rec.shareToken), { force: true });
+    await rm(this.captureDir(rec.owner, rec.id), { recursive: true, force: true });
+  }
+
+  /** The capture a share token points at, or null. */
+  async resolveShare(token) {
+    if (typeof token !== 'string' || !TOKEN_RE.test(token)) return null;
+    let target;
+    try {
+      target = (await readFile(join(this.sharesDir, token), 'utf8')).trim();
+    } catch {
+      return null;
+    }
+    const [user, id] = target.split('/');
+    if (!USER_RE.test(user || '') || !ID_RE.test(id || '')) return null;
+    const rec = await this.getCapture(user, id);
+    return rec && rec.shareToken === token ? rec : null;
+  }
+
+  // ---- retention ---------------------------------------------------------------------------------
+
+  /**
+   * Removes captures whose data file, upload sessions whose newest file, and tus uploads whose data
+   * file were last modified before `cutoffMs`; temp files older than `tmpCutoffMs`.
+   * Returns counts { captures, sessions, tus, tmp }.
+   */
+  async cleanup(cutoffMs, tmpCutoffMs = cutoffMs) {
+    const counts = { captures: 0, sessions: 0, tus: 0, tmp: 0 };
+    const mtime = async (p) => { try { return (await stat(p)).mtimeMs; } catch { return null; } };
+    const users = async (base) => (await readdir(base).catch(() => [])).filter((u) => USER_RE.test(u));
+
+    for (const user of await users(this.capturesDir)) {
+      for (const id of await readdir(join(this.capturesDir, user)).catch(() => [])) {
+        if (!ID_RE.test(id)) continue;
+        const rec = await this.getCapture(user, id);
+        const t = rec ? await mtime(this.capturePath(rec)) : await mtime(join(this.capturesDir, user, id));
+        if (t !== null && t < cutoffMs) {
+          if (rec) await this.deleteCapture(rec);
+          else await rm(join(this.capturesDir, user, id), { recursive: true, force: true });
+          counts.captures++;
+        }
+      }
+    }
+    for (const user of await users(this.uploadsDir)) {
+      for (const id of await readdir(join(this.uploadsDir, user)).catch(() => [])) {
+        if (!ID_RE.test(id)) continue;
+        const dir = join(this.uploadsDir, user, id);
+        await this.withLock(id, async () => {
+          let newest = (await mtime(join(dir, 'session.json'))) ?? (await mtime(dir));
+          for (const name of await readdir(join(dir, 'parts')).catch(() => [])) {
+            newest = Math.max(newest ?? 0, (await mtime(join(dir, 'parts', name))) ?? 0);
+          }
+          if (newest === null || newest < cutoffMs) {
+            await rm(dir, { recursive: true, force: true });
+            counts.sessions++;
+          }
+        });
+      }
+    }
+    for (const name of await readdir(this.tusDir).catch(() => [])) {
+      if (!ID_RE.test(name)) continue;
+      const t = await mtime(join(this.tusDir, name));
+      if (t !== null && t < cutoffMs) {
+        await rm(join(this.tusDir, name), { force: true });
+        await rm(join(this.tusDir, `${name}.json`), { force: true });
+        counts.tus++;
+      }
+    }
+    for (const name of await readdir(this.tmpDir).catch(() => [])) {
+      const t = await mtime(join(this.tmpDir, name));
+      if (t !== null && t < tmpCutoffMs) {
+        await unlink(join(this.tmpDir, name)).catch(() => {});
+        counts.tmp++;
+      }
+    }
+    return counts;
+  }
+}

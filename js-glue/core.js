@@ -32,6 +32,14 @@ export function getCore() {
   return core;
 }
 
+/**
+ * Loads a separate instance of one build (true: SIMD, false: baseline), independent of init();
+ * for tests and benchmarks that compare the two builds.
+ */
+export function loadVariant(simd) {
+  return loadModule(spec, { simd: !!simd });
+}
+
 /** True when the SIMD build is the one loaded. */
 export function isSimd() {
   return getCore().capturekitSimd;

@@ -2,6 +2,7 @@
 // unsatisfiable -> 416, several ranges -> the whole file (200), If-Range honoured by ETag.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 
 /** Parses a Range header for a file of `size` bytes: { start, end } (inclusive), 'unsatisfiable' or null (serve all). */
 export function parseRange(header, size) {
@@ -40,7 +41,6 @@ export async function sendFile(request, reply, path, { type, etag, filename, dis
   }
   const size = st.size;
   reply.header('accept-ranges', 'bytes');
-  reply.header('content-type', type);
   reply.header('cache-control', cache);
   reply.header('last-modified', st.mtime.toUTCString());
   reply.header('x-content-type-options', 'nosniff');
@@ -54,15 +54,17 @@ export async function sendFile(request, reply, path, { type, etag, filename, dis
   if (range && ifRange && (!etag || ifRange !== `"${etag}"`)) range = null;
   if (range === 'unsatisfiable') {
     reply.header('content-range', `bytes */${size}`);
-    return reply.code(416).send({ error: `range not satisfiable for ${size} bytes`, statusCode: 416 });
+    return reply.code(416).type('application/json; charset=utf-8').send({ error: `range not satisfiable for ${size} bytes`, statusCode: 416 });
   }
   const head = request.method === 'HEAD';
+  reply.header('content-type', type);
   if (range) {
     const length = range.end - range.start + 1;
     reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', length);
-    return reply.send(head ? null : createReadStream(path, { start: range.start, end: range.end }));
+    return reply.send(head ? Readable.from([]) : createReadStream(path, { start: range.start, end: range.end }));
   }
   reply.code(200).header('content-length', size);
-  if (head || size === 0) return reply.send(head ? null : '');
+  // HEAD: fastify's HEAD route drains a stream payload and keeps our Content-Length.
+  if (head || size === 0) return reply.send(Readable.from([]));
   return reply.send(createReadStream(path));
 }

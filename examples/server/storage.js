@@ -354,6 +354,10 @@ export class Storage {
   async deleteCapture(rec) {
     if (rec.shareToken && TOKEN_RE.test(rec.shareToken)) await rm(join(this.sharesDir, rec.shareToken), { force: true });
     await rm(this.captureDir(rec.owner, rec.id), { recursive: true, force: true });
+    if (rec.tus && ID_RE.test(rec.tus.id || '')) {
+      await rm(join(this.tusDir, rec.tus.id), { force: true });
+      await rm(join(this.tusDir, `${rec.tus.id}.json`), { force: true });
+    }
   }
 
   /** The capture a share token points at, or null. */

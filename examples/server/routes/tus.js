@@ -57,7 +57,7 @@ export default async function tusRoutes(app, { ctx }) {
       }
       return { metadata: { ...md, owner: user } };
     },
-    async onUploadFinish(req, res, upload) {
+    async onUploadFinish(req, upload) {
       const user = upload.metadata?.owner;
       const path = join(storage.tusDir, upload.id);
       const head = await readHead(path);

@@ -15,11 +15,56 @@ namespace {
 struct DeflateSettings {
   int level = 6;
   int strategy = Z_DEFAULT_STRATEGY;
+  bool adaptive = false;  // PngStrategy::kAuto: choose per band (needs row_bytes)
+  size_t row_bytes = 0;   // filtered row size including the filter byte
   int zlib_error = Z_OK;  // set by ZlibCompress when deflate fails
 };
 
 // The settings stb's compress hook reads: set for the duration of one EncodePng call on this thread.
 thread_local DeflateSettings* g_deflate = nullptr;
+
+constexpr int kAutoBandRows = 32;
+
+// kAuto's choice for one band of filtered rows: LZ77 when at least half the bytes are zero.
+int ChooseStrategy(const unsigned char* p, size_t n) {
+  size_t zeros = 0;
+  for (size_t i = 0; i < n; ++i) zeros += p[i] == 0;
+  return zeros * 2 >= n ? Z_DEFAULT_STRATEGY : Z_RLE;
+}
+
+// A malloc()ed output buffer that grows when deflate fills it.
+struct OutBuffer {
+  unsigned char* data = nullptr;
+  size_t capacity = 0;
+  ~OutBuffer() { std::free(data); }
+  bool Grow(z_stream* zs) {
+    const size_t used = capacity - zs->avail_out;
+    const size_t bigger = capacity + capacity / 2 + 4096;
+    if (bigger > 0xFFFFFFFFu) return false;
+    auto* p = static_cast<unsigned char*>(std::realloc(data, bigger));
+    if (!p) return false;
+    data = p;
+    capacity = bigger;
+    zs->next_out = data + used;
+    zs->avail_out = uInt(capacity - used);
+    return true;
+  }
+};
+
+// Runs deflate until it has consumed its input (and, with Z_FINISH, ended the stream).
+int Pump(z_stream* zs, int flush, OutBuffer* out) {
+  for (;;) {
+    int rc = deflate(zs, flush);
+    if (rc == Z_STREAM_END) return Z_OK;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) return rc;
+    if (zs->avail_out == 0) {
+      if (!out->Grow(zs)) return Z_MEM_ERROR;
+      continue;
+    }
+    if (flush != Z_FINISH && zs->avail_in == 0) return Z_OK;
+    if (rc == Z_BUF_ERROR) return rc;  // no progress possible with output space left: a bug
+  }
+}
 
 class ScopedPngDeflate {
  public:
@@ -66,34 +111,55 @@ namespace stb_hooks {
 unsigned char* ZlibCompress(unsigned char* data, int data_len, int* out_len, int /*stb_quality*/) {
   DeflateSettings fallback;
   DeflateSettings* s = g_deflate ? g_deflate : &fallback;
+  const size_t len = size_t(data_len);
+  const bool adaptive = s->adaptive && s->row_bytes > 0 && s->level > 0;
+  const size_t band = adaptive ? s->row_bytes * kAutoBandRows : len;
+  int strategy = adaptive ? ChooseStrategy(data, band < len ? band : len) : s->strategy;
+
   z_stream zs;
   std::memset(&zs, 0, sizeof(zs));
-  int rc = deflateInit2(&zs, s->level, Z_DEFLATED, 15, 9, s->strategy);
+  int rc = deflateInit2(&zs, s->level, Z_DEFLATED, 15, 9, strategy);
   if (rc != Z_OK) {
     s->zlib_error = rc;
     return nullptr;
   }
-  const uLong bound = deflateBound(&zs, uLong(data_len));
-  unsigned char* out = static_cast<unsigned char*>(std::malloc(bound));
-  if (!out) {
-    deflateEnd(&zs);
-    s->zlib_error = Z_MEM_ERROR;
-    return nullptr;
+  OutBuffer out;
+  out.capacity = deflateBound(&zs, uLong(len)) + 1024;
+  out.data = static_cast<unsigned char*>(std::malloc(out.capacity));
+  if (!out.data) rc = Z_MEM_ERROR;
+  zs.next_out = out.data;
+  zs.avail_out = uInt(out.capacity);
+  for (size_t off = 0; rc == Z_OK && off < len; off += band) {
+    const size_t n = len - off < band ? len - off : band;
+    if (adaptive && off > 0) {
+      const int want = ChooseStrategy(data + off, n);
+      if (want != strategy) {
+        // deflateParams flushes what was fed with the old strategy; it needs output space for that.
+        while ((rc = deflateParams(&zs, s->level, want)) == Z_BUF_ERROR && zs.avail_out == 0) {
+          if (!out.Grow(&zs)) {
+            rc = Z_MEM_ERROR;
+            break;
+          }
+        }
+        if (rc != Z_OK) break;
+        strategy = want;
+      }
+    }
+    zs.next_in = data + off;
+    zs.avail_in = uInt(n);
+    rc = Pump(&zs, off + n == len ? Z_FINISH : Z_NO_FLUSH, &out);
   }
-  zs.next_in = data;
-  zs.avail_in = uInt(data_len);
-  zs.next_out = out;
-  zs.avail_out = uInt(bound);
-  rc = deflate(&zs, Z_FINISH);
+  if (rc == Z_OK && len == 0) rc = Pump(&zs, Z_FINISH, &out);
   const uLong produced = zs.total_out;
   deflateEnd(&zs);
-  if (rc != Z_STREAM_END) {
-    std::free(out);
-    s->zlib_error = rc == Z_OK ? Z_BUF_ERROR : rc;
+  if (rc != Z_OK) {
+    s->zlib_error = rc;
     return nullptr;
   }
   *out_len = int(produced);
-  return out;
+  unsigned char* result = out.data;
+  out.data = nullptr;
+  return result;
 }
 
 }  // namespace stb_hooks
@@ -105,6 +171,7 @@ const char* PngStrategyName(PngStrategy s) {
     case PngStrategy::kHuffmanOnly: return "huffman-only";
     case PngStrategy::kRle: return "rle";
     case PngStrategy::kFixed: return "fixed";
+    case PngStrategy::kAuto: return "auto";
   }
   return "?";
 }
@@ -126,6 +193,7 @@ Status EncodePng(const Image& im, const PngOptions& options, std::vector<uint8_t
   DeflateSettings settings;
   settings.level = options.level;
   settings.strategy = ZlibStrategy(options.strategy);
+  settings.adaptive = options.strategy == PngStrategy::kAuto;
 
   const bool opaque = IsOpaque(im);
   std::vector<uint8_t> rgb;
@@ -148,6 +216,7 @@ Status EncodePng(const Image& im, const PngOptions& options, std::vector<uint8_t
     stride = im.width * 3;
     channels = 3;
   }
+  settings.row_bytes = size_t(im.width) * channels + 1;
 
   out->clear();
   int ok = 0;

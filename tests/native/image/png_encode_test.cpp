@@ -100,6 +100,52 @@ TEST(PngEncode, LevelsTradeSizeAsExpected) {
   EXPECT_EQ(std::string(png.end() - 8, png.end() - 4), "IEND");
 }
 
+// A flat "UI" image: a few rectangles of solid colour.
+std::vector<uint8_t> Flat(int w, int h) {
+  std::vector<uint8_t> v(size_t(w) * h * 4);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      uint8_t* p = &v[(size_t(y) * w + x) * 4];
+      const bool panel = (x / 40 + y / 30) % 3 == 0;
+      p[0] = panel ? 30 : 245;
+      p[1] = panel ? 40 : 246;
+      p[2] = panel ? 60 : 250;
+      p[3] = 255;
+    }
+  return v;
+}
+
+TEST(PngEncode, AutoUsesLz77OnFlatBandsAndRleOnNoisyBands) {
+  const int w = 120, h = 64;
+  std::vector<uint8_t> flat = Flat(w, h), noise = testing_images::Noise(w, h, 4);
+  for (size_t i = 3; i < noise.size(); i += 4) noise[i] = 255;
+  Image f{flat.data(), w, h, w * 4}, n{noise.data(), w, h, w * 4};
+  EXPECT_EQ(Encode(f, {6, PngStrategy::kAuto}), Encode(f, {6, PngStrategy::kDefault}));
+  EXPECT_EQ(Encode(n, {6, PngStrategy::kAuto}), Encode(n, {6, PngStrategy::kRle}));
+  // Half noise, half flat: switches strategy mid-stream and still round-trips.
+  std::vector<uint8_t> mixed = flat;
+  std::copy(noise.begin(), noise.begin() + noise.size() / 2, mixed.begin());
+  std::vector<uint8_t> png = Encode({mixed.data(), w, h, w * 4}, {6, PngStrategy::kAuto});
+  EXPECT_NE(png, Encode({mixed.data(), w, h, w * 4}, {6, PngStrategy::kDefault}));
+  EXPECT_NE(png, Encode({mixed.data(), w, h, w * 4}, {6, PngStrategy::kRle}));
+  int dw = 0, dh = 0;
+  EXPECT_EQ(Decode(png, &dw, &dh), mixed);
+}
+
+TEST(PngEncode, IncompressibleDataGrowsTheOutputBuffer) {
+  // Level 0 and noise with alpha: the stored stream is bigger than its input; a many-band auto
+  // stream flushes a block per strategy switch.
+  const int w = 300, h = 257;
+  std::vector<uint8_t> px = testing_images::Noise(w, h, 8);
+  for (int y = 0; y < h; y += 64)  // flat stripes every other band
+    for (int yy = y; yy < y + 32 && yy < h; ++yy) std::fill_n(&px[size_t(yy) * w * 4], w * 4, uint8_t(9));
+  for (int level : {0, 1, 9}) {
+    std::vector<uint8_t> png = Encode({px.data(), w, h, w * 4}, {level, PngStrategy::kAuto});
+    int dw = 0, dh = 0;
+    EXPECT_EQ(Decode(png, &dw, &dh), px) << "level " << level;
+  }
+}
+
 TEST(PngEncode, OutputIsDeterministic) {
   std::vector<uint8_t> px = testing_images::Noise(50, 50, 11);
   EXPECT_EQ(Encode({px.data(), 50, 50, 200}), Encode({px.data(), 50, 50, 200}));
@@ -110,7 +156,7 @@ TEST(PngEncode, RejectsBadArguments) {
   Image im{px.data(), 4, 4, 16};
   EXPECT_EQ(EncodePng(im, {-1, PngStrategy::kDefault}, &out).code(), Code::kOutOfRange);
   EXPECT_EQ(EncodePng(im, {10, PngStrategy::kDefault}, &out).code(), Code::kOutOfRange);
-  EXPECT_EQ(EncodePng(im, {6, PngStrategy(5)}, &out).code(), Code::kOutOfRange);
+  EXPECT_EQ(EncodePng(im, {6, PngStrategy(6)}, &out).code(), Code::kOutOfRange);
   EXPECT_EQ(EncodePng(im, {6, PngStrategy(-1)}, &out).code(), Code::kOutOfRange);
   EXPECT_EQ(EncodePng({px.data(), 4, 4, 12}, {}, &out).code(), Code::kOutOfRange);  // stride < width*4
   EXPECT_EQ(EncodePng({nullptr, 4, 4, 16}, {}, &out).code(), Code::kInvalidArgument);
@@ -125,6 +171,9 @@ TEST(PngEncode, StrategyNames) {
   EXPECT_STREQ(PngStrategyName(PngStrategy::kHuffmanOnly), "huffman-only");
   EXPECT_STREQ(PngStrategyName(PngStrategy::kRle), "rle");
   EXPECT_STREQ(PngStrategyName(PngStrategy::kFixed), "fixed");
+  EXPECT_STREQ(PngStrategyName(PngStrategy::kAuto), "auto");
+  EXPECT_EQ(PngOptions().strategy, PngStrategy::kAuto);
+  EXPECT_EQ(PngOptions().level, 6);
 }
 
 }  // namespace

@@ -1,0 +1,66 @@
+// PNG and JPEG decoding in wasm (stb_image) into RGBA, with limits checked on the header before any
+// pixel memory is allocated.
+import { getCore } from '../core.js';
+import { MAX_PIXELS, MAX_SIDE, checkNumber } from '../validate.js';
+import { alloc, throwLastError } from '../wasm-memory.js';
+import { makeImage } from '../image-ops.js';
+import { sniffImageType } from './blob.js';
+
+/** The most input decodeImage accepts (wasm/image/decode.h kMaxDecodeInputBytes). */
+export const MAX_DECODE_BYTES = 2 ** 28;
+
+function asBytes(bytes) {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const what = bytes === null ? 'null' : typeof bytes === 'object' ? (bytes.constructor ? bytes.constructor.name : 'an object') : typeof bytes;
+  throw new TypeError(`decodeImage: bytes must be a Uint8Array, ArrayBuffer or typed array view, got ${what}`);
+}
+
+/**
+ * Decodes a PNG or JPEG file into RGBA (grey, palette, 16-bit and CMYK are converted; missing alpha is 255).
+ * @param {Uint8Array|ArrayBuffer|ArrayBufferView} bytes the file
+ * @param {{maxWidth?: number, maxHeight?: number, maxPixels?: number, maxBytes?: number}} [options]
+ *   limits (defaults: 16384, 16384, 2^28, 2^28 bytes), each may only be lowered
+ * @returns {{data: Uint8ClampedArray, width: number, height: number, stride: number}}
+ * @throws {TypeError} bytes of the wrong type; {RangeError} empty input or a limit exceeded;
+ *   {Error} not a PNG/JPEG, or corrupt or truncated data (the message says where)
+ */
+export function decodeImage(bytes, options) {
+  const data = asBytes(bytes);
+  if (options === null || (options !== undefined && typeof options !== 'object')) {
+    throw new TypeError(`decodeImage: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  const o = options || {};
+  const limits = {
+    maxWidth: o.maxWidth === undefined ? MAX_SIDE : checkNumber(o.maxWidth, 'decodeImage: maxWidth', { min: 1, max: MAX_SIDE, integer: true }),
+    maxHeight: o.maxHeight === undefined ? MAX_SIDE : checkNumber(o.maxHeight, 'decodeImage: maxHeight', { min: 1, max: MAX_SIDE, integer: true }),
+    maxPixels: o.maxPixels === undefined ? MAX_PIXELS : checkNumber(o.maxPixels, 'decodeImage: maxPixels', { min: 1, max: MAX_PIXELS, integer: true }),
+    maxBytes: o.maxBytes === undefined ? MAX_DECODE_BYTES : checkNumber(o.maxBytes, 'decodeImage: maxBytes', { min: 1, max: MAX_DECODE_BYTES, integer: true }),
+  };
+  if (data.length === 0) throw new RangeError('decodeImage: bytes is empty (0 bytes)');
+  if (data.length > limits.maxBytes) {
+    throw new RangeError(`decodeImage: the input is ${data.length} bytes, more than maxBytes ${limits.maxBytes}`);
+  }
+  if (!sniffImageType(data)) {
+    const head = Array.from(data.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new Error(`decodeImage: not a PNG or JPEG file (it starts with ${head})`);
+  }
+
+  const M = getCore();
+  const ptr = alloc(M, data.length, 'encoded image');
+  let result = null;
+  try {
+    M.HEAPU8.set(data, ptr);
+    result = M.decodeImage(ptr, data.length, limits);
+    if (!result) throwLastError(M);
+  } finally {
+    M._free(ptr);
+  }
+  try {
+    const width = result.width(), height = result.height();
+    return makeImage(result.view().slice(), width, height);
+  } finally {
+    result.delete();
+  }
+}

@@ -1,0 +1,192 @@
+// Type declarations for capturekit. One section per area; add yours with a small insertion.
+
+// ---- core ---------------------------------------------------------------------------------------
+
+/** An RGBA8 image; ImageData is one. `stride` is bytes per row (default width * 4). */
+export interface RGBAImage {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  stride?: number;
+}
+
+/** What pixel operations return. */
+export interface ImageResult {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+  stride: number;
+}
+
+export interface InitOptions {
+  /** 'auto' (default) picks the SIMD build where the runtime supports it. */
+  simd?: boolean | 'auto';
+  /** The wasm to use instead of the packaged file: a Module, bytes, a Response, a URL or a string. */
+  wasm?: WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response | URL | string;
+  factory?: (...args: any[]) => Promise<any>;
+}
+
+export function init(options?: InitOptions): Promise<unknown>;
+export function isSimd(): boolean;
+export function simdSupported(): boolean;
+export const MAX_SIDE: number;
+export const MAX_PIXELS: number;
+export function flipVertical(image: RGBAImage): ImageResult;
+
+// ---- capture (screenshots of canvases and WebXR sessions) --------------------------------------
+
+export type CaptureFormat = 'image/jpeg' | 'image/png';
+
+/** A box: a number is the longest side (both width and height). */
+export type CaptureBox = number | { width: number; height: number };
+
+/** Anything an image watermark or composite filter can take. */
+export type FilterImage = RGBAImage | ImageData | ImageBitmap | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | Blob | Uint8Array | ArrayBuffer;
+
+export type WatermarkPosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right' | 'center';
+
+/** Filters are data (they cross to the Worker); each names a capturekit operation. */
+export type CaptureFilter =
+  | { op: 'crop'; x: number; y: number; width: number; height: number }
+  | { op: 'resize'; width: number; height: number; fit?: 'exact' | 'contain'; method?: 'auto' | 'bilinear' | 'area' }
+  | { op: 'thumbnail'; width: number; height: number }
+  | { op: 'flipVertical' }
+  | { op: 'unpremultiplyAlpha' }
+  | { op: 'adjust'; brightness?: number; contrast?: number; saturation?: number }
+  | { op: 'blur'; radius: number }
+  | { op: 'composite'; image: FilterImage; position?: WatermarkPosition; margin?: number; opacity?: number }
+  /** An image watermark; `width` (pixels) or `scale` (of the capture's width) sizes the mark first. */
+  | { op: 'watermark'; image: FilterImage; width?: number; scale?: number; position?: WatermarkPosition; margin?: number; opacity?: number }
+  | { op: 'text'; text: string; font?: string; color?: string; shadow?: boolean | { color?: string; blur?: number; offsetX?: number; offsetY?: number }; position?: WatermarkPosition; margin?: number; opacity?: number };
+
+export interface CaptureCommonOptions {
+  /** Default 'image/jpeg'. */
+  format?: CaptureFormat;
+  /** 0..1, default 0.92 (JPEG only). */
+  quality?: number;
+  /** Downscale (never up) to fit this box. */
+  maxSize?: CaptureBox;
+  /** Applied in order, after flip / un-premultiply and before maxSize. */
+  filters?: CaptureFilter[];
+  /** Also make a thumbnail fitting this box (default JPEG, quality 0.8). */
+  thumbnail?: CaptureBox | { width: number; height: number; format?: CaptureFormat; quality?: number } | false | null;
+  /** Run flip, filters and encoding in a Web Worker (default true); false runs them on the main thread. */
+  worker?: boolean;
+  /** Milliseconds to wait for the next frame (default 5000). */
+  timeout?: number;
+  /** Extra JSON fields for metadata.extra (a session id, scene info, ...). */
+  metadata?: Record<string, unknown>;
+}
+
+export interface CaptureCanvasOptions extends CaptureCommonOptions {
+  /**
+   * High-resolution capture: the canvas is resized by this factor (0 < scale <= 8) for one frame and
+   * restored afterwards. A 2D canvas needs `render`.
+   */
+  scale?: number;
+  /** Draws the scene; when given, the glue calls it right before reading (no frame wait). */
+  render?: () => void;
+  /** Resizes the drawing buffer (default: sets canvas.width/height). Called with the scaled and then the original size. */
+  resize?: (width: number, height: number) => void;
+  /** The canvas's rendering context, when known (otherwise it is found with getContext). */
+  context?: RenderingContext | OffscreenRenderingContext;
+  /** Allow a canvas that is not in the document. */
+  allowDetached?: boolean;
+}
+
+export interface CaptureXROptions extends CaptureCommonOptions {
+  /** The WebGL context of the session's layer (required unless the layer exposes it). */
+  gl?: WebGLRenderingContext | WebGL2RenderingContext;
+  /** The reference space you render with: the pose in the metadata is relative to it. */
+  referenceSpace: XRReferenceSpace;
+  /** Which view: an index, 'left' / 'right' (by eye) or 'both' (side by side). Default 0. */
+  view?: number | 'left' | 'right' | 'both';
+  /** XRSession does not tell its mode; given here, or inferred from environmentBlendMode. */
+  sessionMode?: 'immersive-vr' | 'immersive-ar' | 'inline';
+  /** For sessions that use an XRProjectionLayer (default: a binding made for the session). */
+  binding?: XRWebGLBinding;
+  /** XR frames have the size the compositor chose: must be 1. */
+  scale?: 1;
+}
+
+export interface CapturePose {
+  position: { x: number; y: number; z: number };
+  orientation: { x: number; y: number; z: number; w: number };
+}
+
+export interface CaptureMetadata {
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  capturedAt: string;
+  format: CaptureFormat;
+  quality: number | null;
+  byteSize: number;
+  width: number;
+  height: number;
+  dimensions: { width: number; height: number };
+  source: {
+    kind: '2d' | 'webgl' | 'webgl2' | 'xr';
+    scale: number;
+    [key: string]: unknown;
+  };
+  device: {
+    userAgent: string;
+    platform: string;
+    language: string;
+    hardwareConcurrency: number | null;
+    devicePixelRatio: number;
+    screen: { width: number; height: number } | null;
+    xr: { available: boolean; immersiveVr: boolean; immersiveAr: boolean };
+    sessionMode: string | null;
+    enabledFeatures: string[] | null;
+    environmentBlendMode?: string | null;
+  };
+  xr?: {
+    sessionMode: string | null;
+    view: number | string;
+    framebuffer: 'layer' | 'default' | 'projection-layer';
+    predictedDisplayTime: number | null;
+    pose: CapturePose & { emulatedPosition: boolean };
+    views: Array<{
+      index: number;
+      eye: XREye;
+      projectionMatrix: number[];
+      transform: CapturePose;
+      viewport: { x: number; y: number; width: number; height: number };
+    }>;
+  };
+  thumbnail?: { width: number; height: number; format: CaptureFormat; byteSize: number };
+  extra?: Record<string, unknown>;
+}
+
+export interface CaptureResult {
+  blob: Blob;
+  bytes: Uint8Array;
+  width: number;
+  height: number;
+  format: CaptureFormat;
+  metadata: CaptureMetadata;
+  thumbnail: { blob: Blob; bytes: Uint8Array; width: number; height: number; format: CaptureFormat } | null;
+  /** Where the time went: main-thread milliseconds (synchronous slices) and total. */
+  timing: { worker: boolean; mainThreadMs: number; totalMs: number };
+}
+
+/** A screenshot of a 2D or WebGL canvas (works without preserveDrawingBuffer). */
+export function captureCanvas(canvas: HTMLCanvasElement | OffscreenCanvas, options?: CaptureCanvasOptions): Promise<CaptureResult>;
+/**
+ * A screenshot of the current XR frame. Call inside the XRSession requestAnimationFrame callback,
+ * after drawing: argument and state errors throw synchronously, the result comes as a promise.
+ */
+export function captureXRFrame(frame: XRFrame, options: CaptureXROptions): Promise<CaptureResult>;
+/** Captures the session's next frame (for buttons and controller events). */
+export function captureXRSession(session: XRSession, options: CaptureXROptions): Promise<CaptureResult>;
+/** Starts watching the session's 'end' event, so a later capture can say it has ended. */
+export function trackXRSession(session: XRSession): void;
+/** "screenshot_YYYYMMDD_HHMMSS.jpg" from the capture's timestamp (local time). */
+export function captureFilename(result: CaptureResult | Blob, options?: { prefix?: string }): string;
+export function createDownloadLink(result: CaptureResult | Blob, options?: { prefix?: string; filename?: string; text?: string }): { link: HTMLAnchorElement; filename: string; revoke(): void };
+/** Saves through a download; returns the file name. */
+export function downloadCapture(result: CaptureResult | Blob, options?: { prefix?: string; filename?: string }): string;
+export function getDeviceInfo(options?: { session?: XRSession | null; sessionMode?: string | null }): Promise<CaptureMetadata['device']>;
+/** Stops the shared capture Worker (it restarts on the next capture). */
+export function terminateCaptureWorker(): void;

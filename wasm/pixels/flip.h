@@ -4,8 +4,8 @@
 
 namespace ck {
 
-// Flips `im` upside down in place. Swaps row pairs in 16-byte blocks, so it moves as many bytes as a
-// memcpy of the image and needs no scratch row.
+// Flips `im` upside down in place. Swaps row pairs in registers (64-byte blocks with wasm SIMD), so it
+// moves as many bytes as a memcpy of the image and needs no scratch row.
 Status FlipVertical(const Image& im);
 
 // Writes `src` flipped into `dst` (same width and height; strides may differ).

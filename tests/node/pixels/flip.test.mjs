@@ -46,3 +46,27 @@ test.each([
   expect(() => flipVertical(img)).toThrow(type);
   expect(() => flipVertical(img)).toThrow(message);
 });
+
+test('flip: baseline and SIMD builds give identical bytes (64-byte blocks, 32, 4 and odd tails)', async () => {
+  const { loadVariant } = await import('../../../js-glue/core.js');
+  const [base, simd] = await Promise.all([loadVariant(false), loadVariant(true)]);
+  for (const [w, h, stride] of [[1, 1, 4], [3, 5, 13], [16, 4, 64], [25, 7, 101], [301, 9, 1204]]) {
+    const data = new Uint8Array(stride * h).map((_, i) => (i * 2654435761) >>> 24);
+    const run = (M) => {
+      const p = M._malloc(data.length);
+      try {
+        M.HEAPU8.set(data, p);
+        expect(M.flipVertical(p, w, h, stride)).toBe(true);
+        return M.HEAPU8.slice(p, p + data.length);
+      } finally {
+        M._free(p);
+      }
+    };
+    const a = run(base);
+    expect(Buffer.from(run(simd))).toEqual(Buffer.from(a));
+    for (let y = 0; y < h; y++) {
+      expect(Buffer.from(a.subarray(y * stride, y * stride + w * 4)))
+        .toEqual(Buffer.from(data.subarray((h - 1 - y) * stride, (h - 1 - y) * stride + w * 4)));
+    }
+  }
+});

@@ -261,7 +261,7 @@ Status CheckSize(int w, int h, const char* what) {
 }
 }  // namespace
 
-Status FitWithin(int src_w, int src_h, int box_w, int box_h, Size* out) {
+Status FitWithin(int src_w, int src_h, int box_w, int box_h, ImageSize* out) {
   Status s = CheckSize(src_w, src_h, "fitWithin: source");
   if (!s.ok()) return s;
   s = CheckSize(box_w, box_h, "fitWithin: box");
@@ -277,20 +277,20 @@ Status FitWithin(int src_w, int src_h, int box_w, int box_h, Size* out) {
   return Status::Ok();
 }
 
-Status ThumbnailSize(int src_w, int src_h, int box_w, int box_h, Size* out) {
+Status ThumbnailSize(int src_w, int src_h, int box_w, int box_h, ImageSize* out) {
   Status s = FitWithin(src_w, src_h, box_w, box_h, out);
   if (!s.ok()) return s;
-  if (src_w <= box_w && src_h <= box_h) *out = Size{src_w, src_h};
+  if (src_w <= box_w && src_h <= box_h) *out = ImageSize{src_w, src_h};
   return Status::Ok();
 }
 
-Status ResizeTargetSize(int src_w, int src_h, int width, int height, ResizeFit fit, Size* out) {
+Status ResizeTargetSize(int src_w, int src_h, int width, int height, ResizeFit fit, ImageSize* out) {
   if (fit == ResizeFit::kContain) return FitWithin(src_w, src_h, width, height, out);
   Status s = CheckSize(src_w, src_h, "resize: source");
   if (!s.ok()) return s;
   s = CheckSize(width, height, "resize: target");
   if (!s.ok()) return s;
-  *out = Size{width, height};
+  *out = ImageSize{width, height};
   return Status::Ok();
 }
 

@@ -20,7 +20,7 @@ namespace ck {
 enum class ResizeMethod { kAuto, kBilinear, kArea };
 enum class ResizeFit { kExact, kContain };
 
-struct Size {
+struct ImageSize {
   int width = 0;
   int height = 0;
 };
@@ -31,14 +31,14 @@ Status ParseResizeFit(const std::string& name, ResizeFit* out);
 
 // The largest size with the aspect ratio of src_w x src_h that fits within box_w x box_h: one side
 // equals the box, the other is rounded to nearest (half up) and at least 1. May enlarge.
-Status FitWithin(int src_w, int src_h, int box_w, int box_h, Size* out);
+Status FitWithin(int src_w, int src_h, int box_w, int box_h, ImageSize* out);
 
 // FitWithin, but never larger than the source (a source that already fits keeps its size).
-Status ThumbnailSize(int src_w, int src_h, int box_w, int box_h, Size* out);
+Status ThumbnailSize(int src_w, int src_h, int box_w, int box_h, ImageSize* out);
 
 // The size Resize produces for a width x height request: the request itself (kExact) or
 // FitWithin(src, request) (kContain).
-Status ResizeTargetSize(int src_w, int src_h, int width, int height, ResizeFit fit, Size* out);
+Status ResizeTargetSize(int src_w, int src_h, int width, int height, ResizeFit fit, ImageSize* out);
 
 // Resamples all of `src` into all of `dst` (their sizes give the scale; strides may be anything valid).
 // src and dst must not overlap.

@@ -210,7 +210,7 @@ TEST(Resize, RejectsBadImages) {
 }
 
 TEST(FitWithin, KeepsTheAspectRatio) {
-  Size s;
+  ImageSize s;
   ASSERT_TRUE(FitWithin(1920, 1080, 1280, 1280, &s).ok());
   EXPECT_EQ(s.width, 1280);
   EXPECT_EQ(s.height, 720);
@@ -235,7 +235,7 @@ TEST(FitWithin, KeepsTheAspectRatio) {
 }
 
 TEST(ThumbnailSize, NeverEnlarges) {
-  Size s;
+  ImageSize s;
   ASSERT_TRUE(ThumbnailSize(100, 50, 200, 200, &s).ok());
   EXPECT_EQ(s.width, 100);
   EXPECT_EQ(s.height, 50);
@@ -248,7 +248,7 @@ TEST(ThumbnailSize, NeverEnlarges) {
 }
 
 TEST(ResizeTargetSize, ExactOrContain) {
-  Size s;
+  ImageSize s;
   ASSERT_TRUE(ResizeTargetSize(640, 480, 100, 100, ResizeFit::kExact, &s).ok());
   EXPECT_EQ(s.width, 100);
   EXPECT_EQ(s.height, 100);

@@ -27,6 +27,11 @@ function asBytes(bytes) {
  *   {Error} not a PNG/JPEG, or corrupt or truncated data (the message says where)
  */
 export function decodeImage(bytes, options) {
+  return decodeImageOn(getCore(), bytes, options);
+}
+
+/** decodeImage on a given core module (tests compare the baseline and SIMD builds). */
+export function decodeImageOn(M, bytes, options) {
   const data = asBytes(bytes);
   if (options === null || (options !== undefined && typeof options !== 'object')) {
     throw new TypeError(`decodeImage: options must be an object, got ${options === null ? 'null' : typeof options}`);
@@ -47,7 +52,6 @@ export function decodeImage(bytes, options) {
     throw new Error(`decodeImage: not a PNG or JPEG file (it starts with ${head})`);
   }
 
-  const M = getCore();
   const ptr = alloc(M, data.length, 'encoded image');
   let result = null;
   try {

@@ -18,13 +18,12 @@ function optionsObject(o, name) {
 }
 
 // Copies the image in, runs the encoder binding (which returns a Bytes object or null), copies the file out.
-function runEncoder(image, name, call) {
-  const M = getCore();
+function runEncoder(M, image, name, call) {
   const src = checkImage(image, `${name}: image`);
   const ptr = alloc(M, src.data.length, 'image');
   try {
     M.HEAPU8.set(src.data, ptr);
-    const out = call(M, ptr, src);
+    const out = call(ptr, src);
     if (!out) throwLastError(M);
     return takeBytes(out);
   } finally {
@@ -39,9 +38,14 @@ function runEncoder(image, name, call) {
  * @returns {Uint8Array} the JPEG file
  */
 export function encodeJpeg(image, options) {
+  return encodeJpegOn(getCore(), image, options);
+}
+
+/** encodeJpeg on a given core module (tests compare the baseline and SIMD builds). */
+export function encodeJpegOn(M, image, options) {
   const { quality = 90 } = optionsObject(options, 'encodeJpeg');
   checkNumber(quality, 'encodeJpeg: quality', { min: 1, max: 100, integer: true });
-  return runEncoder(image, 'encodeJpeg', (M, p, s) => M.encodeJpeg(p, s.width, s.height, s.stride, { quality }));
+  return runEncoder(M, image, 'encodeJpeg', (p, s) => M.encodeJpeg(p, s.width, s.height, s.stride, { quality }));
 }
 
 /**
@@ -53,11 +57,16 @@ export function encodeJpeg(image, options) {
  * @returns {Uint8Array} the PNG file
  */
 export function encodePng(image, options) {
+  return encodePngOn(getCore(), image, options);
+}
+
+/** encodePng on a given core module. */
+export function encodePngOn(M, image, options) {
   const { level = 6, strategy = 'auto' } = optionsObject(options, 'encodePng');
   checkNumber(level, 'encodePng: level', { min: 0, max: 9, integer: true });
   checkEnum(strategy, 'encodePng: strategy', PNG_STRATEGIES);
   const index = PNG_STRATEGIES.indexOf(strategy);
-  return runEncoder(image, 'encodePng', (M, p, s) => M.encodePng(p, s.width, s.height, s.stride, { level, strategy: index }));
+  return runEncoder(M, image, 'encodePng', (p, s) => M.encodePng(p, s.width, s.height, s.stride, { level, strategy: index }));
 }
 
 /**

@@ -1,0 +1,62 @@
+// ChunkBuffer: turns MediaRecorder's irregular chunks (a 1-byte first chunk, ~300 KB a second, a 0-byte
+// last chunk) into numbered upload parts with a SHA-256 each.
+//
+// Every part but the last is exactly min_part_size bytes (S3 multipart wants >= 5 MiB for all parts but
+// the last); the last part, emitted by Flush(), has 1..min_part_size bytes. A full part is held back until
+// more bytes arrive, so Flush() always has the final part to emit when anything was appended, and emits
+// nothing when nothing (or only empty chunks) was. Memory: at most one part's bytes are buffered; the
+// parts an Append() produces are handed to the caller.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "upload/sha256.h"
+
+namespace ck {
+
+struct ChunkBufferOptions {
+  uint64_t min_part_size = 5u * 1024 * 1024;
+};
+
+// Limits on min_part_size: 1 byte (tests) .. 1 GiB (wasm memory is 2 GiB at most).
+constexpr uint64_t kMaxPartSize = uint64_t(1) << 30;
+
+struct ChunkPart {
+  uint32_t index = 0;          // 0, 1, 2 ... in order
+  std::vector<uint8_t> bytes;  // min_part_size bytes, or 1..min_part_size for the last
+  std::string sha256;          // 64 lowercase hex characters
+  bool last = false;           // true for the part Flush() emits
+};
+
+class ChunkBuffer {
+ public:
+  static Status Validate(const ChunkBufferOptions& options);
+  // options must pass Validate().
+  explicit ChunkBuffer(const ChunkBufferOptions& options = {});
+
+  // Appends n bytes (n may be 0); pushes every part that became complete onto *out.
+  Status Append(const uint8_t* data, size_t n, std::vector<ChunkPart>* out);
+  // Ends the stream: pushes the last part onto *out (nothing when no byte was ever appended).
+  // Append() and Flush() fail with FailedPrecondition afterwards.
+  Status Flush(std::vector<ChunkPart>* out);
+
+  uint64_t total_bytes() const { return total_; }      // bytes appended so far
+  uint32_t parts_emitted() const { return next_index_; }
+  size_t buffered_bytes() const { return buf_.size(); }
+  bool flushed() const { return flushed_; }
+  uint64_t min_part_size() const { return part_size_; }
+
+ private:
+  void Emit(bool last, std::vector<ChunkPart>* out);
+  uint64_t part_size_;
+  std::vector<uint8_t> buf_;  // the part being filled (never more than part_size_ bytes)
+  Sha256 hash_;               // streaming hash of buf_
+  uint64_t total_ = 0;
+  uint32_t next_index_ = 0;
+  bool flushed_ = false;
+};
+
+}  // namespace ck

@@ -8,7 +8,8 @@
 //   import { reviewCapture } from 'capturekit/web/capture-review.js';
 //   if (await reviewCapture(result)) queue.add(result);
 //
-// Events (bubbling, composed): 'capturekeep' and 'capturediscard', detail { result }.
+// Events (bubbling, composed): 'reviewkeep' and 'reviewdiscard', detail { result }. (<capture-button>
+// turns them into its own 'capture' / 'capturediscard'.)
 import { captureFilename } from '../js-glue/capture/download.js';
 
 const STYLE = `
@@ -88,7 +89,7 @@ export class CaptureReview extends HTMLElement {
     this._link.removeAttribute('href');
     // Revoke later: a download started from the link may still be reading the URL.
     setTimeout(() => URL.revokeObjectURL(p.url), 30_000);
-    this.dispatchEvent(new CustomEvent(keep ? 'capturekeep' : 'capturediscard', { bubbles: true, composed: true, detail: { result: p.result } }));
+    this.dispatchEvent(new CustomEvent(keep ? 'reviewkeep' : 'reviewdiscard', { bubbles: true, composed: true, detail: { result: p.result } }));
     p.resolve(keep);
   }
 

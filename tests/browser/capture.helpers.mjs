@@ -44,11 +44,16 @@ export function bandMismatches(img, bands, { tol = 0, alpha = 255, columns = [0.
   return bad;
 }
 
-/** Every pixel of every band exactly (PNG): counts pixels that differ. */
+/**
+ * Every pixel of every band exactly (PNG): counts pixels that differ. When the band height is not
+ * whole, the row at each fractional boundary may belong to either band and is skipped.
+ */
 export function exactBandErrors(img, bands) {
   let errors = 0;
+  const bh = img.height / bands.length;
   for (let y = 0; y < img.height; y++) {
-    const band = bands[Math.min(bands.length - 1, Math.floor(y / (img.height / bands.length)))];
+    if (!Number.isInteger(bh) && Math.floor(y / bh) !== Math.floor((y + 1) / bh)) continue;
+    const band = bands[Math.min(bands.length - 1, Math.floor(y / bh))];
     for (let x = 0; x < img.width; x++) {
       const p = pixel(img, x, y);
       if (p[0] !== band[0] || p[1] !== band[1] || p[2] !== band[2] || p[3] !== 255) errors++;

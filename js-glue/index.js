@@ -11,6 +11,8 @@ export { renderTextMark, textWatermark } from './pixels/text-watermark.js';
 export { adjust } from './pixels/adjust.js';
 export { blur } from './pixels/blur.js';
 export { toI420 } from './pixels/i420.js';
+export { ChunkBuffer, sha256Hex, DEFAULT_MIN_PART_SIZE } from './upload/chunk-buffer.js';
+export { QueueCore, FAILURE_KINDS, DEFAULT_QUEUE_OPTIONS } from './upload/upload-queue-core.js';
 export { encode, encodeJpeg, encodePng, PNG_STRATEGIES } from './image/encode.js';
 export { decodeImage } from './image/decode.js';
 export { toBlob } from './image/blob.js';

@@ -87,7 +87,7 @@ Status VideoWriter::AddFrame(const Image& rgba, int64_t timestamp_us, const uint
   s = CheckImage(rgba, "video frame");
   if (!s.ok()) return s;
   if (rgba.width != options_.width || rgba.height != options_.height)
-    return Status::InvalidArgument("video writer: frame is " + std::to_string(rgba.width) + "x" +
+    return Status::OutOfRange("video writer: frame is " + std::to_string(rgba.width) + "x" +
                                    std::to_string(rgba.height) + " but the video is " + std::to_string(options_.width) +
                                    "x" + std::to_string(options_.height));
   if (metadata_size > kMaxFrameMetadataBytes)
@@ -105,7 +105,7 @@ Status VideoWriter::AddFrame(const Image& rgba, int64_t timestamp_us, const uint
                                 " us after the first frame is beyond the limit of " + std::to_string(kMaxTimestampUs));
     t_ns = rel_us * 1000;
     if (frames_in_ > 0 && t_ns <= last_ns_)
-      return Status::InvalidArgument("video writer: timestamps must increase: " + std::to_string(rel_us) +
+      return Status::OutOfRange("video writer: timestamps must increase: " + std::to_string(rel_us) +
                                      " us after the first frame is not after the previous frame (" +
                                      std::to_string(last_ns_ / 1000) + " us)");
   } else {
@@ -156,6 +156,7 @@ Status VideoWriter::AddFrame(const Image& rgba, int64_t timestamp_us, const uint
     return Fail(Status::FailedPrecondition("video encoder: produced " + std::to_string(produced) +
                                            " frames for one input frame"));
   last_ns_ = t_ns;
+  last_auto_ = !given;
   ++frames_in_;
   return Status::Ok();
 }
@@ -171,7 +172,11 @@ Status VideoWriter::Finish(VideoStats* stats) {
   });
   if (!s.ok()) return Fail(s);
   if (late != 0) return Fail(Status::FailedPrecondition("video encoder: frames left over at the end"));
-  s = muxer_.Finish();
+  // A last frame without a timestamp lasts until the next auto time: N frames at fps last exactly N / fps.
+  // After a given timestamp, the muxer estimates the last frame's duration from the average spacing.
+  const double duration_ns =
+      last_auto_ ? double(base_ns_) + double(frames_in_ - base_frame_) * 1e9 / options_.fps : 0;
+  s = muxer_.Finish(duration_ns);
   if (!s.ok()) return Fail(s);
   state_ = State::kFinished;
   if (stats) *stats = this->stats();

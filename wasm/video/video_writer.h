@@ -7,8 +7,9 @@
 // n / fps after the last frame that had one (or after the start), computed from the frame count,
 // never accumulated, so N frames at fps last exactly N / fps. A given timestamp may come from any
 // clock (performance.now() * 1000, XRFrame time): the first frame's defines zero, and each must be
-// greater than the previous one. The file's timecodes are milliseconds (WebM's usual scale); the
-// Duration is exact to the microsecond (a float in the header).
+// greater than the previous one. Block timecodes are milliseconds (WebM's usual scale); the Duration
+// is a float: exactly N / fps when the last frame had no timestamp, otherwise the last timestamp plus
+// the average frame spacing.
 //
 // Keyframes: every `keyframe_interval` frames, and also as soon as keyframe_interval / fps seconds
 // have passed since the last one (frames with irregular timestamps), so a Cue point, where a player
@@ -77,6 +78,8 @@ class VideoWriter {
 
   VideoStats stats() const;
   const VideoWriterOptions& options() const { return options_; }
+  // True once an encoder or output failure stopped the recording (every later call fails).
+  bool failed() const { return state_ == State::kFailed; }
 
  private:
   Status Fail(Status s);
@@ -100,6 +103,7 @@ class VideoWriter {
   int64_t base_ns_ = 0;        // the last given timestamp (relative), where auto timing restarts
   int64_t base_frame_ = 0;     // its frame index
   int64_t last_key_ns_ = 0;
+  bool last_auto_ = false;     // the last frame had no timestamp
   int64_t frames_in_ = 0;
   int64_t keyframes_ = 0;
 };

@@ -76,14 +76,15 @@ Status WebmMuxer::AddFrame(const uint8_t* data, size_t size, bool keyframe, uint
   return Status::Ok();
 }
 
-Status WebmMuxer::Finish() {
+Status WebmMuxer::Finish(double duration_ns) {
   if (!segment_) return Status::FailedPrecondition("webm muxer: not open");
   if (finished_) return Status::FailedPrecondition("webm muxer: already finished");
   finished_ = true;
   if (frames_ == 0) return Status::FailedPrecondition("webm muxer: no frames were added");
   // mkvmuxer estimates the last frame's duration from the spacing of the others; with one frame
   // there is none, so say it: one frame lasts 1 / fps.
-  if (frames_ == 1) segment_->set_duration(1e9 / fps_ / double(segment_->GetSegmentInfo()->timecode_scale()));
+  if (duration_ns <= 0 && frames_ == 1) duration_ns = 1e9 / fps_;
+  if (duration_ns > 0) segment_->set_duration(duration_ns / double(segment_->GetSegmentInfo()->timecode_scale()));
   if (!segment_->Finalize()) return WriterError("cannot finish the file");
   duration_s_ = segment_->GetSegmentInfo()->duration() * double(segment_->GetSegmentInfo()->timecode_scale()) / 1e9;
   Status s = writer_->status();

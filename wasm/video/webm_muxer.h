@@ -57,7 +57,9 @@ class WebmMuxer {
   Status AddFrame(const uint8_t* data, size_t size, bool keyframe, uint64_t timestamp_ns,
                   const uint8_t* metadata = nullptr, size_t metadata_size = 0);
   // Writes the Cues, patches the header (duration, sizes, seek head) and closes the sink.
-  Status Finish();
+  // duration_ns > 0 sets the Duration; 0 lets mkvmuxer estimate it (the last timestamp plus the
+  // average frame spacing; 1 / fps for a single frame).
+  Status Finish(double duration_ns = 0);
 
   // The Duration written at Finish, in seconds (0 before).
   double duration_seconds() const { return duration_s_; }

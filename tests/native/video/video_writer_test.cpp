@@ -110,7 +110,7 @@ TEST_P(CodecTest, ThirtyFramesInThirtyFramesOutOneSecond) {
   const VideoCodec codec = GetParam();
   Encoded e = EncodeToFile(Options(codec), 30, std::string(VideoCodecName(codec)) + ".webm");
   EXPECT_EQ(e.stats.frames, 30);
-  EXPECT_DOUBLE_EQ(std::round(e.stats.duration_s * 1e6) / 1e6, 1.0);
+  EXPECT_EQ(e.stats.duration_s, 1.0);
   EXPECT_GT(e.stats.bytes, 1000);
   const std::string probe = Probe(e.path);
   EXPECT_EQ(Field(probe, "codec_name"), VideoCodecName(codec)) << probe;
@@ -302,7 +302,7 @@ TEST(VideoWriter, RejectsWrongFramesAndMisuseClearly) {
   EXPECT_EQ(w.Finish().message(), "video writer: no frames were added");
 
   Status s = w.AddFrame(Image{px.data(), 120, 160, 480});
-  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.code(), Code::kOutOfRange);
   EXPECT_EQ(s.message(), "video writer: frame is 120x160 but the video is 160x120");
   EXPECT_EQ(w.AddFrame(Image{nullptr, 160, 120, 640}).code(), Code::kInvalidArgument);
   EXPECT_EQ(w.AddFrame(Image{px.data(), 160, 120, 100}).code(), Code::kOutOfRange);  // stride
@@ -313,9 +313,9 @@ TEST(VideoWriter, RejectsWrongFramesAndMisuseClearly) {
   // The writer is still usable after rejected frames.
   ASSERT_TRUE(w.AddFrame(im, 1000).ok());
   s = w.AddFrame(im, 1000);
-  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.code(), Code::kOutOfRange);
   EXPECT_NE(s.message().find("timestamps must increase"), std::string::npos) << s.message();
-  EXPECT_EQ(w.AddFrame(im, 500).code(), Code::kInvalidArgument);
+  EXPECT_EQ(w.AddFrame(im, 500).code(), Code::kOutOfRange);
   EXPECT_EQ(w.AddFrame(im, int64_t(1) << 60).code(), Code::kOutOfRange);
   ASSERT_TRUE(w.AddFrame(im, 40000).ok());
   ASSERT_TRUE(w.AddFrame(im).ok());  // auto: 1/fps after the last given one

@@ -1,0 +1,343 @@
+// VideoWriter: RGBA frames in, a frame-exact VP8/VP9 WebM out, encoded in wasm (libvpx + libwebm).
+// Works the same in Node, a page and a Worker (no DOM use). The video module loads on first use.
+import { initVideo } from '../video.js';
+import { checkEnum, checkImage, checkNumber } from '../validate.js';
+import { alloc, check, takeBytes } from '../wasm-memory.js';
+
+// The same limits as wasm/video/vpx_encoder.h, video_writer.h and webm_muxer.h.
+export const VIDEO_LIMITS = Object.freeze({
+  minSide: 2,
+  maxSide: 8192,
+  minFps: 0.1,
+  maxFps: 240,
+  minBitrate: 10_000,
+  maxBitrate: 200_000_000,
+  maxKeyframeInterval: 100_000,
+  maxMetadataBytes: 1 << 20,
+  speed: Object.freeze({ vp8: Object.freeze([-16, 16]), vp9: Object.freeze([5, 9]) }),
+});
+
+const OPTION_KEYS = new Set(['codec', 'width', 'height', 'fps', 'bitrate', 'keyframeInterval', 'speed',
+  'rateControl', 'flipY', 'ondata', 'module']);
+const MAX_SAFE_US = 2 ** 53;
+
+function normaliseOptions(options) {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`VideoWriter.create: options must be an object { codec, width, height, fps, ... }, got ${options === null ? 'null' : typeof options}`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!OPTION_KEYS.has(k)) throw new TypeError(`VideoWriter.create: unknown option "${k}" (known: ${[...OPTION_KEYS].join(', ')})`);
+  }
+  const L = VIDEO_LIMITS;
+  const o = {
+    codec: options.codec === undefined ? 'vp8' : options.codec,
+    width: options.width,
+    height: options.height,
+    fps: options.fps === undefined ? 30 : options.fps,
+    bitrate: options.bitrate === undefined ? 2_500_000 : options.bitrate,
+    keyframeInterval: options.keyframeInterval,
+    speed: options.speed,
+    rateControl: options.rateControl === undefined ? 'vbr' : options.rateControl,
+    flipY: options.flipY === undefined ? false : options.flipY,
+  };
+  checkEnum(o.codec, 'VideoWriter.create: codec', ['vp8', 'vp9']);
+  checkNumber(o.width, 'VideoWriter.create: width', { integer: true, min: L.minSide, max: L.maxSide });
+  checkNumber(o.height, 'VideoWriter.create: height', { integer: true, min: L.minSide, max: L.maxSide });
+  checkNumber(o.fps, 'VideoWriter.create: fps', { min: L.minFps, max: L.maxFps });
+  checkNumber(o.bitrate, 'VideoWriter.create: bitrate (bits per second)', { min: L.minBitrate, max: L.maxBitrate });
+  o.bitrate = Math.round(o.bitrate);
+  if (o.keyframeInterval === undefined) o.keyframeInterval = 0;  // native default: 2 s worth of frames
+  else checkNumber(o.keyframeInterval, 'VideoWriter.create: keyframeInterval (frames)', { integer: true, min: 1, max: L.maxKeyframeInterval });
+  if (o.speed === undefined) o.speed = 0;  // native default: vp8 -6, vp9 8
+  else {
+    const [lo, hi] = L.speed[o.codec];
+    checkNumber(o.speed, `VideoWriter.create: speed for ${o.codec}`, { integer: true, min: lo, max: hi });
+    if (o.speed === 0) throw new RangeError('VideoWriter.create: speed 0 is not allowed (use a negative value for a fixed VP8 speed)');
+  }
+  checkEnum(o.rateControl, 'VideoWriter.create: rateControl', ['vbr', 'cbr']);
+  if (typeof o.flipY !== 'boolean') throw new TypeError(`VideoWriter.create: flipY must be a boolean, got ${typeof o.flipY}`);
+  if (options.ondata !== undefined && typeof options.ondata !== 'function') {
+    throw new TypeError(`VideoWriter.create: ondata must be a function (bytes, offset), got ${typeof options.ondata}`);
+  }
+  return o;
+}
+
+const encoder = typeof TextEncoder === 'function' ? new TextEncoder() : null;
+
+function metadataBytes(metadata) {
+  if (metadata === undefined || metadata === null) return null;
+  let bytes;
+  if (metadata instanceof Uint8Array) bytes = metadata;
+  else if (typeof metadata === 'string') bytes = encoder.encode(metadata);
+  else if (typeof metadata === 'object') {
+    let json;
+    try {
+      json = JSON.stringify(metadata);
+    } catch (e) {
+      throw new TypeError(`VideoWriter.addFrame: metadata cannot be turned into JSON: ${e.message}`);
+    }
+    bytes = encoder.encode(json);
+  } else {
+    throw new TypeError(`VideoWriter.addFrame: metadata must be an object, a JSON string or a Uint8Array, got ${typeof metadata}`);
+  }
+  if (bytes.length > VIDEO_LIMITS.maxMetadataBytes) {
+    throw new RangeError(`VideoWriter.addFrame: metadata is ${bytes.length} bytes, the limit is ${VIDEO_LIMITS.maxMetadataBytes}`);
+  }
+  return bytes.length ? bytes : null;
+}
+
+/**
+ * Encodes RGBA frames into a WebM file (VP8 or VP9), frame-exact: N frames in give N frames out, and
+ * without timestamps they last exactly N / fps.
+ *
+ * Output goes to memory (finish() returns it) or, with `ondata`, streams out as it is produced:
+ * ondata(bytes, offset) is called in order; offset equal to the bytes received so far means append,
+ * a smaller offset means overwrite (at finish() the header is patched: duration, sizes, cue position).
+ * Writing every call at its offset (a file handle's positioned write, or a Uint8Array) gives exactly the
+ * in-memory file. If ondata returns a promise, the next call waits for it; finish() waits for all.
+ *
+ * Per-frame metadata (say an XR pose) is stored in the file itself as a Matroska BlockAdditional
+ * (BlockAddID 2, UTF-8 JSON) on that frame's block.
+ */
+export class VideoWriter {
+  /**
+   * @param {object} options
+   * @param {'vp8'|'vp9'} [options.codec='vp8']
+   * @param {number} options.width 2..8192 (odd sizes are fine)
+   * @param {number} options.height 2..8192
+   * @param {number} [options.fps=30] 0.1..240: frame timing without timestamps, and rate control
+   * @param {number} [options.bitrate=2500000] bits per second
+   * @param {number} [options.keyframeInterval] frames between keyframes (seek points); default 2 s worth
+   * @param {number} [options.speed] libvpx cpu_used: vp8 -16..16 (negative = fixed speed, default -6;
+   *   positive = libvpx adapts to the time each frame took, so the output depends on the machine),
+   *   vp9 5..9 (default 8)
+   * @param {'vbr'|'cbr'} [options.rateControl='vbr']
+   * @param {boolean} [options.flipY=false] frames come bottom-up (WebGL/WebXR readPixels)
+   * @param {(bytes: Uint8Array, offset: number) => void|Promise<void>} [options.ondata] stream the file out
+   * @param {object} [options.module] options for loading the video module (see initVideo)
+   * @returns {Promise<VideoWriter>}
+   */
+  static async create(options) {
+    const o = normaliseOptions(options);
+    const M = await initVideo(options.module || {});
+    return new VideoWriter(M, o, options.ondata);
+  }
+
+  /** @private use VideoWriter.create() */
+  constructor(M, o, ondata) {
+    if (!M || typeof M.VideoWriter !== 'function') throw new TypeError('VideoWriter: use `await VideoWriter.create(options)`');
+    this._M = M;
+    this._o = o;
+    this._ondata = ondata || null;
+    this._native = new M.VideoWriter();
+    this._buffer = 0;
+    this._bufferSize = 0;
+    this._state = 'open';
+    this._error = null;
+    this._queue = [];
+    this._queuedBytes = 0;
+    this._delivering = null;
+    try {
+      check(M, this._native.open({ ...o, streaming: !!ondata }), 'VideoWriter.create');
+    } catch (e) {
+      this._release();
+      throw e;
+    }
+    const s = this._native.stats();
+    /** @type {'vp8'|'vp9'} */ this.codec = o.codec;
+    /** @type {number} */ this.width = o.width;
+    /** @type {number} */ this.height = o.height;
+    /** @type {number} */ this.fps = o.fps;
+    /** @type {number} */ this.keyframeInterval = s.keyframeInterval;
+    /** @type {number} */ this.speed = s.speed;
+    /** Frames added so far. */
+    this.frames = 0;
+  }
+
+  /** Bytes produced so far (the file size at this point). */
+  get bytes() {
+    return this._native ? this._native.stats().bytes : this._finalBytes || 0;
+  }
+
+  /** Streamed bytes waiting for an ondata promise to settle. */
+  get pendingBytes() {
+    return this._queuedBytes;
+  }
+
+  _usable(what) {
+    if (this._error) throw this._error;
+    if (this._state === 'finished') throw new Error(`VideoWriter.${what}: the video is already finished`);
+    if (this._state === 'finishing') throw new Error(`VideoWriter.${what}: finish() is in progress`);
+    if (this._state === 'aborted') throw new Error(`VideoWriter.${what}: the writer was aborted`);
+  }
+
+  /**
+   * Encodes one frame.
+   * @param {{data: Uint8Array|Uint8ClampedArray|ArrayBuffer, width: number, height: number, stride?: number}} image RGBA
+   * @param {{timestampUs?: number, metadata?: object|string|Uint8Array}} [options] timestampUs from any
+   *   clock (the first frame's is zero; each must be later than the last); without it the frame is shown
+   *   1/fps after the previous one. metadata is stored with the frame (objects as JSON).
+   */
+  addFrame(image, options = {}) {
+    this._usable('addFrame');
+    if (options === null || typeof options !== 'object') throw new TypeError('VideoWriter.addFrame: options must be an object { timestampUs?, metadata? }');
+    const img = checkImage(image, 'VideoWriter.addFrame: image');
+    if (img.width !== this.width || img.height !== this.height) {
+      throw new RangeError(`VideoWriter.addFrame: frame is ${img.width}x${img.height} but the video is ${this.width}x${this.height}`);
+    }
+    let ts = null;
+    if (options.timestampUs !== undefined) {
+      checkNumber(options.timestampUs, 'VideoWriter.addFrame: timestampUs', { min: -MAX_SAFE_US, max: MAX_SAFE_US });
+      ts = Math.round(options.timestampUs);
+    }
+    const meta = metadataBytes(options.metadata);
+    const M = this._M;
+    if (this._bufferSize < img.data.length) {
+      if (this._buffer) M._free(this._buffer);
+      this._buffer = 0;
+      this._buffer = alloc(M, img.data.length, 'video frame');
+      this._bufferSize = img.data.length;
+    }
+    let metaPtr = 0;
+    try {
+      M.HEAPU8.set(img.data, this._buffer);
+      if (meta) {
+        metaPtr = alloc(M, meta.length, 'frame metadata');
+        M.HEAPU8.set(meta, metaPtr);
+      }
+      const ok = this._native.addFrame(this._buffer, img.width, img.height, img.stride, ts !== null, ts ?? 0,
+        metaPtr, meta ? meta.length : 0);
+      this._collect();
+      if (!ok) this._fail(M, 'VideoWriter.addFrame');
+    } finally {
+      if (metaPtr) M._free(metaPtr);
+    }
+    this.frames++;
+  }
+
+  // A native failure: frame-level problems leave the writer usable; an encoder/output failure stops it.
+  _fail(M, context) {
+    try {
+      check(M, false, context);
+    } catch (e) {
+      if (this._native.failed()) {
+        this._error = e;
+        this._release();
+      }
+      throw e;
+    }
+  }
+
+  // Takes the streamed ranges out of wasm memory (copies) and delivers them in order.
+  _collect() {
+    if (!this._ondata) return;
+    const ranges = this._native.drainRanges();
+    for (const r of ranges) {
+      const data = r.data.slice();
+      this._queue.push([data, r.offset]);
+      this._queuedBytes += data.length;
+    }
+    this._deliver();
+  }
+
+  _deliver() {
+    while (!this._delivering && this._queue.length && !this._error) {
+      const [data, offset] = this._queue.shift();
+      let result;
+      try {
+        result = this._ondata(data, offset);
+      } catch (e) {
+        this._streamFailed(e);
+        return;
+      }
+      if (result && typeof result.then === 'function') {
+        this._delivering = Promise.resolve(result).then(
+          () => { this._queuedBytes -= data.length; this._delivering = null; this._deliver(); },
+          (e) => { this._delivering = null; this._streamFailed(e); },
+        );
+        return;
+      }
+      this._queuedBytes -= data.length;
+    }
+  }
+
+  _streamFailed(e) {
+    const err = new Error(`VideoWriter: ondata failed, the recording is stopped: ${e && e.message ? e.message : e}`, { cause: e });
+    this._error = err;
+    this._queue = [];
+    this._queuedBytes = 0;
+    this._release();
+  }
+
+  async _drained() {
+    while (this._delivering) await this._delivering;
+    if (this._error) throw this._error;
+  }
+
+  /**
+   * Finishes the file: cues, exact duration, header. Resolves when every ondata call has settled.
+   * @returns {Promise<{codec: 'vp8'|'vp9', mimeType: string, width: number, height: number, frames: number,
+   *   keyframes: number, duration: number, averageFps: number, bytes: number, data?: Uint8Array, blob?: Blob}>}
+   *   duration in seconds; bytes = the file size; data (and blob where Blob exists) without ondata.
+   */
+  async finish() {
+    this._usable('finish');
+    const M = this._M;
+    this._state = 'finishing';
+    let result;
+    try {
+      if (!this._native.finish()) {
+        this._collect();
+        check(M, false, 'VideoWriter.finish');
+      }
+      this._collect();
+      const s = this._native.stats();
+      result = {
+        codec: s.codec,
+        mimeType: `video/webm;codecs=${s.codec}`,
+        width: this.width,
+        height: this.height,
+        frames: s.frames,
+        keyframes: s.keyframes,
+        duration: s.duration,
+        averageFps: s.duration > 0 ? s.frames / s.duration : 0,
+        bytes: s.bytes,
+      };
+      this._finalBytes = s.bytes;
+      if (!this._ondata) {
+        result.data = takeBytes(this._native.takeBytes());
+        if (typeof Blob === 'function') result.blob = new Blob([result.data], { type: result.mimeType });
+      }
+    } catch (e) {
+      // A refused finish (no frames yet) leaves the writer open; a failure ends it.
+      if (this._native && !this._native.failed()) {
+        this._state = 'open';
+      } else {
+        this._error = e;
+        this._release();
+      }
+      throw e;
+    }
+    this._release();
+    this._state = 'finished';
+    await this._drained();
+    return result;
+  }
+
+  /** Stops without finishing and frees the wasm memory (the output so far is not a complete file). */
+  abort() {
+    if (this._state === 'finished') return;
+    this._state = 'aborted';
+    this._queue = [];
+    this._queuedBytes = 0;
+    this._release();
+  }
+
+  _release() {
+    if (this._buffer) this._M._free(this._buffer);
+    this._buffer = 0;
+    this._bufferSize = 0;
+    if (this._native) this._native.delete();
+    this._native = null;
+  }
+}

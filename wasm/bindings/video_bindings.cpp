@@ -1,0 +1,172 @@
+// Embind for wasm/video (the separate capturekit-video module): a VideoWriter with its output sink.
+// Nothing but type conversion: the JS glue is js-glue/video/video-writer.js.
+//
+// Output: in memory (takeBytes() after finish()), or streaming: the ranges the StreamingByteSink emits
+// are queued here and handed to JS by drainRanges() after each call (an array of
+// { offset, data: Uint8Array view of wasm memory }), so JS callbacks never run inside the encoder.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bindings/binding_util.h"
+#include "video/byte_sink.h"
+#include "video/video_writer.h"
+
+using ck::bindings::Check;
+using ck::bindings::Fail;
+using ck::bindings::Ptr;
+using emscripten::val;
+
+namespace {
+
+struct JsVideoOptions {
+  std::string codec = "vp8";
+  int width = 0;
+  int height = 0;
+  double fps = 30;
+  double bitrate = 2'500'000;
+  int keyframeInterval = 0;
+  int speed = 0;
+  std::string rateControl = "vbr";
+  bool flipY = false;
+  bool streaming = false;
+};
+
+struct JsVideoStats {
+  std::string codec;
+  double frames = 0;
+  double keyframes = 0;
+  double duration = 0;
+  double bytes = 0;
+  int keyframeInterval = 0;
+  int speed = 0;
+};
+
+class JsVideoWriter {
+ public:
+  bool open(const JsVideoOptions& o) {
+    ck::VideoWriterOptions w;
+    if (o.codec == "vp8") {
+      w.codec = ck::VideoCodec::kVp8;
+    } else if (o.codec == "vp9") {
+      w.codec = ck::VideoCodec::kVp9;
+    } else {
+      return Fail(ck::Status::OutOfRange("video: codec must be \"vp8\" or \"vp9\", got \"" + o.codec + "\""));
+    }
+    if (o.rateControl == "vbr") {
+      w.rate_control = ck::RateControl::kVbr;
+    } else if (o.rateControl == "cbr") {
+      w.rate_control = ck::RateControl::kCbr;
+    } else {
+      return Fail(ck::Status::OutOfRange("video: rateControl must be \"vbr\" or \"cbr\""));
+    }
+    w.width = o.width;
+    w.height = o.height;
+    w.fps = o.fps;
+    if (!(o.bitrate >= 0 && o.bitrate <= 1e12)) return Fail(ck::Status::OutOfRange("video: bad bitrate"));
+    w.bitrate = int64_t(o.bitrate);
+    w.keyframe_interval = o.keyframeInterval;
+    w.speed = o.speed;
+    w.flip_y = o.flipY;
+    if (o.streaming) {
+      sink_ = std::make_unique<ck::StreamingByteSink>([this](int64_t offset, const uint8_t* d, size_t n) {
+        ranges_.push_back(Range{offset, std::vector<uint8_t>(d, d + n)});
+        return true;
+      });
+    } else {
+      auto memory = std::make_unique<ck::MemoryByteSink>();
+      memory_ = memory.get();
+      sink_ = std::move(memory);
+    }
+    return Check(writer_.Open(w, sink_.get()));
+  }
+
+  bool addFrame(uintptr_t p, int w, int h, int stride, bool has_ts, double ts_us, uintptr_t meta, int meta_len) {
+    const int64_t ts = has_ts ? int64_t(ts_us) : ck::kAutoTimestamp;
+    return Check(writer_.AddFrame(ck::Image{Ptr<uint8_t>(p), w, h, stride}, ts, Ptr<const uint8_t>(meta),
+                                  meta_len > 0 ? size_t(meta_len) : 0));
+  }
+
+  bool finish() { return Check(writer_.Finish()); }
+  bool failed() const { return writer_.failed(); }
+
+  JsVideoStats stats() const {
+    const ck::VideoStats s = writer_.stats();
+    JsVideoStats j;
+    j.codec = ck::VideoCodecName(s.codec);
+    j.frames = double(s.frames);
+    j.keyframes = double(s.keyframes);
+    j.duration = s.duration_s;
+    j.bytes = double(s.bytes);
+    j.keyframeInterval = writer_.options().keyframe_interval;
+    j.speed = writer_.options().speed;
+    return j;
+  }
+
+  // The ranges emitted since the last call; the views stay valid until the next call into this writer.
+  val drainRanges() {
+    drained_.swap(ranges_);
+    ranges_.clear();
+    val out = val::array();
+    for (const Range& r : drained_) {
+      val o = val::object();
+      o.set("offset", double(r.offset));
+      o.set("data", val(emscripten::typed_memory_view(r.bytes.size(), r.bytes.data())));
+      out.call<void>("push", o);
+    }
+    return out;
+  }
+
+  // The whole file (memory output, after finish()).
+  ck::bindings::Bytes* takeBytes() {
+    return new ck::bindings::Bytes(memory_ ? memory_->Take() : std::vector<uint8_t>());
+  }
+
+ private:
+  struct Range {
+    int64_t offset;
+    std::vector<uint8_t> bytes;
+  };
+  std::unique_ptr<ck::ByteSink> sink_;
+  ck::MemoryByteSink* memory_ = nullptr;  // sink_ when the output is in memory
+  ck::VideoWriter writer_;
+  std::vector<Range> ranges_, drained_;
+};
+
+}  // namespace
+
+CK_REGISTER_COMMON_BINDINGS()
+
+EMSCRIPTEN_BINDINGS(ck_video) {
+  emscripten::value_object<JsVideoOptions>("VideoOptions")
+      .field("codec", &JsVideoOptions::codec)
+      .field("width", &JsVideoOptions::width)
+      .field("height", &JsVideoOptions::height)
+      .field("fps", &JsVideoOptions::fps)
+      .field("bitrate", &JsVideoOptions::bitrate)
+      .field("keyframeInterval", &JsVideoOptions::keyframeInterval)
+      .field("speed", &JsVideoOptions::speed)
+      .field("rateControl", &JsVideoOptions::rateControl)
+      .field("flipY", &JsVideoOptions::flipY)
+      .field("streaming", &JsVideoOptions::streaming);
+  emscripten::value_object<JsVideoStats>("VideoStats")
+      .field("codec", &JsVideoStats::codec)
+      .field("frames", &JsVideoStats::frames)
+      .field("keyframes", &JsVideoStats::keyframes)
+      .field("duration", &JsVideoStats::duration)
+      .field("bytes", &JsVideoStats::bytes)
+      .field("keyframeInterval", &JsVideoStats::keyframeInterval)
+      .field("speed", &JsVideoStats::speed);
+  emscripten::class_<JsVideoWriter>("VideoWriter")
+      .constructor<>()
+      .function("open", &JsVideoWriter::open)
+      .function("addFrame", &JsVideoWriter::addFrame)
+      .function("finish", &JsVideoWriter::finish)
+      .function("failed", &JsVideoWriter::failed)
+      .function("stats", &JsVideoWriter::stats)
+      .function("drainRanges", &JsVideoWriter::drainRanges)
+      .function("takeBytes", &JsVideoWriter::takeBytes, emscripten::allow_raw_pointers());
+}

@@ -159,19 +159,15 @@ void HorizontalScalar(const uint16_t* tmp, const Taps& h, int x_from, int dst_w,
 #ifdef __wasm_simd128__
 
 // 16 bytes per step: widen to u16, multiply-widen by the u16 weight into four u32x4 sums.
-// Returns how many bytes it handled (a multiple of 16); the scalar code does the rest.
-int VerticalSimd(const uint8_t* const* rows, const uint16_t* w, int n, int len, uint16_t* tmp) {
+// kTaps > 0 fixes the number of non-zero taps at compile time (1 and 2 are the common cases).
+template <int kTaps>
+int VerticalSimd(const uint8_t* const* r, const v128_t* wv, int m, int len, uint16_t* tmp) {
+  const int taps = kTaps > 0 ? kTaps : m;
   const v128_t round = wasm_i32x4_splat(1 << (kVerticalShift - 1));
-  // The non-zero taps, with their weights splatted once.
-  const uint8_t* r[64];
-  v128_t wv[64];
-  int m = 0;
-  for (int t = 0; t < n; ++t)
-    if (w[t]) r[m] = rows[t], wv[m++] = wasm_i16x8_splat(int16_t(w[t]));
   const int end = len & ~15;
   for (int k = 0; k < end; k += 16) {
-    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-    for (int t = 0; t < m; ++t) {
+    v128_t a0 = round, a1 = round, a2 = round, a3 = round;
+    for (int t = 0; t < taps; ++t) {
       const v128_t v = wasm_v128_load(r[t] + k);
       const v128_t lo = wasm_u16x8_extend_low_u8x16(v), hi = wasm_u16x8_extend_high_u8x16(v);
       a0 = wasm_i32x4_add(a0, wasm_u32x4_extmul_low_u16x8(lo, wv[t]));
@@ -179,29 +175,50 @@ int VerticalSimd(const uint8_t* const* rows, const uint16_t* w, int n, int len, 
       a2 = wasm_i32x4_add(a2, wasm_u32x4_extmul_low_u16x8(hi, wv[t]));
       a3 = wasm_i32x4_add(a3, wasm_u32x4_extmul_high_u16x8(hi, wv[t]));
     }
-    a0 = wasm_u32x4_shr(wasm_i32x4_add(a0, round), kVerticalShift);
-    a1 = wasm_u32x4_shr(wasm_i32x4_add(a1, round), kVerticalShift);
-    a2 = wasm_u32x4_shr(wasm_i32x4_add(a2, round), kVerticalShift);
-    a3 = wasm_u32x4_shr(wasm_i32x4_add(a3, round), kVerticalShift);
+    a0 = wasm_u32x4_shr(a0, kVerticalShift);
+    a1 = wasm_u32x4_shr(a1, kVerticalShift);
+    a2 = wasm_u32x4_shr(a2, kVerticalShift);
+    a3 = wasm_u32x4_shr(a3, kVerticalShift);
     wasm_v128_store(tmp + k, wasm_u16x8_narrow_i32x4(a0, a1));
     wasm_v128_store(tmp + k + 8, wasm_u16x8_narrow_i32x4(a2, a3));
   }
   return end;
 }
 
+// Returns how many bytes it handled (a multiple of 16); the scalar code does the rest.
+int VerticalSimd(const uint8_t* const* rows, const uint16_t* w, int n, int len, uint16_t* tmp) {
+  // The non-zero taps, with their weights splatted once.
+  const uint8_t* r[64];
+  v128_t wv[64];
+  int m = 0;
+  for (int t = 0; t < n; ++t)
+    if (w[t]) r[m] = rows[t], wv[m++] = wasm_i16x8_splat(int16_t(w[t]));
+  switch (m) {
+    case 1: return VerticalSimd<1>(r, wv, m, len, tmp);
+    case 2: return VerticalSimd<2>(r, wv, m, len, tmp);
+    case 3: return VerticalSimd<3>(r, wv, m, len, tmp);
+    default: return VerticalSimd<0>(r, wv, m, len, tmp);
+  }
+}
+
 // Each output pixel is a u32x4 (RGBA) sum; taps go two at a time: one 16-byte load holds two
 // pixels of tmp, and the weight vector [w0 x4, w1 x4] multiplies each half. Windows with an odd
 // tap count carry a zero weight in the last pair (tmp has one pixel of zero padding for it).
-// Two outputs per step so the final narrowing to bytes fills 8 lanes.
-int HorizontalSimd(const uint16_t* tmp, const Taps& h, const std::vector<v128_t>& hw, int dst_w, uint8_t* out) {
-  const int pairs = (h.n + 1) / 2;
+// Four outputs per step so the final narrowing to bytes fills a whole vector. kPairs > 0 fixes the
+// pair count at compile time (the common 1- and 2-pair cases); 0 reads it from the taps.
+template <int kPairs>
+int HorizontalSimd(const uint16_t* tmp, const Taps& h, const v128_t* hw, int dst_w, uint8_t* out) {
+  const int pairs = kPairs > 0 ? kPairs : (h.n + 1) / 2;
   const v128_t round = wasm_i32x4_splat(1 << (kHorizontalShift - 1));
+  const int32_t* first = h.first.data();
   auto pixel = [&](int x) {
-    const uint16_t* p = tmp + size_t(h.first[x]) * 4;
-    const v128_t* w = &hw[size_t(x) * pairs];
-    v128_t s = round;
-    for (int q = 0; q < pairs; ++q, p += 8) {
-      const v128_t v = wasm_v128_load(p);
+    const uint16_t* p = tmp + size_t(first[x]) * 4;
+    const v128_t* w = hw + size_t(x) * pairs;
+    v128_t v = wasm_v128_load(p);
+    v128_t s = wasm_i32x4_add(round, wasm_u32x4_extmul_low_u16x8(v, w[0]));
+    s = wasm_i32x4_add(s, wasm_u32x4_extmul_high_u16x8(v, w[0]));
+    for (int q = 1; q < pairs; ++q) {
+      v = wasm_v128_load(p + 8 * q);
       s = wasm_i32x4_add(s, wasm_u32x4_extmul_low_u16x8(v, w[q]));
       s = wasm_i32x4_add(s, wasm_u32x4_extmul_high_u16x8(v, w[q]));
     }
@@ -214,6 +231,14 @@ int HorizontalSimd(const uint16_t* tmp, const Taps& h, const std::vector<v128_t>
     wasm_v128_store(out + size_t(x) * 4, wasm_u8x16_narrow_i16x8(a, b));
   }
   return x;
+}
+
+int HorizontalSimd(const uint16_t* tmp, const Taps& h, const std::vector<v128_t>& hw, int dst_w, uint8_t* out) {
+  switch ((h.n + 1) / 2) {
+    case 1: return HorizontalSimd<1>(tmp, h, hw.data(), dst_w, out);
+    case 2: return HorizontalSimd<2>(tmp, h, hw.data(), dst_w, out);
+    default: return HorizontalSimd<0>(tmp, h, hw.data(), dst_w, out);
+  }
 }
 
 // [w0 x4, w1 x4] per tap pair of every output.

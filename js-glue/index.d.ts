@@ -33,6 +33,52 @@ export const MAX_SIDE: number;
 export const MAX_PIXELS: number;
 export function flipVertical(image: RGBAImage): ImageResult;
 
+// ---- pixels: geometry (crop, resize, thumbnail, watermark composite, unpremultiply) ---------------
+
+export interface CropRect { x: number; y: number; width: number; height: number }
+export interface ImageSize { width: number; height: number }
+/** Copies a rectangle (integers, inside the image) into a new packed image. */
+export function crop(image: RGBAImage, rect: CropRect): ImageResult;
+export interface ResizeOptions {
+  width: number;
+  height: number;
+  /** 'exact' (default) or 'contain': fit within width x height keeping the aspect ratio. */
+  fit?: 'exact' | 'contain';
+  /** 'auto' (default): area on an axis that shrinks, bilinear on one that grows. */
+  method?: 'auto' | 'area' | 'bilinear';
+}
+export function resize(image: RGBAImage, options: ResizeOptions): ImageResult;
+/** The size resize() will produce. */
+export function resizedSize(image: ImageSize, options: ResizeOptions): ImageSize;
+/** Largest size with the source's aspect ratio inside the box (rounded to nearest, at least 1). */
+export function fitWithin(width: number, height: number, boxWidth: number, boxHeight: number): ImageSize;
+/** Fits into the box keeping the aspect ratio (area filter), never enlarging. */
+export function thumbnail(image: RGBAImage, box: ImageSize): ImageResult;
+export interface CompositeOptions {
+  /** Default 'bottom-right'. */
+  position?: WatermarkPosition;
+  /** Pixels from the anchored edges (integer >= 0, default 0; ignored by 'center'). */
+  margin?: number;
+  /** 0..1 (default 1); 0 leaves the image unchanged. */
+  opacity?: number;
+}
+/** Source-over blend of a straight-alpha RGBA mark onto the image (clipped to it). */
+export function composite(image: RGBAImage, mark: RGBAImage, options?: CompositeOptions): ImageResult;
+/** Premultiplied (WebGL readPixels) to straight alpha; alpha 0 gives 0,0,0,0. */
+export function unpremultiplyAlpha(image: RGBAImage): ImageResult;
+export interface TextMarkOptions {
+  text: string;
+  /** CSS font, default '24px sans-serif'. */
+  font?: string;
+  /** CSS colour, default translucent white. */
+  color?: string;
+  shadow?: boolean | { color?: string; blur?: number; offsetX?: number; offsetY?: number };
+}
+/** Browser only (OffscreenCanvas or document): renders text into an RGBA mark. Throws an Error in Node. */
+export function renderTextMark(options: TextMarkOptions): { data: Uint8ClampedArray; width: number; height: number };
+/** Browser only: renderTextMark() then composite(). */
+export function textWatermark(image: RGBAImage, options: TextMarkOptions & CompositeOptions): ImageResult;
+
 // ---- capture (screenshots of canvases and WebXR sessions) --------------------------------------
 
 export type CaptureFormat = 'image/jpeg' | 'image/png';

@@ -236,3 +236,78 @@ export function downloadCapture(result: CaptureResult | Blob, options?: { prefix
 export function getDeviceInfo(options?: { session?: XRSession | null; sessionMode?: string | null }): Promise<CaptureMetadata['device']>;
 /** Stops the shared capture Worker (it restarts on the next capture). */
 export function terminateCaptureWorker(): void;
+
+// ---- upload: ChunkBuffer and the upload queue's state machine (js-glue/upload/) ----
+export const DEFAULT_MIN_PART_SIZE: number;
+export interface UploadPart { index: number; bytes: Uint8Array; sha256: string; last: boolean }
+/** MediaRecorder chunks in, numbered parts out: every part but the last has exactly minPartSize bytes. */
+export class ChunkBuffer {
+  constructor(options?: { minPartSize?: number });
+  append(chunk: Uint8Array | ArrayBufferView | ArrayBuffer): UploadPart[];
+  /** The last part ([] when nothing was appended); append/flush throw afterwards. */
+  flush(): UploadPart[];
+  readonly totalBytes: number;
+  readonly bufferedBytes: number;
+  readonly partsEmitted: number;
+  readonly minPartSize: number;
+  readonly flushed: boolean;
+  readonly disposed: boolean;
+  dispose(): void;
+}
+/** SHA-256 as 64 lowercase hex characters. */
+export function sha256Hex(data: Uint8Array | ArrayBufferView | ArrayBuffer): string;
+
+export type FailureKind = 'network' | 'timeout' | 'server5xx' | 'rateLimited' | 'client4xx' | 'unauthorized' |
+  'sessionExpired' | 'malformed' | 'checksumMismatch' | 'offline' | 'aborted';
+export const FAILURE_KINDS: readonly FailureKind[];
+export interface QueueOptions {
+  maxRetries?: number; backoffBaseMs?: number; backoffFactor?: number; backoffMaxMs?: number; jitter?: number; seed?: number;
+}
+export const DEFAULT_QUEUE_OPTIONS: Readonly<Required<QueueOptions>>;
+export type QueueAction =
+  | { type: 'none'; reason: 'idle' | 'offline' | 'waitingForData' | 'authRequired' }
+  | { type: 'wait'; until: number }
+  | { type: 'busy'; id: number; busyWith: string; itemId: string }
+  | { type: 'refreshToken'; id: number }
+  | { type: 'init'; id: number; itemId: string; metadata: string }
+  | { type: 'uploadScreenshot'; id: number; itemId: string; size: number; metadata: string }
+  | { type: 'uploadPart'; id: number; itemId: string; sessionId: string; partIndex: number; size: number; sha256: string }
+  | { type: 'finalize'; id: number; itemId: string; sessionId: string; partCount: number; size: number; metadata: string };
+export type QueueItemState = 'pending' | 'initializing' | 'uploading' | 'finalizing' | 'completed' | 'failed';
+export interface QueueItemInfo {
+  id: string; kind: 'screenshot' | 'video'; state: QueueItemState; metadata: string; size: number; uploadedBytes: number;
+  partCount: number; confirmedParts: number; recordingFinished: boolean; sessionId: string; failures: number;
+  retryAt: number; lastError: FailureKind | ''; lastErrorMessage: string; result: string;
+  parts?: Array<{ index: number; size: number; sha256: string; confirmed: boolean }>;
+}
+export interface QueueSummary {
+  total: number; pending: number; initializing: number; uploading: number; finalizing: number; completed: number;
+  failed: number; bytesTotal: number; bytesUploaded: number; percentage: number; partsTotal: number;
+  partsConfirmed: number; isOnline: boolean; hasSession: boolean; currentItemId: string;
+  tokenRefreshNeeded: boolean; authRequired: boolean; busy: boolean; nextRetryAt: number;
+}
+/** The upload decisions as a pure state machine: feed it events, ask nextAction(), persist serialize(). */
+export class QueueCore {
+  constructor(options?: QueueOptions);
+  static restore(json: string, options?: QueueOptions): QueueCore;
+  enqueue(item: { id: string; kind: 'screenshot'; size: number; metadata?: string | object } | { id: string; kind: 'video'; metadata?: string | object }): void;
+  addPart(itemId: string, part: { index: number; sha256: string; bytes?: Uint8Array; size?: number }): void;
+  addPart(itemId: string, index: number, size: number, sha256: string): void;
+  markRecordingFinished(itemId: string): void;
+  serverHasParts(itemId: string, indices: number[]): void;
+  remove(itemId: string): void;
+  retryFailed(itemId?: string): number;
+  setOnline(online: boolean): void;
+  tokenUpdated(): void;
+  nextAction(now?: number): QueueAction;
+  peekAction(now?: number): QueueAction;
+  succeeded(action: { id: number } | number, result?: string): void;
+  failed(action: { id: number } | number, kind: FailureKind, details?: { now?: number; retryAfterMs?: number; message?: string }): void;
+  summary(): QueueSummary;
+  item(itemId: string): QueueItemInfo | undefined;
+  items(): QueueItemInfo[];
+  serialize(): string;
+  restore(json: string): void;
+  readonly disposed: boolean;
+  dispose(): void;
+}

@@ -337,8 +337,10 @@ Status UploadQueue::Decide(int64_t now, Action* out, size_t* item_index) const {
     if (it.kind == ItemKind::kScreenshot) {
       a.type = ActionType::kUploadScreenshot;
       a.bytes = it.bytes;
+      a.metadata = it.metadata;
     } else if (it.session_id.empty()) {
       a.type = ActionType::kInit;
+      a.metadata = it.metadata;
     } else {
       size_t first = it.parts.size();
       for (size_t p = 0; p < it.parts.size(); ++p) {
@@ -357,6 +359,7 @@ Status UploadQueue::Decide(int64_t now, Action* out, size_t* item_index) const {
         a.type = ActionType::kFinalize;
         a.part_count = uint32_t(it.parts.size());
         a.bytes = it.TotalBytes();
+        a.metadata = it.metadata;
       } else {
         waiting_for_data = true;
         continue;

@@ -133,6 +133,7 @@ struct Action {
   uint64_t bytes = 0;             // uploadPart: part size; uploadScreenshot: file size
   std::string sha256;             // uploadPart
   uint32_t part_count = 0;        // finalize: number of parts (0 .. n-1 all confirmed)
+  std::string metadata;           // init / uploadScreenshot / finalize: the item's metadata
   int64_t until = 0;              // wait
   IdleReason reason = IdleReason::kNotIdle;  // none
   ActionType busy_with = ActionType::kNone;  // busy: the in-flight action's type

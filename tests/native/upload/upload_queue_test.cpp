@@ -119,6 +119,7 @@ TEST(UploadQueue, VideoInitPartsFinalizeInOrder) {
   s.Video("v", 3, true, 5u << 20);
   Action a = s.Next();
   ASSERT_EQ(a.type, ActionType::kInit);
+  EXPECT_EQ(a.metadata, "{\"fps\":30}");
   EXPECT_EQ(s.Item("v").state, ItemState::kInitializing);
   s.Ok(a, "sess-1");
   EXPECT_EQ(s.Item("v").session_id, "sess-1");

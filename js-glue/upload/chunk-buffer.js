@@ -1,0 +1,156 @@
+// ChunkBuffer: MediaRecorder chunks in, numbered upload parts (>= minPartSize except the last, each
+// with its SHA-256) out. The work happens in wasm (wasm/upload/chunk_buffer.h); chunks are copied into
+// wasm memory once through a reused scratch buffer of at most 1 MiB, and parts are copied out once.
+import { getCore } from '../core.js';
+import { checkNumber } from '../validate.js';
+import { alloc, takeBytes, throwLastError } from '../wasm-memory.js';
+
+export const DEFAULT_MIN_PART_SIZE = 5 * 1024 * 1024;
+export const MAX_PART_SIZE = 2 ** 30;
+const SCRATCH_MAX = 1024 * 1024;
+
+// Frees the native side of buffers that were dropped without dispose().
+const registry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry((native) => releaseNative(native))
+  : null;
+
+function releaseNative(native) {
+  if (native.scratch) native.M._free(native.scratch);
+  native.scratch = 0;
+  if (native.handle) native.handle.delete();
+  native.handle = null;
+}
+
+/** A Uint8Array view of a chunk: Uint8Array, any other ArrayBuffer view, or an ArrayBuffer. */
+export function toBytes(chunk, what = 'chunk') {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  const got = chunk === null ? 'null' : typeof chunk === 'object' ? (chunk.constructor ? chunk.constructor.name : 'an object') : typeof chunk;
+  const hint = got === 'Blob' ? ' (read it first: new Uint8Array(await blob.arrayBuffer()))' : '';
+  throw new TypeError(`${what} must be a Uint8Array, an ArrayBuffer view or an ArrayBuffer, got ${got}${hint}`);
+}
+
+/**
+ * @typedef {{index: number, bytes: Uint8Array, sha256: string, last: boolean}} UploadPart
+ */
+export class ChunkBuffer {
+  #native;
+
+  /** @param {{minPartSize?: number}} [options] every part but the last has exactly minPartSize bytes */
+  constructor(options = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('ChunkBuffer options must be an object');
+    const { minPartSize = DEFAULT_MIN_PART_SIZE } = options;
+    checkNumber(minPartSize, 'ChunkBuffer: minPartSize', { min: 1, max: MAX_PART_SIZE, integer: true });
+    const M = getCore();
+    const handle = M.ChunkBuffer.create({ minPartSize });
+    if (!handle) throwLastError(M, 'ChunkBuffer');
+    this.#native = { M, handle, scratch: 0, scratchSize: 0 };
+    if (registry) registry.register(this, this.#native, this);
+  }
+
+  #live(what) {
+    if (!this.#native.handle) throw new Error(`ChunkBuffer.${what}: the buffer has been disposed`);
+    return this.#native;
+  }
+
+  #collect(native) {
+    const { handle } = native;
+    const parts = [];
+    try {
+      const n = handle.readyCount();
+      for (let i = 0; i < n; i++) {
+        parts.push({
+          index: handle.readyIndex(i),
+          sha256: handle.readySha256(i),
+          last: handle.readyLast(i),
+          bytes: takeBytes(handle.takeReadyBytes(i)),
+        });
+      }
+    } finally {
+      handle.clearReady();
+    }
+    return parts;
+  }
+
+  /**
+   * Adds a chunk (any size, 0 included). Returns the parts that became complete, in order.
+   * @param {Uint8Array|ArrayBufferView|ArrayBuffer} chunk
+   * @returns {UploadPart[]}
+   */
+  append(chunk) {
+    const native = this.#live('append');
+    const bytes = toBytes(chunk, 'ChunkBuffer.append: chunk');
+    if (native.handle.flushed()) throw new Error('ChunkBuffer.append: append after flush (the recording has ended)');
+    const { M, handle } = native;
+    const parts = [];
+    for (let off = 0; off < bytes.length || (off === 0 && bytes.length === 0); ) {
+      const n = Math.min(bytes.length - off, SCRATCH_MAX);
+      if (n > native.scratchSize) {
+        if (native.scratch) M._free(native.scratch);
+        native.scratch = 0;
+        native.scratchSize = 0;
+        const size = Math.min(SCRATCH_MAX, Math.max(n, 64 * 1024));
+        native.scratch = alloc(M, size, 'chunk');
+        native.scratchSize = size;
+      }
+      if (n > 0) M.HEAPU8.set(bytes.subarray(off, off + n), native.scratch);
+      if (!handle.append(native.scratch || 0, n)) {
+        handle.clearReady();
+        throwLastError(M, 'ChunkBuffer.append');
+      }
+      parts.push(...this.#collect(native));
+      if (n === 0) break;
+      off += n;
+    }
+    return parts;
+  }
+
+  /**
+   * Ends the stream. Returns the last part, or [] when nothing (or only empty chunks) was appended.
+   * @returns {UploadPart[]}
+   */
+  flush() {
+    const native = this.#live('flush');
+    if (!native.handle.flush()) throwLastError(native.M, 'ChunkBuffer.flush');
+    const parts = this.#collect(native);
+    // The scratch buffer is no longer needed.
+    if (native.scratch) native.M._free(native.scratch);
+    native.scratch = 0;
+    native.scratchSize = 0;
+    return parts;
+  }
+
+  /** Bytes appended so far. */
+  get totalBytes() { return this.#live('totalBytes').handle.totalBytes(); }
+  /** Bytes held back for the part being filled (at most minPartSize). */
+  get bufferedBytes() { return this.#live('bufferedBytes').handle.bufferedBytes(); }
+  /** Parts emitted so far. */
+  get partsEmitted() { return this.#live('partsEmitted').handle.partsEmitted(); }
+  get minPartSize() { return this.#live('minPartSize').handle.minPartSize(); }
+  get flushed() { return this.#live('flushed').handle.flushed(); }
+  get disposed() { return !this.#native.handle; }
+
+  /** Frees the native memory now (also done by a FinalizationRegistry if forgotten). Idempotent. */
+  dispose() {
+    if (!this.#native.handle) return;
+    if (registry) registry.unregister(this);
+    releaseNative(this.#native);
+  }
+}
+if (typeof Symbol.dispose === 'symbol') ChunkBuffer.prototype[Symbol.dispose] = ChunkBuffer.prototype.dispose;
+
+/** SHA-256 of bytes as 64 lowercase hex characters (the checksum parts carry), computed in wasm. */
+export function sha256Hex(data) {
+  const bytes = toBytes(data, 'sha256Hex: data');
+  const M = getCore();
+  const ptr = alloc(M, bytes.length, 'data');
+  try {
+    M.HEAPU8.set(bytes, ptr);
+    const hex = M.sha256Hex(ptr, bytes.length);
+    if (hex.length !== 64) throwLastError(M, 'sha256Hex');
+    return hex;
+  } finally {
+    M._free(ptr);
+  }
+}

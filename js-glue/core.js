@@ -36,8 +36,8 @@ export function getCore() {
  * Loads a separate instance of one build (true: SIMD, false: baseline), independent of init();
  * for tests and benchmarks that compare the two builds.
  */
-export function loadVariant(simd) {
-  return loadModule(spec, { simd: !!simd });
+export function loadVariant(simd, options = {}) {
+  return loadModule(spec, { ...options, simd: !!simd });
 }
 
 /** True when the SIMD build is the one loaded. */

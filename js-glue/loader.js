@@ -67,18 +67,18 @@ export async function loadModule(spec, options = {}) {
   const variant = useSimd ? spec.simd : spec.baseline;
   const factory = options.factory || (await variant.factory()).default;
   const source = options.wasm !== undefined ? options.wasm : variant.wasmUrl();
-  let failure;
-  const module = await factory({
+  // Emscripten's factory promise never settles when instantiateWasm fails, so race it against ours.
+  let rejectLoad;
+  const failed = new Promise((_, reject) => { rejectLoad = reject; });
+  const created = factory({
     instantiateWasm(imports, receive) {
-      instantiate(source, imports).then(
-        (r) => receive(r.instance, r.module),
-        (e) => { failure = e; },
-      );
+      instantiate(source, imports).then((r) => receive(r.instance, r.module), (e) => rejectLoad(
+        e instanceof Error ? e : new Error(`capturekit: could not instantiate the wasm: ${e}`)));
       return {};
     },
     printErr: () => {},
-  }).catch((e) => { throw failure || e; });
-  if (failure) throw failure;
+  });
+  const module = await Promise.race([created, failed]);
   module.capturekitSimd = useSimd;
   return module;
 }

@@ -8,6 +8,7 @@ import { normalizeOptions } from './options.js';
 import { nextFrameAfterDraw } from './frame.js';
 import { isWebGL, isWebGL2, readAsync, readSync } from './readback.js';
 import { completeCapture, MainThreadClock, prepareFilters, stamp } from './result.js';
+import { getCaptureWorker, prefetchBuffer, takeBuffer } from './worker-client.js';
 
 const contexts = new WeakMap();
 
@@ -111,14 +112,20 @@ export async function captureCanvas(canvas, options) {
     if (o.render) o.render(); // so the frame on screen is drawn at the original size again
   };
   try {
-    clock.time(() => { if (scaled) resize(scaled); });
+    if (o.worker) {
+      // Start the Worker (first capture) and have a pixel buffer ready while we wait for the frame.
+      getCaptureWorker().catch(() => {});
+      if (gl && isWebGL2(gl)) prefetchBuffer((scaled || orig).width * (scaled || orig).height * 4);
+    }
+    clock.add('setup', performance.now() - clock.start);
+    clock.time('resize', () => { if (scaled) resize(scaled); });
     const immediate = !!o.render || !gl || (source.preserveDrawingBuffer && !scaled);
     if (immediate) {
-      clock.time(() => { if (o.render) o.render(); });
+      clock.time('render', () => { if (o.render) o.render(); });
     } else {
       await nextFrameAfterDraw({ timeout: o.timeout, what: where });
     }
-    read = clock.time(() => {
+    read = clock.time('read', () => {
       if (gl) {
         if (gl.isContextLost()) throw new Error(`${where}: the WebGL context was lost before the frame could be read`);
         const rect = { x: 0, y: 0, width: gl.drawingBufferWidth, height: gl.drawingBufferHeight };
@@ -126,7 +133,7 @@ export async function captureCanvas(canvas, options) {
         const attrs = gl.getContextAttributes();
         const unpremultiply = !!(attrs.alpha && attrs.premultipliedAlpha);
         if (o.worker && isWebGL2(gl)) {
-          const r = readAsync(gl, null, [rect], where);
+          const r = readAsync(gl, null, [rect], where, { takeBuffer });
           return { pixels: r.result, width: r.width, height: r.height, flip: true, unpremultiply, asyncMs: r.mainMs };
         }
         const r = readSync(gl, null, [rect], where);
@@ -137,13 +144,13 @@ export async function captureCanvas(canvas, options) {
       return { pixels: new Uint8Array(img.data.buffer), width: w, height: h, flip: false, unpremultiply: false };
     });
   } finally {
-    clock.time(restore);
+    clock.time('resize', restore);
   }
 
   const result = await completeCapture({
     pixels: read.pixels, width: read.width, height: read.height, flip: read.flip, unpremultiply: read.unpremultiply,
     o: opts, source, clock, timestamp,
   });
-  if (read.asyncMs) clock.add(read.asyncMs());
+  if (read.asyncMs) clock.add('readback', read.asyncMs());
   return stamp(result, clock);
 }

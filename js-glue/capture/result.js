@@ -6,15 +6,18 @@ import { runInWorker } from './worker-client.js';
 import { buildMetadata, getDeviceInfo } from './metadata.js';
 import { toBlob } from '../image/blob.js';
 
-/** Adds up the synchronous slices a capture spends on the main thread. */
+/** Adds up the synchronous slices a capture spends on the main thread, by label. */
 export class MainThreadClock {
-  constructor() { this.ms = 0; this.start = performance.now(); }
-  /** Runs fn() and counts its (synchronous) duration. */
-  time(fn) {
+  constructor() { this.ms = 0; this.start = performance.now(); this.slices = {}; }
+  /** Runs fn() and counts its (synchronous) duration under `label`. */
+  time(label, fn) {
     const t = performance.now();
-    try { return fn(); } finally { this.ms += performance.now() - t; }
+    try { return fn(); } finally { this.add(label, performance.now() - t); }
   }
-  add(ms) { this.ms += ms; }
+  add(label, ms) {
+    this.ms += ms;
+    this.slices[label] = (this.slices[label] || 0) + ms;
+  }
 }
 
 function isCloneableImage(img) {
@@ -66,7 +69,7 @@ export async function completeCapture({ pixels, width, height, flip, unpremultip
     try {
       const t = performance.now();
       const posted = runInWorker(job); // postMessage happens synchronously inside (once the Worker is up)
-      clock.add(performance.now() - t);
+      clock.add('post', performance.now() - t);
       out = await posted;
     } catch (err) {
       if (!/capture Worker (failed to load|could not start)/.test(err.message)) throw err;
@@ -78,20 +81,21 @@ export async function completeCapture({ pixels, width, height, flip, unpremultip
     await init();
     const t = performance.now();
     out = await processCapture(job);
-    clock.add(performance.now() - t);
+    clock.add('process', performance.now() - t);
   }
   const deviceInfo = await device;
-  return clock.time(() => {
-    const blob = toBlob(out.bytes, o.format);
+  return clock.time('finish', () => {
+    const blob = out.blob || toBlob(out.bytes, o.format); // the Worker made it already
     let thumbnail = null;
-    if (out.thumbnail) thumbnail = { ...out.thumbnail, blob: toBlob(out.thumbnail.bytes, out.thumbnail.format) };
+    if (out.thumbnail) thumbnail = { ...out.thumbnail, blob: out.thumbnail.blob || toBlob(out.thumbnail.bytes, out.thumbnail.format) };
     const metadata = buildMetadata({
       timestamp, format: o.format, quality: o.quality, bytes: out.bytes, width: out.width, height: out.height,
       source, device: deviceInfo, xr, thumbnail, extra: o.extra,
     });
+    if (thumbnail) thumbnail = { blob: thumbnail.blob, bytes: thumbnail.bytes, width: thumbnail.width, height: thumbnail.height, format: thumbnail.format };
     return {
       blob, bytes: out.bytes, width: out.width, height: out.height, format: o.format, metadata, thumbnail,
-      timing: { worker: usedWorker, mainThreadMs: 0, totalMs: 0 },
+      timing: { worker: usedWorker, mainThreadMs: 0, totalMs: 0, mainThread: {} },
     };
   });
 }
@@ -100,5 +104,6 @@ export async function completeCapture({ pixels, width, height, flip, unpremultip
 export function stamp(result, clock) {
   result.timing.mainThreadMs = Math.round(clock.ms * 100) / 100;
   result.timing.totalMs = Math.round((performance.now() - clock.start) * 100) / 100;
+  for (const [k, v] of Object.entries(clock.slices)) result.timing.mainThread[k] = Math.round(v * 100) / 100;
   return result;
 }

@@ -7,6 +7,38 @@ let starting = null;
 let nextId = 1;
 const pending = new Map();
 
+// Pixel buffers by byte size, ready to be read into (their pages already faulted in). At most two of
+// a size are kept; more would only hold memory.
+const POOL_PER_SIZE = 2;
+const pool = new Map();
+const requested = new Map(); // size -> buffers asked of the Worker and not yet arrived
+
+function putBuffer(buf) {
+  if (!buf || !buf.byteLength) return;
+  const list = pool.get(buf.byteLength) || [];
+  if (list.length < POOL_PER_SIZE) list.push(buf);
+  pool.set(buf.byteLength, list);
+}
+
+/** A pooled Uint8Array of `size` bytes, or null (then the caller allocates). */
+export function takeBuffer(size) {
+  const list = pool.get(size);
+  const buf = list && list.pop();
+  return buf ? new Uint8Array(buf) : null;
+}
+
+/**
+ * Makes sure a buffer of `size` bytes will be in the pool soon: asks the (running) Worker for one.
+ * Call it when a capture starts; the buffer arrives while the capture waits for its frame and fence.
+ */
+export function prefetchBuffer(size) {
+  if (!worker) return;
+  const have = (pool.get(size) || []).length + (requested.get(size) || 0);
+  if (have >= 1) return;
+  requested.set(size, (requested.get(size) || 0) + 1);
+  worker.postMessage({ type: 'alloc', size });
+}
+
 export function rebuildError(e) {
   const Ctor = e && e.name === 'RangeError' ? RangeError : e && e.name === 'TypeError' ? TypeError : Error;
   return new Ctor(e && e.message ? e.message : 'capturekit: the capture Worker failed');
@@ -50,7 +82,11 @@ export function getCaptureWorker() {
         resolve(w);
       } else if (m.type === 'init-error') {
         reject(rebuildError(m.error));
+      } else if (m.type === 'buffer') {
+        requested.set(m.buffer.byteLength, Math.max(0, (requested.get(m.buffer.byteLength) || 1) - 1));
+        putBuffer(m.buffer);
       } else {
+        if (m.recycled) putBuffer(m.recycled);
         const p = pending.get(m.id);
         if (!p) return;
         pending.delete(m.id);
@@ -67,8 +103,9 @@ export function getCaptureWorker() {
 }
 
 /**
- * Posts a job to the Worker. `job.pixels` is transferred (the caller's buffer becomes detached).
- * `onPosted` is called synchronously right after postMessage (used to measure main-thread time).
+ * Posts a job to the Worker. `job.pixels` is transferred (the caller's buffer becomes detached; the
+ * Worker sends it back to the pool when done). The postMessage happens synchronously when the Worker
+ * is already running.
  */
 export async function runInWorker(job) {
   const w = worker || (await getCaptureWorker());
@@ -85,4 +122,6 @@ export function terminateCaptureWorker() {
   failAll(new Error('capturekit: the capture Worker was terminated'));
   worker = null;
   starting = null;
+  pool.clear();
+  requested.clear();
 }

@@ -2,7 +2,12 @@
 // pipeline.js off the main thread. Created by worker-client.js as
 //   new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })
 // which bundlers (Vite, webpack 5, Rollup plugins) recognise and emit as a separate chunk.
+//
+// Besides jobs it hands out pixel buffers: fresh 1080p ArrayBuffers cost the main thread ~3 ms of
+// page faults on first write, so the Worker touches them here and transfers them over, and each job's
+// pixel buffer goes back to the page's pool when the job is done.
 import { init } from '../core.js';
+import { toBlob } from '../image/blob.js';
 import { processCapture } from './pipeline.js';
 
 let ready = null;
@@ -19,13 +24,24 @@ self.onmessage = async (e) => {
     }
     return;
   }
+  if (msg.type === 'alloc') {
+    const buf = new ArrayBuffer(msg.size);
+    new Uint8Array(buf).fill(0); // fault the pages in here, not on the main thread
+    self.postMessage({ type: 'buffer', buffer: buf }, [buf]);
+    return;
+  }
   if (msg.type !== 'job') return;
+  const recycled = msg.job.pixels.buffer;
   try {
     await (ready || (ready = init()));
     const out = await processCapture(msg.job);
+    // The Blob copy happens here too, not on the main thread.
+    out.blob = toBlob(out.bytes, msg.job.format);
+    if (out.thumbnail) out.thumbnail.blob = toBlob(out.thumbnail.bytes, out.thumbnail.format);
     const transfer = [out.bytes.buffer];
     if (out.thumbnail) transfer.push(out.thumbnail.bytes.buffer);
-    self.postMessage({ type: 'done', id: msg.id, out }, transfer);
+    if (recycled.byteLength) transfer.push(recycled);
+    self.postMessage({ type: 'done', id: msg.id, out, recycled: recycled.byteLength ? recycled : null }, transfer);
   } catch (err) {
     self.postMessage({ type: 'error', id: msg.id, error: { name: err && err.name, message: err && err.message ? err.message : String(err) } });
   }

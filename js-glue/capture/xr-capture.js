@@ -13,6 +13,7 @@ import { checkEnum } from '../validate.js';
 import { normalizeOptions } from './options.js';
 import { isWebGL, isWebGL2, readAsync, readSync, textureTargets } from './readback.js';
 import { completeCapture, MainThreadClock, prepareFilters, stamp } from './result.js';
+import { prefetchBuffer, takeBuffer } from './worker-client.js';
 import { inferSessionMode, transformToJSON } from './metadata.js';
 
 const ended = new WeakSet();
@@ -97,7 +98,8 @@ export function captureXRFrame(frame, options = {}) {
     throw new TypeError(`${where}: options.referenceSpace must be the XRReferenceSpace you render with (for the viewer pose)`);
   }
 
-  return clock.time(() => {
+  clock.add('setup', performance.now() - clock.start);
+  return clock.time('read', () => {
     let pose;
     try {
       pose = frame.getViewerPose(referenceSpace);
@@ -149,7 +151,12 @@ export function captureXRFrame(frame, options = {}) {
     const unpremultiply = fb || projection ? true : !!(attrs.alpha && attrs.premultipliedAlpha);
     let r;
     try {
-      r = o.worker && isWebGL2(gl) ? readAsync(gl, fb, rects, where) : readSync(gl, fb, rects, where);
+      if (o.worker && isWebGL2(gl)) {
+        r = readAsync(gl, fb, rects, where, { takeBuffer });
+        prefetchBuffer(r.width * r.height * 4); // usually in the pool before the fence passes
+      } else {
+        r = readSync(gl, fb, rects, where);
+      }
     } finally {
       targets?.release();
     }
@@ -179,7 +186,7 @@ export function captureXRFrame(frame, options = {}) {
       pixels, width: r.width, height: r.height, flip: true, unpremultiply,
       o: { ...o, filters }, source, xr, session, sessionMode, clock, timestamp,
     }).then((result) => {
-      if (r.mainMs) clock.add(r.mainMs());
+      if (r.mainMs) clock.add('readback', r.mainMs());
       return stamp(result, clock);
     });
   });

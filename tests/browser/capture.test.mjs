@@ -106,6 +106,22 @@ describe('high-resolution capture', () => {
   });
 });
 
+test('repeated captures of one canvas (pooled pixel buffers) each show the current frame', async () => {
+  const sets = [BANDS, [[0, 0, 0], [255, 255, 0], [0, 255, 255], [255, 0, 255]], [...BANDS].reverse()];
+  const out = await page.evaluate(async (bandSets) => {
+    const id = makeScene({ kind: 'webgl2', width: 128, height: 64 });
+    const res = [];
+    for (const b of bandSets) {
+      scenes[id].bands = b;
+      await nextFrames(2);
+      res.push(await shoot(id, { format: 'image/png' }));
+    }
+    return res;
+  }, sets);
+  out.forEach((r, i) => expect(exactBandErrors(decodeWithPillow(r.b64), sets[i])).toBe(0));
+  expect(out.every((r) => r.timing.worker)).toBe(true);
+});
+
 test('maxSize downscales into the box and thumbnail makes a second image', async () => {
   const r = await shoot({ kind: 'webgl2', width: 160, height: 120 }, { format: 'image/png', maxSize: 80, thumbnail: { width: 40, height: 40, format: 'image/png' } });
   expect([r.width, r.height]).toEqual([80, 60]);

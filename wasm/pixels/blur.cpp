@@ -13,9 +13,9 @@
 namespace ck {
 namespace {
 
-constexpr int kMidBits = 7;                                // fractional bits kept between the passes
-constexpr int kHShift = kBlurWeightBits - kMidBits;        // horizontal: u8 * 2^14 -> Q7
-constexpr int kVShift = kBlurWeightBits + kMidBits;        // vertical: Q7 * 2^14 -> u8
+constexpr int kMidBits = 6;                                // fractional bits kept between the passes
+constexpr int kHShift = kBlurWeightBits - kMidBits;        // horizontal: u8 * 2^14 -> Q6 (<= 16320)
+constexpr int kVShift = kBlurWeightBits + kMidBits;        // vertical: Q6 * 2^14 -> u8
 constexpr int kHRound = 1 << (kHShift - 1);
 constexpr int kVRound = 1 << (kVShift - 1);
 
@@ -29,80 +29,117 @@ struct Scratch {
 };
 
 // One output row of the horizontal pass: c points at the row's first byte inside a row padded with
-// r clamped pixels on each side; n = width * 4 bytes; out gets Q7 values.
-void HorizontalScalar(const uint8_t* c, uint16_t* out, int from, int n, const int* w, int r) {
-  for (int i = from; i < n; ++i) {
-    int acc = w[0] * c[i];
-    for (int k = 1; k <= r; ++k) acc += w[k] * (c[i - 4 * k] + c[i + 4 * k]);
-    out[i] = uint16_t((acc + kHRound) >> kHShift);
+// r clamped pixels on each side; bytes [from, n) of the row (n = width * 4) get Q6 values. Tap by tap
+// over the whole row into `acc` (n ints), so each inner loop is a plain streaming multiply-add.
+void HorizontalScalar(const uint8_t* c, uint16_t* out, int from, int n, const int* w, int r, int32_t* acc) {
+  const int w0 = w[0];
+  for (int i = from; i < n; ++i) acc[i] = w0 * c[i];
+  for (int k = 1; k <= r; ++k) {
+    const int wk = w[k];
+    const uint8_t* p = c - 4 * k;
+    const uint8_t* q = c + 4 * k;
+    for (int i = from; i < n; ++i) acc[i] += wk * (p[i] + q[i]);
   }
+  for (int i = from; i < n; ++i) out[i] = uint16_t((acc[i] + kHRound) >> kHShift);
 }
 
 // One output row of the vertical pass: rows[-r..r] are the clamped input rows around it.
-void VerticalScalar(const uint16_t* const* rows, uint8_t* out, int from, int n, const int* w, int r) {
-  for (int i = from; i < n; ++i) {
-    uint32_t acc = uint32_t(w[0]) * rows[0][i];
-    for (int k = 1; k <= r; ++k) acc += uint32_t(w[k]) * uint32_t(rows[-k][i] + rows[k][i]);
-    out[i] = uint8_t((acc + kVRound) >> kVShift);
+void VerticalScalar(const uint16_t* const* rows, uint8_t* out, int from, int n, const int* w, int r, uint32_t* acc) {
+  const uint32_t w0 = uint32_t(w[0]);
+  for (int i = from; i < n; ++i) acc[i] = w0 * rows[0][i];
+  for (int k = 1; k <= r; ++k) {
+    const uint32_t wk = uint32_t(w[k]);
+    const uint16_t* p = rows[-k];
+    const uint16_t* q = rows[k];
+    for (int i = from; i < n; ++i) acc[i] += wk * uint32_t(p[i] + q[i]);
   }
+  for (int i = from; i < n; ++i) out[i] = uint8_t((acc[i] + kVRound) >> kVShift);
 }
 
 #ifdef __wasm_simd128__
-// 16 bytes per step; the weights times pair sums (<= 510) fit i32, so signed extmul is exact.
+// The SIMD passes see the kernel as columns: column 0 is the centre value (weight w[0]), column k the
+// sum of the two values k taps away (weight w[k]). Columns go two at a time through i32x4.dot_i16x8_s
+// (one pmaddwd on x86: eight 16-bit products, summed in pairs), so both values of a pair must fit i16:
+// u8 pair sums (<= 510) in the horizontal pass, Q6 pair sums (<= 32640) in the vertical one. All sums
+// are exact, so the result equals the scalar path's bit for bit.
+struct WeightPairs {
+  v128_t v[kMaxBlurRadius / 2 + 1];  // (w[2j], w[2j+1]) in each i32 lane; w[r+1] = 0
+  int count;
+  WeightPairs(const int* w, int r) : count((r + 2) / 2) {
+    for (int j = 0; j < count; ++j) {
+      const int a = w[2 * j], b = 2 * j + 1 <= r ? w[2 * j + 1] : 0;
+      v[j] = wasm_i32x4_splat(int32_t(uint32_t(a) | (uint32_t(b) << 16)));
+    }
+  }
+};
+
+// acc[0..3] += dot of the interleaved columns x and y (8 values each, lo and hi halves of 16 outputs).
+inline void DotPair(v128_t xl, v128_t xh, v128_t yl, v128_t yh, v128_t wv, v128_t acc[4]) {
+  acc[0] = wasm_i32x4_add(acc[0], wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(xl, yl, 0, 8, 1, 9, 2, 10, 3, 11), wv));
+  acc[1] = wasm_i32x4_add(acc[1], wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(xl, yl, 4, 12, 5, 13, 6, 14, 7, 15), wv));
+  acc[2] = wasm_i32x4_add(acc[2], wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(xh, yh, 0, 8, 1, 9, 2, 10, 3, 11), wv));
+  acc[3] = wasm_i32x4_add(acc[3], wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(xh, yh, 4, 12, 5, 13, 6, 14, 7, 15), wv));
+}
+
+// Column k of the horizontal pass at bytes i..i+15, as two u16 halves.
+inline void HColumn(const uint8_t* c, int i, int k, v128_t& lo, v128_t& hi) {
+  const v128_t p = wasm_v128_load(c + i - 4 * k);
+  if (k == 0) {
+    lo = wasm_u16x8_extend_low_u8x16(p);
+    hi = wasm_u16x8_extend_high_u8x16(p);
+    return;
+  }
+  const v128_t q = wasm_v128_load(c + i + 4 * k);
+  lo = wasm_i16x8_add(wasm_u16x8_extend_low_u8x16(p), wasm_u16x8_extend_low_u8x16(q));
+  hi = wasm_i16x8_add(wasm_u16x8_extend_high_u8x16(p), wasm_u16x8_extend_high_u8x16(q));
+}
+
+// Column k of the vertical pass at values i..i+15.
+inline void VColumn(const uint16_t* const* rows, int i, int k, v128_t& lo, v128_t& hi) {
+  if (k == 0) {
+    lo = wasm_v128_load(rows[0] + i);
+    hi = wasm_v128_load(rows[0] + i + 8);
+    return;
+  }
+  lo = wasm_i16x8_add(wasm_v128_load(rows[-k] + i), wasm_v128_load(rows[k] + i));
+  hi = wasm_i16x8_add(wasm_v128_load(rows[-k] + i + 8), wasm_v128_load(rows[k] + i + 8));
+}
+
+// Returns how many bytes of the row it did (a multiple of 16); the scalar path does the rest.
 int HorizontalSimd(const uint8_t* c, uint16_t* out, int n, const int* w, int r) {
-  const v128_t w0 = wasm_i16x8_splat(int16_t(w[0]));
-  const v128_t round = wasm_i32x4_splat(kHRound);
+  const WeightPairs wp(w, r);
+  const v128_t round = wasm_i32x4_splat(kHRound), zero = wasm_i16x8_splat(0);
   int i = 0;
   for (; i + 16 <= n; i += 16) {
-    const v128_t v = wasm_v128_load(c + i);
-    const v128_t lo = wasm_u16x8_extend_low_u8x16(v), hi = wasm_u16x8_extend_high_u8x16(v);
-    v128_t a0 = wasm_i32x4_extmul_low_i16x8(lo, w0), a1 = wasm_i32x4_extmul_high_i16x8(lo, w0);
-    v128_t a2 = wasm_i32x4_extmul_low_i16x8(hi, w0), a3 = wasm_i32x4_extmul_high_i16x8(hi, w0);
-    for (int k = 1; k <= r; ++k) {
-      const v128_t wk = wasm_i16x8_splat(int16_t(w[k]));
-      const v128_t p = wasm_v128_load(c + i - 4 * k), q = wasm_v128_load(c + i + 4 * k);
-      const v128_t sl = wasm_i16x8_add(wasm_u16x8_extend_low_u8x16(p), wasm_u16x8_extend_low_u8x16(q));
-      const v128_t sh = wasm_i16x8_add(wasm_u16x8_extend_high_u8x16(p), wasm_u16x8_extend_high_u8x16(q));
-      a0 = wasm_i32x4_add(a0, wasm_i32x4_extmul_low_i16x8(sl, wk));
-      a1 = wasm_i32x4_add(a1, wasm_i32x4_extmul_high_i16x8(sl, wk));
-      a2 = wasm_i32x4_add(a2, wasm_i32x4_extmul_low_i16x8(sh, wk));
-      a3 = wasm_i32x4_add(a3, wasm_i32x4_extmul_high_i16x8(sh, wk));
+    v128_t acc[4] = {round, round, round, round};
+    for (int j = 0; j < wp.count; ++j) {
+      v128_t xl, xh, yl = zero, yh = zero;
+      HColumn(c, i, 2 * j, xl, xh);
+      if (2 * j + 1 <= r) HColumn(c, i, 2 * j + 1, yl, yh);
+      DotPair(xl, xh, yl, yh, wp.v[j], acc);
     }
-    a0 = wasm_i32x4_shr(wasm_i32x4_add(a0, round), kHShift);
-    a1 = wasm_i32x4_shr(wasm_i32x4_add(a1, round), kHShift);
-    a2 = wasm_i32x4_shr(wasm_i32x4_add(a2, round), kHShift);
-    a3 = wasm_i32x4_shr(wasm_i32x4_add(a3, round), kHShift);
-    wasm_v128_store(out + i, wasm_u16x8_narrow_i32x4(a0, a1));
-    wasm_v128_store(out + i + 8, wasm_u16x8_narrow_i32x4(a2, a3));
+    for (auto& a : acc) a = wasm_i32x4_shr(a, kHShift);
+    wasm_v128_store(out + i, wasm_u16x8_narrow_i32x4(acc[0], acc[1]));
+    wasm_v128_store(out + i + 8, wasm_u16x8_narrow_i32x4(acc[2], acc[3]));
   }
   return i;
 }
 
-// 16 bytes per step; pair sums of Q7 values (<= 65280) stay in u16, products in u32.
 int VerticalSimd(const uint16_t* const* rows, uint8_t* out, int n, const int* w, int r) {
-  const v128_t w0 = wasm_i16x8_splat(int16_t(w[0]));
-  const v128_t round = wasm_i32x4_splat(kVRound);
+  const WeightPairs wp(w, r);
+  const v128_t round = wasm_i32x4_splat(kVRound), zero = wasm_i16x8_splat(0);
   int i = 0;
   for (; i + 16 <= n; i += 16) {
-    const v128_t lo = wasm_v128_load(rows[0] + i), hi = wasm_v128_load(rows[0] + i + 8);
-    v128_t a0 = wasm_u32x4_extmul_low_u16x8(lo, w0), a1 = wasm_u32x4_extmul_high_u16x8(lo, w0);
-    v128_t a2 = wasm_u32x4_extmul_low_u16x8(hi, w0), a3 = wasm_u32x4_extmul_high_u16x8(hi, w0);
-    for (int k = 1; k <= r; ++k) {
-      const v128_t wk = wasm_i16x8_splat(int16_t(w[k]));
-      const uint16_t* p = rows[-k] + i;
-      const uint16_t* q = rows[k] + i;
-      const v128_t sl = wasm_i16x8_add(wasm_v128_load(p), wasm_v128_load(q));
-      const v128_t sh = wasm_i16x8_add(wasm_v128_load(p + 8), wasm_v128_load(q + 8));
-      a0 = wasm_i32x4_add(a0, wasm_u32x4_extmul_low_u16x8(sl, wk));
-      a1 = wasm_i32x4_add(a1, wasm_u32x4_extmul_high_u16x8(sl, wk));
-      a2 = wasm_i32x4_add(a2, wasm_u32x4_extmul_low_u16x8(sh, wk));
-      a3 = wasm_i32x4_add(a3, wasm_u32x4_extmul_high_u16x8(sh, wk));
+    v128_t acc[4] = {round, round, round, round};
+    for (int j = 0; j < wp.count; ++j) {
+      v128_t xl, xh, yl = zero, yh = zero;
+      VColumn(rows, i, 2 * j, xl, xh);
+      if (2 * j + 1 <= r) VColumn(rows, i, 2 * j + 1, yl, yh);
+      DotPair(xl, xh, yl, yh, wp.v[j], acc);
     }
-    a0 = wasm_u32x4_shr(wasm_i32x4_add(a0, round), kVShift);
-    a1 = wasm_u32x4_shr(wasm_i32x4_add(a1, round), kVShift);
-    a2 = wasm_u32x4_shr(wasm_i32x4_add(a2, round), kVShift);
-    a3 = wasm_u32x4_shr(wasm_i32x4_add(a3, round), kVShift);
-    wasm_v128_store(out + i, wasm_u8x16_narrow_i16x8(wasm_u16x8_narrow_i32x4(a0, a1), wasm_u16x8_narrow_i32x4(a2, a3)));
+    for (auto& a : acc) a = wasm_i32x4_shr(a, kVShift);
+    wasm_v128_store(out + i, wasm_u8x16_narrow_i16x8(wasm_u16x8_narrow_i32x4(acc[0], acc[1]),
+                                                      wasm_u16x8_narrow_i32x4(acc[2], acc[3])));
   }
   return i;
 }
@@ -160,44 +197,51 @@ Status GaussianBlur(const Image& im, const BlurOptions& options) {
   const std::vector<int> kernel = GaussianKernel(r);
   const int* w = kernel.data();
   const int width = im.width, height = im.height, n = width * 4;
-  Scratch mid(size_t(n) * size_t(height) * sizeof(uint16_t));
+  // The horizontal results live in a ring of 2r+1 rows (fewer if the image is shorter): output row y
+  // needs source rows y-r..y+r (clamped), and by the time it is written every source row up to y+r has
+  // been read, so the pass works in place and the scratch stays cache-sized instead of image-sized.
+  const int ring = height < 2 * r + 1 ? height : 2 * r + 1;
+  Scratch mid(size_t(n) * size_t(ring) * sizeof(uint16_t));
   Scratch pad(size_t(width + 2 * r) * 4);
-  Scratch rows(size_t(height + 2 * r) * sizeof(const uint16_t*));
-  if (!mid.p || !pad.p || !rows.p)
-    return Status::ResourceExhausted("blur: out of memory for the " + std::to_string(width) + "x" +
-                                     std::to_string(height) + " scratch image");
+  Scratch rows(size_t(2 * r + 1) * sizeof(const uint16_t*));
+  Scratch accs(size_t(n) * sizeof(int32_t));
+  if (!mid.p || !pad.p || !rows.p || !accs.p)
+    return Status::ResourceExhausted("blur: out of memory for the scratch rows of a " + std::to_string(width) + "x" +
+                                     std::to_string(height) + " image");
   uint16_t* m = static_cast<uint16_t*>(mid.p);
   uint8_t* p = static_cast<uint8_t*>(pad.p);
-
-  // Horizontal: each row copied once into the padded buffer (edge pixels repeated), then filtered.
-  for (int y = 0; y < height; ++y) {
-    const uint8_t* src = im.row(y);
-    for (int k = 0; k < r; ++k) {
-      std::memcpy(p + 4 * k, src, 4);
-      std::memcpy(p + 4 * (r + width + k), src + n - 4, 4);
-    }
-    std::memcpy(p + 4 * r, src, size_t(n));
-    uint16_t* out = m + size_t(y) * n;
-    int done = 0;
-#ifdef __wasm_simd128__
-    done = HorizontalSimd(p + 4 * r, out, n, w, r);
-#endif
-    HorizontalScalar(p + 4 * r, out, done, n, w, r);
-  }
-
-  // Vertical: rows[j] is scratch row clamp(j - r); output row y reads rows[y .. y + 2r].
   const uint16_t** rp = static_cast<const uint16_t**>(rows.p);
-  for (int j = 0; j < height + 2 * r; ++j) {
-    const int yy = j - r < 0 ? 0 : (j - r >= height ? height - 1 : j - r);
-    rp[j] = m + size_t(yy) * n;
-  }
+  auto slot = [&](int y) { return m + size_t(y % ring) * n; };
+
+  int next = 0;  // the next source row for the horizontal pass
   for (int y = 0; y < height; ++y) {
+    const int last = y + r < height ? y + r : height - 1;
+    for (; next <= last; ++next) {
+      // Horizontal: the row copied once into the padded buffer (edge pixels repeated), then filtered.
+      const uint8_t* src = im.row(next);
+      for (int k = 0; k < r; ++k) {
+        std::memcpy(p + 4 * k, src, 4);
+        std::memcpy(p + 4 * (r + width + k), src + n - 4, 4);
+      }
+      std::memcpy(p + 4 * r, src, size_t(n));
+      uint16_t* out = slot(next);
+      int done = 0;
+#ifdef __wasm_simd128__
+      done = HorizontalSimd(p + 4 * r, out, n, w, r);
+#endif
+      HorizontalScalar(p + 4 * r, out, done, n, w, r, static_cast<int32_t*>(accs.p));
+    }
+    // Vertical: rp[r + k] is the horizontal row clamp(y + k).
+    for (int k = -r; k <= r; ++k) {
+      const int yy = y + k < 0 ? 0 : (y + k >= height ? height - 1 : y + k);
+      rp[r + k] = slot(yy);
+    }
     uint8_t* out = im.row(y);
     int done = 0;
 #ifdef __wasm_simd128__
-    done = VerticalSimd(rp + y + r, out, n, w, r);
+    done = VerticalSimd(rp + r, out, n, w, r);
 #endif
-    VerticalScalar(rp + y + r, out, done, n, w, r);
+    VerticalScalar(rp + r, out, done, n, w, r, static_cast<uint32_t*>(accs.p));
   }
   return Status::Ok();
 }

@@ -3,10 +3,11 @@
 // Kernel: radius r (0..64) taps each side, sigma = r / 2 (so the kernel spans +-2 sigma), weights
 // w[k] = exp(-k^2 / (2 sigma^2)) * 2^14 / sum rounded by largest remainder (symmetric, non-increasing),
 // so w[0] + 2 * (w[1] + ... + w[r]) == 2^14 exactly.
-// Passes: horizontal (u8 -> u16 scratch holding 7 fractional bits: (acc + 64) >> 7), then vertical
-// (u16 -> u8: (acc + 2^20) >> 21). Each pass rounds to nearest, a constant image stays exactly constant,
+// Passes: horizontal (u8 -> u16 scratch holding 6 fractional bits: (acc + 2^7) >> 8), then vertical
+// (u16 -> u8: (acc + 2^19) >> 20). Each pass rounds to nearest, a constant image stays exactly constant,
 // and every channel (alpha too) is blurred independently. Radius 0 is the identity.
-// The scratch (2 bytes per channel) is allocated and freed inside GaussianBlur.
+// The scratch (a ring of 2r+1 rows of 2 bytes per channel) is allocated and freed inside GaussianBlur,
+// which works in place row by row.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -13,8 +13,10 @@ namespace {
 
 inline int Clamp255(int v) { return v < 0 ? 0 : (v > 255 ? 255 : v); }
 
-// floor(x / 256) for any int (an arithmetic shift written so no compiler has a choice).
-inline int FloorDiv256(int x) { return x >= 0 ? x >> 8 : -((-x + 255) >> 8); }
+// floor(x / 256) for any int: an arithmetic shift (what g++ and clang do for negative ints, and what
+// C++20 requires).
+inline int FloorDiv256(int x) { return x >> 8; }
+static_assert((-1 >> 8) == -1 && (-257 >> 8) == -2, "arithmetic right shift expected");
 
 Status CheckUnit(double v, const char* name) {
   if (!(v >= -1.0 && v <= 1.0)) {  // also false for NaN

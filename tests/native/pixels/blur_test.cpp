@@ -22,7 +22,7 @@ Px Reference(const Px& in, int w, int h, int stride, int r) {
       for (int c = 0; c < 4; ++c) {
         int acc = 0;
         for (int d = -r; d <= r; ++d) acc += wt(d) * in[y * stride + cl(x + d, w) * 4 + c];
-        mid[(y * w + x) * 4 + c] = (acc + 64) >> 7;
+        mid[(y * w + x) * 4 + c] = (acc + 128) >> 8;
       }
   Px out = in;
   for (int y = 0; y < h; ++y)
@@ -30,7 +30,7 @@ Px Reference(const Px& in, int w, int h, int stride, int r) {
       for (int c = 0; c < 4; ++c) {
         int64_t acc = 0;
         for (int d = -r; d <= r; ++d) acc += int64_t(wt(d)) * mid[(cl(y + d, h) * w + x) * 4 + c];
-        out[y * stride + x * 4 + c] = uint8_t((acc + (1 << 20)) >> 21);
+        out[y * stride + x * 4 + c] = uint8_t((acc + (1 << 19)) >> 20);
       }
   return out;
 }
@@ -78,8 +78,8 @@ TEST(Blur, ConstantImageStaysExactlyConstant) {
 
 TEST(Blur, ImpulseResponseByHand) {
   // A 3x3 black image with one 255 in the centre's red channel, radius 1 (weights 12894, 1745):
-  // horizontal Q7 row: 3476, 25687, 3476; vertical: centre (25687*12894 + 2^20) >> 21 = 158,
-  // edge middles 21, corners (3476*1745 + 2^20) >> 21 = 3.
+  // horizontal Q6 row: 1738, 12844, 1738; vertical: centre (12844*12894 + 2^19) >> 20 = 158,
+  // edge middles 21, corners (1738*1745 + 2^19) >> 20 = 3.
   Px px(3 * 3 * 4, 0);
   px[(1 * 3 + 1) * 4] = 255;
   ASSERT_TRUE(GaussianBlur({px.data(), 3, 3, 12}, {1}).ok());

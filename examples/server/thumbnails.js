@@ -2,6 +2,16 @@
 import { readFile } from 'node:fs/promises';
 
 let glue = null;
+const LOAD_TIMEOUT_MS = 15000; // a wasm that never loads must not hold uploads hostage
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 async function loadGlue() {
   if (!glue) {
@@ -9,7 +19,7 @@ async function loadGlue() {
       const m = await import('../../js-glue/index.js');
       const missing = ['init', 'decodeImage', 'thumbnail', 'encodeJpeg'].filter((f) => typeof m[f] !== 'function');
       if (missing.length) throw new Error(`js-glue does not export ${missing.join(', ')} yet`);
-      await m.init();
+      await withTimeout(m.init(), LOAD_TIMEOUT_MS, 'capturekit init()');
       return m;
     })();
     glue.catch(() => { glue = null; });

@@ -65,9 +65,12 @@ export default async function protocolRoutes(app, { ctx }) {
       maxFileBytes: options.maxChunkBytes,
       maxFieldBytes: 256,
       async beforeFile(fields) {
-        // Fields sent before the file are checked before a byte of it is stored.
-        await checkSession(user, fieldValue(fields, 'sessionId'));
-        checkIndex(fieldValue(fields, 'chunkIndex'));
+        // Fields sent before the file (the usual order) are checked before a byte of it is stored;
+        // fields sent after it are checked once the body has been read.
+        const sessionId = fieldValue(fields, 'sessionId');
+        const index = fieldValue(fields, 'chunkIndex');
+        if (sessionId !== undefined) await checkSession(user, sessionId);
+        if (index !== undefined) checkIndex(index);
         checkChecksum(fieldValue(fields, 'checksum'));
       },
     });

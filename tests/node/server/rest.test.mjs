@@ -74,6 +74,28 @@ test('a duplicate chunk is accepted once; a different checksum for a stored inde
   expect((await sendChunk(srv.api, sessionId, 0, data, { checksum: null })).status).toBe(200);
 });
 
+test('fields may come after the file part', async () => {
+  const sessionId = await initSession(srv.api);
+  const data = fakeWebm(1234, 5);
+  const form = new FormData();
+  form.append('chunk', new Blob([data]), 'chunk_0.webm');
+  form.append('chunkIndex', '0');
+  form.append('sessionId', sessionId);
+  form.append('checksum', sha256(data));
+  const res = await srv.api('/videos/chunk', { method: 'POST', body: form });
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ received: true, chunkIndex: 0, checksum: sha256(data) });
+});
+
+test('the same chunk sent five times at once is stored once', async () => {
+  const sessionId = await initSession(srv.api);
+  const data = fakeWebm(200000, 11);
+  const answers = await Promise.all([0, 1, 2, 3, 4].map(() => sendChunk(srv.api, sessionId, 0, data).then((r) => r.json())));
+  expect(answers.every((a) => a.received === true && a.chunkIndex === 0)).toBe(true);
+  expect(answers.filter((a) => !a.duplicate)).toHaveLength(1);
+  expect(await readdir(join(srv.dataDir, 'uploads', 'alice', sessionId, 'parts'))).toEqual([`0.${sha256(data)}`]);
+});
+
 test('a checksum mismatch is 422 and stores nothing', async () => {
   const sessionId = await initSession(srv.api);
   const data = fakeWebm(2000);

@@ -213,8 +213,11 @@ export interface CaptureResult {
   format: CaptureFormat;
   metadata: CaptureMetadata;
   thumbnail: { blob: Blob; bytes: Uint8Array; width: number; height: number; format: CaptureFormat } | null;
-  /** Where the time went: main-thread milliseconds (synchronous slices) and total. */
-  timing: { worker: boolean; mainThreadMs: number; totalMs: number };
+  /**
+   * Where the time went: main-thread milliseconds (the sum of the capture's synchronous slices), the
+   * same split by slice (setup, resize, render, read, readback, post, process, finish), and total.
+   */
+  timing: { worker: boolean; mainThreadMs: number; totalMs: number; mainThread: Record<string, number> };
 }
 
 /** A screenshot of a 2D or WebGL canvas (works without preserveDrawingBuffer). */

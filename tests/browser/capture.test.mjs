@@ -48,6 +48,29 @@ test('a WebGL canvas without preserveDrawingBuffer captures the frame, not black
   expect(pixel(img, 32, 60)).toEqual([255, 255, 255, 255]);
 });
 
+test('an OffscreenCanvas (2D and WebGL2) is captured too', async () => {
+  const out = await page.evaluate(async () => {
+    const res = [];
+    for (const kind of ['2d', 'webgl2']) {
+      const c = new OffscreenCanvas(80, 40);
+      const ctx = c.getContext(kind);
+      const bands = [[255, 0, 0], [0, 0, 255]];
+      if (kind === '2d') { ctx.fillStyle = 'red'; ctx.fillRect(0, 0, 80, 20); ctx.fillStyle = 'blue'; ctx.fillRect(0, 20, 80, 20); }
+      const draw = () => {
+        if (kind === '2d') return;
+        ctx.enable(ctx.SCISSOR_TEST);
+        ctx.scissor(0, 20, 80, 20); ctx.clearColor(1, 0, 0, 1); ctx.clear(ctx.COLOR_BUFFER_BIT);
+        ctx.scissor(0, 0, 80, 20); ctx.clearColor(0, 0, 1, 1); ctx.clear(ctx.COLOR_BUFFER_BIT);
+      };
+      const r = await ck.captureCanvas(c, { format: 'image/png', render: draw });
+      res.push({ b64: toBase64(r.bytes), kind: r.metadata.source.kind, bands });
+    }
+    return res;
+  });
+  expect(out.map((o) => o.kind)).toEqual(['2d', 'webgl2']);
+  for (const o of out) expect(exactBandErrors(decodeWithPillow(o.b64), o.bands)).toBe(0);
+});
+
 test('with preserveDrawingBuffer the canvas is read at once', async () => {
   const r = await shoot({ kind: 'webgl', width: 64, height: 64, preserve: true, loop: false }, { format: 'image/png' });
   expect(r.metadata.source.preserveDrawingBuffer).toBe(true);

@@ -8,16 +8,25 @@ let nextId = 1;
 const pending = new Map();
 
 // Pixel buffers by byte size, ready to be read into (their pages already faulted in). At most two of
-// a size are kept; more would only hold memory.
+// a size and 64 MiB in all are kept (the most recently used size wins); more would only hold memory.
 const POOL_PER_SIZE = 2;
+const POOL_MAX_BYTES = 64 * 1024 * 1024;
 const pool = new Map();
 const requested = new Map(); // size -> buffers asked of the Worker and not yet arrived
 
 function putBuffer(buf) {
-  if (!buf || !buf.byteLength) return;
+  if (!buf || !buf.byteLength || buf.byteLength > POOL_MAX_BYTES) return;
   const list = pool.get(buf.byteLength) || [];
   if (list.length < POOL_PER_SIZE) list.push(buf);
-  pool.set(buf.byteLength, list);
+  pool.delete(buf.byteLength);
+  pool.set(buf.byteLength, list); // most recent size last
+  let total = 0;
+  for (const [size, l] of pool) total += size * l.length;
+  for (const [size, l] of pool) {
+    if (total <= POOL_MAX_BYTES || size === buf.byteLength) continue;
+    total -= size * l.length;
+    pool.delete(size);
+  }
 }
 
 /** A pooled Uint8Array of `size` bytes, or null (then the caller allocates). */

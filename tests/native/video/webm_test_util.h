@@ -2,7 +2,6 @@
 // with ffmpeg at run time, and a writer that turns an ffmpeg live WebM into the shape MediaRecorder
 // (Chrome) writes: no SeekHead, no Cues, no Duration, no Tags, a Segment and Clusters of unknown size.
 #pragma once
-#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "image/stb_hooks.h"
-#include "stb_image.h"  // declarations only; the implementation is in stb_impl.cpp
+#include "image/stb_headers.h"  // declarations only; the implementation is in stb_impl.cpp
 
 namespace ck {
 namespace {
@@ -110,29 +110,101 @@ bool IsJpegSof(uint8_t m) {
   return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
 }
 
-// Walks the JPEG marker segments up to the first scan (reading the frame size on the way), then
-// checks that an end-of-image marker follows the scan data: stb_image pads a truncated scan with
-// zeros instead of failing, so truncation is caught here.
+// A DHT segment's tables: class/id in range, at most 256 codes each, and everything inside the
+// segment. (Debian's stb_image 2.27 trusts the code count and writes past its tables when the 16
+// counts add up to more than 256; newer stb checks it, we check it for the one we have.)
+// Marks each table it defines in defined[class][id].
+Status CheckJpegHuffmanTables(const uint8_t* p, size_t len, size_t offset, bool defined[2][4]) {
+  size_t i = 0;
+  while (i < len) {
+    if (len - i < 17) return Corrupt("JPEG", "Huffman table at offset " + std::to_string(offset + i) + " is truncated");
+    const int tc = p[i] >> 4, th = p[i] & 15;
+    if (tc > 1 || th > 3)
+      return Corrupt("JPEG", "Huffman table at offset " + std::to_string(offset + i) + " has an invalid class/id");
+    size_t codes = 0;
+    for (int k = 1; k <= 16; ++k) codes += p[i + k];
+    if (codes > 256)
+      return Corrupt("JPEG", "Huffman table at offset " + std::to_string(offset + i) + " declares " +
+                                 std::to_string(codes) + " codes (at most 256)");
+    if (len - i - 17 < codes)
+      return Corrupt("JPEG", "Huffman table at offset " + std::to_string(offset + i) + " is truncated");
+    defined[tc][th] = true;
+    i += 17 + codes;
+  }
+  return Status::Ok();
+}
+
+// A scan header (SOS payload) may only use Huffman tables defined before it: stb_image 2.27 does not
+// clear its tables, so an undefined one is heap garbage it would index with.
+Status CheckJpegScanTables(const uint8_t* p, size_t len, size_t offset, bool progressive, const bool defined[2][4]) {
+  if (len < 1) return Corrupt("JPEG", "scan header at offset " + std::to_string(offset) + " is too short");
+  const size_t n = p[0];
+  if (n < 1 || n > 4 || len < 1 + 2 * n + 3)
+    return Corrupt("JPEG", "scan header at offset " + std::to_string(offset) + " is malformed");
+  const int ss = p[1 + 2 * n], se = p[2 + 2 * n], ah = p[3 + 2 * n] >> 4;
+  const bool needs_dc = progressive ? (ss == 0 && ah == 0) : true;
+  const bool needs_ac = progressive ? se > 0 : true;
+  for (size_t c = 0; c < n; ++c) {
+    const int td = p[2 + 2 * c] >> 4, ta = p[2 + 2 * c] & 15;
+    if (td > 3 || ta > 3)
+      return Corrupt("JPEG", "scan header at offset " + std::to_string(offset) + " names an invalid Huffman table");
+    if ((needs_dc && !defined[0][td]) || (needs_ac && !defined[1][ta]))
+      return Corrupt("JPEG", "scan at offset " + std::to_string(offset) + " uses Huffman table " +
+                                 (needs_dc && !defined[0][td] ? "DC" + std::to_string(td) : "AC" + std::to_string(ta)) +
+                                 ", which is not defined before it");
+  }
+  return Status::Ok();
+}
+
+// Walks every JPEG marker, through the scans up to the end-of-image marker: segment lengths inside
+// the data, the frame size, Huffman tables (see above), a frame before the first scan. stb_image pads
+// a truncated scan with zeros instead of failing, so truncation (no EOI) is caught here too.
 Status ProbeJpeg(const uint8_t* data, size_t size, ImageInfo* info) {
   size_t pos = 2;
-  bool have_frame = false;
-  size_t scan_start = 0;
+  bool have_frame = false, in_scan = false, seen_scan = false, progressive = false;
+  bool tables[2][4] = {};
   for (;;) {
-    if (pos >= size) return Corrupt("JPEG", "is truncated before its image data (" + std::to_string(size) + " bytes)");
-    if (data[pos] != 0xFF)
-      return Corrupt("JPEG", "has no marker where one is expected (offset " + std::to_string(pos) + ")");
-    while (pos < size && data[pos] == 0xFF) ++pos;
-    if (pos >= size) return Corrupt("JPEG", "is truncated before its image data (" + std::to_string(size) + " bytes)");
-    const uint8_t m = data[pos++];
+    uint8_t m;
+    if (in_scan) {
+      // Entropy-coded data: 0xFF is followed by 00 (a stuffed byte), a restart marker, fill bytes or
+      // the next marker.
+      for (;;) {
+        const void* ff = pos < size ? std::memchr(data + pos, 0xFF, size - pos) : nullptr;
+        if (!ff)
+          return Corrupt("JPEG", "is truncated: no end-of-image marker after the image data (" + std::to_string(size) +
+                                     " bytes)");
+        pos = size_t(static_cast<const uint8_t*>(ff) - data) + 1;
+        while (pos < size && data[pos] == 0xFF) ++pos;
+        if (pos >= size)
+          return Corrupt("JPEG", "is truncated: no end-of-image marker after the image data (" + std::to_string(size) +
+                                     " bytes)");
+        const uint8_t c = data[pos++];
+        if (c == 0x00 || (c >= 0xD0 && c <= 0xD7)) continue;
+        m = c;
+        break;
+      }
+    } else {
+      if (pos >= size) return Corrupt("JPEG", "is truncated before its image data (" + std::to_string(size) + " bytes)");
+      if (data[pos] != 0xFF)
+        return Corrupt("JPEG", "has no marker where one is expected (offset " + std::to_string(pos) + ")");
+      while (pos < size && data[pos] == 0xFF) ++pos;
+      if (pos >= size) return Corrupt("JPEG", "is truncated before its image data (" + std::to_string(size) + " bytes)");
+      m = data[pos++];
+    }
+    in_scan = false;
+    if (m == 0xD9) {
+      if (!seen_scan) return Corrupt("JPEG", "ends (EOI marker) before any image data");
+      return Status::Ok();
+    }
     if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) continue;  // markers without a segment
-    if (m == 0xD9) return Corrupt("JPEG", "ends (EOI marker) before any image data");
-    if (size - pos < 2) return Corrupt("JPEG", "is truncated inside a marker segment at offset " + std::to_string(pos - 2));
+    const size_t at = pos - 2;
+    if (size - pos < 2) return Corrupt("JPEG", "is truncated inside a marker segment at offset " + std::to_string(at));
     const size_t len = Be16(data + pos);
-    if (len < 2) return Corrupt("JPEG", "has a marker segment with invalid length at offset " + std::to_string(pos - 2));
+    if (len < 2) return Corrupt("JPEG", "has a marker segment with invalid length at offset " + std::to_string(at));
     if (size - pos < len)
-      return Corrupt("JPEG", "is truncated: the marker segment 0xff" + Hex(&m, 1) + " at offset " +
-                                 std::to_string(pos - 2) + " needs " + std::to_string(len) + " bytes but only " +
-                                 std::to_string(size - pos) + " remain");
+      return Corrupt("JPEG", "is truncated: the marker segment 0xff" + Hex(&m, 1) + " at offset " + std::to_string(at) +
+                                 " needs " + std::to_string(len) + " bytes but only " + std::to_string(size - pos) +
+                                 " remain");
     if (IsJpegSof(m) && !have_frame) {
       if (len < 8) return Corrupt("JPEG", "frame header is too short");
       info->height = int(Be16(data + pos + 3));
@@ -140,20 +212,20 @@ Status ProbeJpeg(const uint8_t* data, size_t size, ImageInfo* info) {
       if (info->width == 0 || info->height == 0)
         return Corrupt("JPEG", "frame header has invalid dimensions " + Dims(info->width, info->height));
       have_frame = true;
+      progressive = m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE;
+    }
+    if (m == 0xC4) {
+      Status st = CheckJpegHuffmanTables(data + pos + 2, len - 2, pos + 2, tables);
+      if (!st.ok()) return st;
     }
     if (m == 0xDA) {
       if (!have_frame) return Corrupt("JPEG", "has a scan before its frame header");
-      scan_start = pos + len;
-      break;
+      Status st = CheckJpegScanTables(data + pos + 2, len - 2, at, progressive, tables);
+      if (!st.ok()) return st;
+      in_scan = seen_scan = true;
     }
     pos += len;
   }
-  // The entropy-coded data never holds FF D9 (0xFF bytes are stuffed with 00), so the first one is
-  // the end of the image.
-  for (size_t i = scan_start; i + 1 < size; ++i) {
-    if (data[i] == 0xFF && data[i + 1] == 0xD9) return Status::Ok();
-  }
-  return Corrupt("JPEG", "is truncated: no end-of-image marker after the image data (" + std::to_string(size) + " bytes)");
 }
 
 Status CheckOptions(const DecodeOptions& o) {
@@ -174,7 +246,9 @@ Status CheckOptions(const DecodeOptions& o) {
 }  // namespace
 
 namespace stb_hooks {
-void* DecodeMalloc(size_t size) { return OverBudget(size) ? nullptr : std::malloc(size); }
+// Zeroed: stb_image 2.27 leaves parts of its decoder state uninitialised (e.g. Huffman tables a
+// corrupt file never defines), and garbage there is an out-of-bounds index.
+void* DecodeMalloc(size_t size) { return OverBudget(size) ? nullptr : std::calloc(1, size ? size : 1); }
 void* DecodeRealloc(void* p, size_t size) { return OverBudget(size) ? nullptr : std::realloc(p, size); }
 void DecodeFree(void* p) { std::free(p); }
 }  // namespace stb_hooks

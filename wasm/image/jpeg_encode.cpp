@@ -3,13 +3,13 @@
 #include <cstring>
 #include <string>
 
-#include "stb_image_write.h"  // declarations only; the implementation is in stb_impl.cpp
+#include "image/stb_headers.h"  // declarations only; the implementation is in stb_impl.cpp
 
 namespace ck {
 namespace {
 
 // stb_image_write's callback: appends each piece to the output vector.
-void AppendToVector(void* context, void* data, int size) {
+void AppendJpegBytes(void* context, void* data, int size) {
   auto* out = static_cast<std::vector<uint8_t>*>(context);
   const auto* p = static_cast<const uint8_t*>(data);
   out->insert(out->end(), p, p + size);
@@ -37,7 +37,7 @@ Status EncodeJpeg(const Image& im, const JpegOptions& options, std::vector<uint8
   out->clear();
   // A first guess that avoids most regrowth: ~1.5 bits per pixel plus the headers.
   out->reserve(size_t(im.width) * im.height / 5 + 1024);
-  if (!stbi_write_jpg_to_func(AppendToVector, out, im.width, im.height, 4, pixels, options.quality))
+  if (!stbi_write_jpg_to_func(AppendJpegBytes, out, im.width, im.height, 4, pixels, options.quality))
     return Status::FailedPrecondition("encodeJpeg: stb_image_write failed");
   return Status::Ok();
 }

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "image/stb_hooks.h"
-#include "stb_image_write.h"  // declarations only; the implementation is in stb_impl.cpp
+#include "image/stb_headers.h"  // declarations only; the implementation is in stb_impl.cpp
 
 namespace ck {
 namespace {
@@ -98,7 +98,7 @@ bool IsOpaque(const Image& im) {
 }
 
 // stb_image_write's callback: it hands over the whole file in one piece.
-void AppendToVector(void* context, void* data, int size) {
+void AppendPngBytes(void* context, void* data, int size) {
   auto* out = static_cast<std::vector<uint8_t>*>(context);
   const auto* p = static_cast<const uint8_t*>(data);
   out->insert(out->end(), p, p + size);
@@ -222,7 +222,7 @@ Status EncodePng(const Image& im, const PngOptions& options, std::vector<uint8_t
   int ok = 0;
   {
     ScopedPngDeflate scope(&settings);
-    ok = stbi_write_png_to_func(AppendToVector, out, im.width, im.height, channels, pixels, stride);
+    ok = stbi_write_png_to_func(AppendPngBytes, out, im.width, im.height, channels, pixels, stride);
   }
   if (!ok) {
     if (settings.zlib_error != Z_OK && settings.zlib_error != Z_MEM_ERROR)

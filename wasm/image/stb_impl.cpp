@@ -17,7 +17,8 @@
 #define STBI_REALLOC(p, newsz) ck::stb_hooks::DecodeRealloc(p, newsz)
 #define STBI_FREE(p) ck::stb_hooks::DecodeFree(p)
 #define STB_IMAGE_IMPLEMENTATION
-#include "stb_image.h"
+#define CK_STB_IMAGE_WRITE_INCLUDED  // included below, with its own wrapping
+#include "image/stb_headers.h"
 
 static_assert(STBI_MAX_DIMENSIONS == ck::kMaxSide, "stb_image's limit must match ck::kMaxSide");
 
@@ -28,17 +29,23 @@ static_assert(STBI_MAX_DIMENSIONS == ck::kMaxSide, "stb_image's limit must match
 // calls undefined and UBSan (our native test build) stops on; every compiler we use does the two's
 // complement thing. Exempt that one function from the shift check without touching stb's source:
 // clang via a pragma, GCC via an attribute smuggled in through the function's name.
+#if __has_include("stb_image_write.h")
+#define CK_STB_IMAGE_WRITE_H "stb_image_write.h"
+#else
+#define CK_STB_IMAGE_WRITE_H <stb/stb_image_write.h>  // see stb_headers.h
+#endif
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((no_sanitize("shift"))), apply_to = function)
-#include "stb_image_write.h"
+#include CK_STB_IMAGE_WRITE_H
 #pragma clang attribute pop
 #elif defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wattributes"
 #define stbiw__jpg_writeBits __attribute__((no_sanitize("shift"))) ck_stbiw_jpg_writeBits
-#include "stb_image_write.h"
+#include CK_STB_IMAGE_WRITE_H
 #undef stbiw__jpg_writeBits
 #pragma GCC diagnostic pop
 #else
-#include "stb_image_write.h"
+#include CK_STB_IMAGE_WRITE_H
 #endif
+#undef CK_STB_IMAGE_WRITE_H

@@ -148,6 +148,56 @@ TEST(Decode, CorruptJpegHuffmanDataIsCorruptDataOrDecodes) {
   EXPECT_TRUE(s.ok() || s.code() == Code::kCorruptData) << s.message();
 }
 
+TEST(Decode, HuffmanTableWithTooManyCodesIsRefusedBeforeStbSeesIt) {
+  // stb_image 2.27 writes past its tables when the 16 code counts of a DHT add up to more than 256
+  // (found by tests/fuzz/image_decode_fuzz). Build such a segment: counts 16 x 17 = 272 codes.
+  Bytes jpg = SampleJpeg();
+  size_t dht = 0;
+  for (size_t i = 2; i + 1 < jpg.size(); ++i)
+    if (jpg[i] == 0xFF && jpg[i + 1] == 0xC4) { dht = i; break; }
+  ASSERT_NE(dht, 0u);
+  Bytes seg = {0xFF, 0xC4, 0, 0, 0x10};
+  for (int k = 0; k < 16; ++k) seg.push_back(17);
+  seg.insert(seg.end(), 272, 0x01);
+  seg[2] = uint8_t((seg.size() - 2) >> 8);
+  seg[3] = uint8_t(seg.size() - 2);
+  jpg.insert(jpg.begin() + dht, seg.begin(), seg.end());
+  DecodedImage d;
+  Status s = Decode(jpg, &d);
+  EXPECT_EQ(s.code(), Code::kCorruptData);
+  EXPECT_NE(s.message().find("declares 272 codes (at most 256)"), std::string::npos) << s.message();
+}
+
+TEST(Decode, HuffmanTableBetweenScansIsCheckedToo) {
+  // The same bad table after the scan data (where a progressive JPEG keeps its later tables).
+  Bytes jpg = SampleJpeg();
+  Bytes seg = {0xFF, 0xC4, 0, 0, 0x11};
+  for (int k = 0; k < 16; ++k) seg.push_back(20);
+  seg.insert(seg.end(), 320, 0x02);
+  seg[2] = uint8_t((seg.size() - 2) >> 8);
+  seg[3] = uint8_t(seg.size() - 2);
+  jpg.insert(jpg.end() - 2, seg.begin(), seg.end());  // before EOI
+  DecodedImage d;
+  Status s = Decode(jpg, &d);
+  EXPECT_EQ(s.code(), Code::kCorruptData);
+  EXPECT_NE(s.message().find("declares 320 codes"), std::string::npos) << s.message();
+}
+
+TEST(Decode, ScanUsingAnUndefinedHuffmanTableIsRefused) {
+  // stb_image 2.27 would index its uninitialised table (found by the fuzz target).
+  Bytes jpg = SampleJpeg();
+  size_t sos = 0;
+  for (size_t i = 2; i + 1 < jpg.size(); ++i)
+    if (jpg[i] == 0xFF && jpg[i + 1] == 0xDA) { sos = i; break; }
+  ASSERT_NE(sos, 0u);
+  jpg[sos + 6] = 0x22;  // first component: DC table 2, AC table 2 (stb wrote tables 0 and 1 only)
+  DecodedImage d;
+  Status s = Decode(jpg, &d);
+  EXPECT_EQ(s.code(), Code::kCorruptData);
+  EXPECT_NE(s.message().find("uses Huffman table DC2, which is not defined before it"), std::string::npos)
+      << s.message();
+}
+
 TEST(Decode, NotAnImage) {
   const std::string gif = "GIF89a\x01\x00\x01\x00";
   DecodedImage d;

@@ -1,0 +1,188 @@
+// mediarecorder backend: canvas.captureStream() + MediaRecorder, as seed 000's VideoRecorder does it,
+// with its codec preference order (codecs.js), a timeslice, an optional microphone track (echo
+// cancellation, noise suppression, auto gain) and a keyframe interval (videoKeyFrameIntervalDuration).
+//
+// MediaRecorder writes a live WebM: no Duration, no Cues, unknown sizes, so players cannot seek it.
+// With repair (default) the chunks are held as Blobs while recording (the browser keeps large Blobs out
+// of the JS heap, on disk) and at stop the file is made seekable (makeSeekable, two streaming passes in
+// wasm) and only then handed to ondata / kept in memory. With repair: false, ondata receives the live
+// chunks as MediaRecorder produces them (appends), and the file stays as MediaRecorder wrote it.
+//
+// frames 'manual' uses captureStream(0): a frame is taken only when the app calls captureFrame() (which
+// calls requestFrame() on the track), right after drawing. 'auto' uses captureStream(fps).
+import { pickMediaRecorderType, codecOfMimeType, mediaRecorderCandidates } from '../codecs.js';
+import { WebmScanner } from '../frame-metadata.js';
+
+const DEFAULT_AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+
+async function audioTracks(audio) {
+  if (!audio) return { tracks: [], own: false };
+  if (typeof MediaStreamTrack === 'function' && audio instanceof MediaStreamTrack) return { tracks: [audio], own: false };
+  if (typeof MediaStream === 'function' && audio instanceof MediaStream) return { tracks: audio.getAudioTracks(), own: false };
+  if (audio !== true && (typeof audio !== 'object' || audio === null)) {
+    throw new TypeError('createRecorder: options.audio must be true, MediaTrackConstraints, a MediaStream or a MediaStreamTrack');
+  }
+  if (typeof navigator !== 'object' || !navigator.mediaDevices || typeof navigator.mediaDevices.getUserMedia !== 'function') {
+    throw new Error('createRecorder: options.audio needs navigator.mediaDevices.getUserMedia (a secure context)');
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: { ...DEFAULT_AUDIO, ...(audio === true ? {} : audio) } });
+  } catch (err) {
+    throw new Error(`createRecorder: the microphone is not available (${err && err.name}: ${err && err.message}); record without options.audio or let the user grant access`, { cause: err });
+  }
+  return { tracks: stream.getAudioTracks(), own: true };
+}
+
+async function loadRepair() {
+  try {
+    return await import('../../video/repair.js');
+  } catch (err) {
+    throw new Error(`recorder: makeSeekable (js-glue/video/repair.js) could not be loaded: ${err.message}; pass { repair: false }`, { cause: err });
+  }
+}
+
+export class MediaRecorderBackend {
+  static async open(o, output, { onfatal } = {}) {
+    const b = new MediaRecorderBackend(o, output, onfatal);
+    await b._open();
+    return b;
+  }
+
+  constructor(o, output, onfatal) {
+    this.name = 'mediarecorder';
+    this.o = o;
+    this.output = output;
+    this.onfatal = onfatal || (() => {});
+    this.chunks = [];
+    this.chain = Promise.resolve();
+    this.liveBytes = 0;
+    this.requested = 0;
+    this.failed = null;
+    this.scanner = new WebmScanner({ keepFrames: false });
+  }
+
+  async _open() {
+    const o = this.o;
+    const audio = await audioTracks(o.audio);
+    this.ownAudio = audio.own ? audio.tracks : [];
+    const hasAudio = audio.tracks.length > 0;
+    const mimeType = pickMediaRecorderType(o.codec, { audio: hasAudio });
+    if (!mimeType) {
+      this._stopTracks();
+      throw new Error(`createRecorder: MediaRecorder here cannot record ${o.codec === 'auto' ? 'any of' : o.codec + ' as'} ${mediaRecorderCandidates(o.codec, { audio: hasAudio }).join(', ')}`);
+    }
+    if (o.repair && !/^video\/webm/.test(mimeType)) {
+      this._stopTracks();
+      throw new Error(`createRecorder: MediaRecorder chose ${mimeType}; makeSeekable repairs WebM only (pass { repair: false } or another codec)`);
+    }
+    if (o.repair) this.repair = await loadRepair();
+    this.stream = o.canvas.captureStream(o.frames === 'manual' ? 0 : o.fps);
+    this.track = this.stream.getVideoTracks()[0];
+    for (const t of audio.tracks) this.stream.addTrack(t);
+    const mrOptions = { mimeType, videoBitsPerSecond: o.bitrate };
+    if (o.keyframeInterval) mrOptions.videoKeyFrameIntervalDuration = Math.max(1, Math.round((o.keyframeInterval / o.fps) * 1000));
+    try {
+      this.mr = new MediaRecorder(this.stream, mrOptions);
+    } catch (err) {
+      this._stopTracks();
+      throw new Error(`createRecorder: MediaRecorder refused ${mimeType}: ${err.message}`, { cause: err });
+    }
+    this.mimeType = mimeType;
+    this.codec = codecOfMimeType(mimeType) || o.codec;
+    this.mr.ondataavailable = (e) => this._chunk(e.data);
+    this.mr.onerror = (e) => this._fatal(new Error(`recorder: MediaRecorder failed: ${e.error ? e.error.message : 'error'}`));
+    await new Promise((resolve, reject) => {
+      this.mr.onstart = resolve;
+      try {
+        this.mr.start(o.timeslice);
+      } catch (err) {
+        this._stopTracks();
+        reject(new Error(`createRecorder: MediaRecorder did not start: ${err.message}`, { cause: err }));
+      }
+    });
+  }
+
+  _chunk(blob) {
+    if (!blob || !blob.size || this.failed) return;
+    if (this.o.repair) {
+      this.chunks.push(blob);
+      return;
+    }
+    // Live mode: deliver in order (arrayBuffer() is async; the chain keeps the order).
+    this.chain = this.chain.then(async () => {
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      if (this.failed) return;
+      this.scanner.push(bytes);
+      this.output.write(bytes, this.liveBytes);
+      this.liveBytes += bytes.length;
+    }).catch((err) => this._fatal(err));
+  }
+
+  _fatal(err) {
+    if (this.failed) return;
+    this.failed = err;
+    this._stopTracks();
+    this.onfatal(err);
+  }
+
+  _stopTracks() {
+    if (this.track) this.track.stop();
+    for (const t of this.ownAudio || []) t.stop();
+  }
+
+  /** Manual frames: the canvas as it is now becomes the next frame. */
+  requestFrame() {
+    if (this.failed) throw this.failed;
+    if (typeof this.track.requestFrame !== 'function') throw new Error('recorder.captureFrame: this browser has no requestFrame() on canvas capture tracks; use frames "auto"');
+    this.track.requestFrame();
+    this.requested++;
+  }
+
+  async finish() {
+    if (this.failed) throw this.failed;
+    await new Promise((resolve) => {
+      this.mr.onstop = resolve;
+      if (this.mr.state === 'inactive') resolve();
+      else this.mr.stop();
+    });
+    this._stopTracks();
+    await this.chain;
+    if (this.failed) throw this.failed;
+    let repairInfo = null;
+    if (this.o.repair) {
+      const input = new Blob(this.chunks, { type: this.mimeType });
+      this.chunks = [];
+      if (!input.size) throw new Error('recorder.stop: MediaRecorder produced no data (no frames reached it?)');
+      repairInfo = await this._repair(input);
+    }
+    const s = this.scanner.finish();
+    const result = {
+      codec: this.codec, mimeType: this.mimeType, width: s.tracks.find((t) => t.type === 1)?.width || this.o.canvas.width,
+      height: s.tracks.find((t) => t.type === 1)?.height || this.o.canvas.height,
+      frames: s.videoFrames, keyframes: s.keyframes, duration: s.duration ?? repairInfo?.duration ?? 0,
+    };
+    if (this.o.frames === 'manual') result.requestedFrames = this.requested;
+    if (repairInfo) result.repair = repairInfo;
+    return result;
+  }
+
+  async _repair(input) {
+    let offset = 0;
+    const info = await this.repair.makeSeekable(input, {
+      ondata: (bytes) => {
+        this.scanner.push(bytes);
+        this.output.write(bytes, offset);
+        offset += bytes.length;
+      },
+    });
+    return info;
+  }
+
+  abort() {
+    try { if (this.mr && this.mr.state !== 'inactive') this.mr.stop(); } catch { /* stopped */ }
+    this._stopTracks();
+    this.chunks = [];
+    this.failed = this.failed || new Error('recorder: the recording was aborted');
+  }
+}

@@ -147,12 +147,21 @@ describe('broken input', () => {
     }
   });
 
-  test('corrupt JPEG tables give the decoder\'s reason', () => {
+  test('a table our checks pass but the decoder refuses gives the decoder\'s reason', () => {
     const bad = jpg.slice();
-    // Make the Huffman table segment (DHT at the first FF C4) claim a count that does not fit.
+    // The first Huffman table (DC 0, 12 codes): same count, but 3 codes of length 1 cannot exist.
+    const dht = bad.findIndex((b, i) => b === 0xff && bad[i + 1] === 0xc4);
+    bad.fill(0, dht + 5, dht + 21);
+    bad[dht + 5] = 3;
+    bad[dht + 6] = 9;
+    expect(() => decodeImage(bad)).toThrow(/^decodeImage: corrupt JPEG: bad code lengths$/);
+  });
+
+  test('a Huffman table with more than 256 codes is refused before the decoder sees it', () => {
+    const bad = jpg.slice();
     const dht = bad.findIndex((b, i) => b === 0xff && bad[i + 1] === 0xc4);
     bad.fill(0xff, dht + 5, dht + 21);
-    expect(() => decodeImage(bad)).toThrow(/^decodeImage: (corrupt JPEG|JPEG header rejected by the decoder): \S+/);
+    expect(() => decodeImage(bad)).toThrow(/^decodeImage: JPEG Huffman table at offset \d+ declares 4080 codes \(at most 256\)$/);
   });
 });
 

@@ -13,6 +13,8 @@
 //   c' = clamp(Y + floor(((c - Y) * S + 128) / 256), 0, 255)   for c in R, G, B
 // so saturation -1 is greyscale (R = G = B = Y) and +1 doubles each channel's distance from Y.
 // All three options at 0 are an exact identity; alpha is never touched.
+// The scalar path looks the tone up in a 256-entry LUT; the wasm SIMD path (no gather in wasm SIMD)
+// computes the same integers with i16x8.q15mulr_sat, 16 pixels at a time. Both give the same bytes.
 #pragma once
 #include <cstdint>
 

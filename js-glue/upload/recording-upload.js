@@ -1,0 +1,282 @@
+// RecordingUpload: the sink for a recorder's byte stream (MediaRecorder chunks, VideoWriter's ondata, or
+// any WebM bytes in order). Bytes go into a ChunkBuffer (wasm: exact minPartSize parts with SHA-256);
+// every chunk is stored before append() resolves (the 'tail' store, so a crash mid-part loses nothing),
+// and each part is stored together with its addPart event in one transaction, so it uploads while the
+// recording goes on. stop() flushes the last part and marks the recording finished (then it finalizes).
+//
+//   const rec = await uploader.startRecording({ filename: 'demo.webm', fps: 30, codec: 'vp9' });
+//   rec.attachMediaRecorder(mediaRecorder);      // or: mediaRecorder.ondataavailable = (e) => rec.append(e.data)
+//   ... mediaRecorder.stop()  ->  rec.stopped resolves        (or: await rec.stop({ duration }))
+//
+// If storage is full, the bytes are kept in memory (never dropped), a 'quotaexceeded' event goes out, and
+// every later append (and retrySave()) tries again; stop() rejects while anything is still unsaved.
+import { ChunkBuffer, toBytes } from './chunk-buffer.js';
+
+function isQuotaError(e) {
+  return !!e && (e.name === 'QuotaExceededError' || e.code === 22);
+}
+
+function ownBuffer(u8) {
+  if (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength && u8.buffer instanceof ArrayBuffer) return u8.buffer;
+  return new Uint8Array(u8).buffer;
+}
+
+export class RecordingUpload extends EventTarget {
+  #host;
+  #id;
+  #metadata;
+  #minPartSize;
+  #mimeType;
+  #cb = null;
+  #chain = Promise.resolve();
+  #seq = 0;
+  #appended = 0;
+  #partsStored = 0;
+  #tailEntries = []; // { seq, end } still stored in 'tail'
+  #unsaved = []; // batches of ops that storage refused (quota), in order
+  #unsavedBytes = 0;
+  #state = 'new'; // new | recording | stopping | stopped | aborted | detached
+  #release = () => {};
+  #stopped;
+  #resolveStopped;
+  #rejectStopped;
+  #retryTimer = null;
+
+  /** @internal created by Uploader.startRecording() */
+  constructor(host, { id, metadata, minPartSize, mimeType }) {
+    super();
+    this.#host = host;
+    this.#id = id;
+    this.#metadata = metadata;
+    this.#minPartSize = minPartSize;
+    this.#mimeType = mimeType;
+    this.#stopped = new Promise((resolve, reject) => { this.#resolveStopped = resolve; this.#rejectStopped = reject; });
+    this.#stopped.catch(() => {});
+  }
+
+  /** @internal */
+  async start() {
+    this.#release = await this.#host.holdRecordingLock(this.#id);
+    try {
+      this.#cb = new ChunkBuffer({ minPartSize: this.#minPartSize });
+      await this.#host.submitRecordingStart(this.#id, this.#metadata, {
+        id: this.#id, kind: 'video', createdAt: Date.now(), minPartSize: this.#minPartSize, mimeType: this.#mimeType,
+      });
+    } catch (e) {
+      this.#cb?.dispose();
+      this.#release();
+      throw e;
+    }
+    this.#state = 'recording';
+  }
+
+  get itemId() { return this.#id; }
+  /** Bytes appended so far (stored, or held in memory while storage is full). */
+  get bytesAppended() { return this.#appended; }
+  get partsStored() { return this.#partsStored; }
+  /** Bytes held in memory because storage refused them (0 normally). */
+  get unsavedBytes() { return this.#unsavedBytes; }
+  get state() { return this.#state; }
+  /** Resolves when the recording is stopped and stored (attachMediaRecorder's stop, or stop()). */
+  get stopped() { return this.#stopped; }
+
+  /**
+   * Adds the next bytes of the recording (a Blob from MediaRecorder, a Uint8Array, an ArrayBuffer).
+   * Calls are kept in order even when not awaited; resolves once the bytes are stored.
+   */
+  append(chunk) {
+    if (this.#state !== 'recording') return Promise.reject(new Error(`RecordingUpload.append: the recording is ${this.#state}`));
+    const isBlob = typeof Blob === 'function' && chunk instanceof Blob;
+    if (!isBlob) {
+      try { toBytes(chunk, 'RecordingUpload.append: chunk'); } catch (e) { return Promise.reject(e); } // checked now, at the caller
+    }
+    const p = this.#chain.then(() => this.#append(chunk));
+    this.#chain = p.catch(() => {});
+    return p;
+  }
+
+  /** VideoWriter's ondata(bytes, offset): the stream must arrive in order, without seeking back. */
+  write(bytes, offset) {
+    if (offset !== undefined && offset !== this.#queuedBytes) {
+      return Promise.reject(new RangeError(`RecordingUpload.write: expected offset ${this.#queuedBytes}, got ${offset} (the upload needs a forward-only stream)`));
+    }
+    let u8;
+    try { u8 = toBytes(bytes, 'RecordingUpload.write: bytes'); } catch (e) { return Promise.reject(e); }
+    this.#queuedBytes += u8.byteLength;
+    // The caller may reuse its buffer: take a copy now.
+    return this.append(new Uint8Array(u8));
+  }
+
+  #queuedBytes = 0;
+
+  /** For `new VideoWriter({ ondata: rec.ondata })`. */
+  get ondata() {
+    return (bytes, offset) => this.write(bytes, offset);
+  }
+
+  async #append(chunk) {
+    let bytes;
+    if (typeof Blob === 'function' && chunk instanceof Blob) bytes = new Uint8Array(await chunk.arrayBuffer());
+    else bytes = toBytes(chunk, 'RecordingUpload.append: chunk');
+    if (bytes.byteLength === 0) return;
+    const id = this.#id;
+    const start = this.#appended;
+    const parts = this.#cb.append(bytes);
+    this.#appended += bytes.byteLength;
+    const seq = this.#seq++;
+    // A copy with a buffer of its own (a Node Buffer's slice() would be a view of a bigger buffer).
+    const ops = [{ type: 'put', store: 'tail', key: [id, seq], value: { start, bytes: new Uint8Array(bytes).buffer } }];
+    this.#tailEntries.push({ seq, end: start + bytes.byteLength });
+    this.#partOps(parts, ops);
+    await this.#save(ops);
+  }
+
+  #partOps(parts, ops) {
+    const id = this.#id;
+    for (const p of parts) {
+      ops.push({ type: 'put', store: 'parts', key: [id, p.index], value: { bytes: ownBuffer(p.bytes), sha256: p.sha256, size: p.bytes.byteLength } },
+        { type: 'add', store: 'inbox', value: { type: 'addPart', id, index: p.index, size: p.bytes.byteLength, sha256: p.sha256 } });
+      this.#partsStored = p.index + 1;
+    }
+    // Tail entries wholly inside stored parts are not needed any more.
+    const partEnd = parts.length ? this.#cb.totalBytes - this.#cb.bufferedBytes : null;
+    if (partEnd !== null) {
+      while (this.#tailEntries.length && this.#tailEntries[0].end <= partEnd) {
+        ops.push({ type: 'delete', store: 'tail', key: [id, this.#tailEntries.shift().seq] });
+      }
+    }
+  }
+
+  async #save(ops) {
+    const bytes = ops.reduce((n, o) => n + (o.value?.bytes?.byteLength || 0), 0);
+    this.#unsaved.push({ ops, bytes });
+    this.#unsavedBytes += bytes;
+    await this.#flushUnsaved();
+  }
+
+  // Writes the held batches in order; on a quota error keeps them (and the rest) for later.
+  async #flushUnsaved() {
+    while (this.#unsaved.length) {
+      const b = this.#unsaved[0];
+      let keys;
+      try {
+        keys = await this.#host.store.batch(b.ops);
+      } catch (e) {
+        if (!isQuotaError(e)) throw e;
+        this.#host.reportQuota({ itemId: this.#id, message: String(e.message), where: 'recording', unsavedBytes: this.#unsavedBytes });
+        this.#scheduleRetry();
+        return false;
+      }
+      this.#unsaved.shift();
+      this.#unsavedBytes -= b.bytes;
+      this.#host.notifyInbox(keys);
+      if (!this.#unsaved.length) this.#host.reportStored();
+    }
+    return true;
+  }
+
+  #scheduleRetry() {
+    if (this.#retryTimer) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.retrySave().catch(() => {});
+    }, 5000);
+  }
+
+  /** Tries again to store what storage refused. Resolves true when nothing is held in memory any more. */
+  retrySave() {
+    const p = this.#chain.then(() => this.#flushUnsaved());
+    this.#chain = p.catch(() => {});
+    return p;
+  }
+
+  /**
+   * Ends the recording: the last part is stored and the recording marked finished (it then finalizes).
+   * @param {{duration?: number, metadata?: object}} [final] sent with finalize (duration in seconds)
+   * @returns {Promise<{itemId: string, bytes: number, parts: number}>}
+   */
+  stop(final = {}) {
+    if (this.#state === 'stopped') return this.#stopped;
+    if (this.#state !== 'recording' && this.#state !== 'stopping') return Promise.reject(new Error(`RecordingUpload.stop: the recording is ${this.#state}`));
+    if (final === null || typeof final !== 'object') return Promise.reject(new TypeError('RecordingUpload.stop: final must be an object { duration?, metadata? }'));
+    const first = this.#state === 'recording';
+    this.#state = 'stopping';
+    const p = this.#chain.then(async () => {
+      const id = this.#id;
+      if (first) {
+        const parts = this.#cb.flush();
+        const ops = [];
+        this.#partOps(parts, ops);
+        ops.push({ type: 'deletePrefix', store: 'tail', prefix: id });
+        this.#tailEntries = [];
+        const finalMetadata = { ...(final.metadata || {}) };
+        if (typeof final.duration === 'number') finalMetadata.duration = final.duration;
+        const info = (await this.#host.store.get('items', id)) || { id, kind: 'video' };
+        ops.push({ type: 'put', store: 'items', key: id, value: { ...info, finalMetadata, stoppedAt: Date.now(), bytes: this.#appended } });
+        if (this.#partsStored > 0) ops.push({ type: 'add', store: 'inbox', value: { type: 'finish', id } });
+        else ops.push({ type: 'add', store: 'inbox', value: { type: 'remove', id, reason: 'empty recording' } });
+        this.#unsaved.push({ ops, bytes: ops.reduce((n, o) => n + (o.value?.bytes?.byteLength || 0), 0) });
+        this.#unsavedBytes += this.#unsaved[this.#unsaved.length - 1].bytes;
+        this.#cb.dispose();
+      }
+      if (!(await this.#flushUnsaved())) {
+        const e = new Error(`RecordingUpload.stop: storage is full; ${this.#unsavedBytes} bytes are held in memory (call stop() again after freeing space)`);
+        e.name = 'QuotaExceededError';
+        throw e;
+      }
+      this.#state = 'stopped';
+      clearTimeout(this.#retryTimer);
+      this.#release();
+      this.#host.recordingEnded(id);
+      const result = { itemId: id, bytes: this.#appended, parts: this.#partsStored };
+      this.#resolveStopped(result);
+      return result;
+    });
+    this.#chain = p.catch(() => {});
+    return p;
+  }
+
+  /** Cancels the recording: nothing more is uploaded and its stored bytes are deleted. */
+  async abort() {
+    if (this.#state === 'stopped' || this.#state === 'aborted') return;
+    this.#state = 'aborted';
+    await this.#chain;
+    this.#cb?.dispose();
+    clearTimeout(this.#retryTimer);
+    await this.#host.store.batch([{ type: 'add', store: 'inbox', value: { type: 'remove', id: this.#id, reason: 'aborted' } }])
+      .then((keys) => this.#host.notifyInbox(keys));
+    this.#release();
+    this.#host.recordingEnded(this.#id);
+    this.#rejectStopped(new Error('the recording was aborted'));
+  }
+
+  /** @internal the uploader closed (page going away): stop listening; what is stored stays for recovery. */
+  detach() {
+    if (this.#state === 'stopped' || this.#state === 'aborted') return;
+    this.#state = 'detached';
+    clearTimeout(this.#retryTimer);
+    this.#release();
+    this.#chain.then(() => this.#cb?.dispose());
+  }
+
+  /**
+   * Feeds a MediaRecorder: every 'dataavailable' blob is appended in order and its 'stop' stops this upload
+   * (with the recorded duration). Returns a function that detaches the listeners.
+   */
+  attachMediaRecorder(recorder, { final = {} } = {}) {
+    if (!recorder || typeof recorder.addEventListener !== 'function') throw new TypeError('attachMediaRecorder: a MediaRecorder is required');
+    const t0 = Date.now();
+    const onData = (e) => {
+      if (e.data && e.data.size > 0) this.append(e.data).catch((err) => this.#host.dispatchUploaderEvent('error', { where: 'recording', itemId: this.#id, message: String(err.message) }));
+    };
+    const onStop = () => {
+      this.stop({ duration: (Date.now() - t0) / 1000, ...final }).catch((err) => this.#host.dispatchUploaderEvent('error', { where: 'recording', itemId: this.#id, message: String(err.message) }));
+    };
+    recorder.addEventListener('dataavailable', onData);
+    recorder.addEventListener('stop', onStop);
+    return () => {
+      recorder.removeEventListener('dataavailable', onData);
+      recorder.removeEventListener('stop', onStop);
+    };
+  }
+}

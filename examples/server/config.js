@@ -27,6 +27,15 @@ const FLAGS = {
   'public-url': { type: 'string', env: 'PUBLIC_URL' },
   'no-static': { type: 'boolean' },
   log: { type: 'boolean', env: 'LOG' },
+  's3-bucket': { type: 'string', env: 'S3_BUCKET' },
+  's3-endpoint': { type: 'string', env: 'S3_ENDPOINT' },
+  's3-region': { type: 'string', env: 'S3_REGION' },
+  's3-access-key-id': { type: 'string', env: 'S3_ACCESS_KEY_ID' },
+  's3-secret-access-key': { type: 'string', env: 'S3_SECRET_ACCESS_KEY' },
+  's3-force-path-style': { type: 'boolean', env: 'S3_FORCE_PATH_STYLE' },
+  's3-url-expires': { type: 'string', env: 'S3_URL_EXPIRES' },
+  's3-public-url': { type: 'string', env: 'S3_PUBLIC_URL' },
+  's3-key-prefix': { type: 'string', env: 'S3_KEY_PREFIX' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -45,7 +54,36 @@ export const USAGE = `Usage: node examples/server/start.js [options]   (or: npm 
   --public-url URL       PUBLIC_URL      base of the URLs in answers (default: from the Host header)
   --no-static                            do not serve the example site
   --log                  LOG=1           request log (pino, JSON lines)
+
+  S3 multipart presign endpoints (/s3/multipart, on when a bucket is given):
+  --s3-bucket NAME       S3_BUCKET       the bucket the browser uploads parts to
+  --s3-endpoint URL      S3_ENDPOINT     an S3-compatible server's origin (default: AWS)
+  --s3-region R          S3_REGION       default us-east-1
+  --s3-access-key-id K   S3_ACCESS_KEY_ID      with --s3-secret-access-key (default: the AWS SDK's
+  --s3-secret-access-key S S3_SECRET_ACCESS_KEY  credential chain: AWS_* env, profile, role)
+  --s3-force-path-style  S3_FORCE_PATH_STYLE=1  http://host/bucket/key URLs (MinIO, s3rver, ...)
+  --s3-url-expires N     S3_URL_EXPIRES  lifetime of a presigned part URL in seconds (default 900)
+  --s3-public-url URL    S3_PUBLIC_URL   public/CDN base of the bucket for answer URLs (default: presigned GET)
+  --s3-key-prefix P      S3_KEY_PREFIX   object keys are P<user>/<id>/<file> (default captures/)
 `;
+
+function s3Options(get) {
+  const bucket = get('s3-bucket');
+  if (!bucket) return undefined;
+  const pathStyle = get('s3-force-path-style');
+  const expires = get('s3-url-expires');
+  return {
+    bucket,
+    endpoint: get('s3-endpoint') || undefined,
+    region: get('s3-region') || undefined,
+    accessKeyId: get('s3-access-key-id') || undefined,
+    secretAccessKey: get('s3-secret-access-key') || undefined,
+    forcePathStyle: pathStyle === true || pathStyle === '1' || pathStyle === 'true',
+    partUrlExpiresSeconds: expires === undefined || expires === '' ? undefined : Number(expires),
+    publicUrl: get('s3-public-url') || undefined,
+    keyPrefix: get('s3-key-prefix') ?? undefined,
+  };
+}
 
 /** Returns { listen: {port, host}, options (for createServer), help }. */
 export function resolveConfig(argv = process.argv.slice(2), env = process.env) {
@@ -75,6 +113,7 @@ export function resolveConfig(argv = process.argv.slice(2), env = process.env) {
       publicUrl: get('public-url') || undefined,
       static: values['no-static'] ? false : undefined,
       logger: logFlag === true || logFlag === '1' || logFlag === 'true',
+      s3: s3Options(get),
     },
   };
 }

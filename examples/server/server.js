@@ -17,6 +17,7 @@ import protocolRoutes from './routes/protocol.js';
 import captureRoutes from './routes/captures.js';
 import shareRoutes from './routes/share.js';
 import tusRoutes from './routes/tus.js';
+import s3Routes, { normalizeS3Options } from './routes/s3.js';
 import staticRoutes, { DEFAULT_MOUNTS } from './routes/static.js';
 
 export const SERVER_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -46,6 +47,7 @@ export const DEFAULTS = Object.freeze({
   thumbnail: { width: 200, height: 200, quality: 85 },
   thumbnailsOnUpload: true,
   logger: false,
+  s3: null, // { bucket, endpoint?, region?, accessKeyId?, secretAccessKey?, forcePathStyle?, ... }: presign endpoints (routes/s3.js)
 });
 
 function positiveInt(v, name) {
@@ -63,6 +65,7 @@ export function normalizeOptions(options = {}) {
   o.faults = normalizeFaults(o.faults);
   if (o.publicUrl) o.publicUrl = String(o.publicUrl).replace(/\/+$/, '');
   o.thumbnail = { ...DEFAULTS.thumbnail, ...(options.thumbnail || {}) };
+  o.s3 = normalizeS3Options(o.s3);
   return o;
 }
 
@@ -184,6 +187,7 @@ export function createServer(options = {}) {
   app.register(captureRoutes, { ctx });
   app.register(shareRoutes, { ctx });
   app.register(tusRoutes, { ctx });
+  if (opts.s3) app.register(s3Routes, { ctx });
 
   // The dev token, for the example pages served by this same server (same origin, loopback host only).
   app.get('/api/dev-token', async (request, reply) => {

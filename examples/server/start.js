@@ -32,6 +32,7 @@ console.log(`capturekit server listening on ${url}/`);
 console.log(`  examples   ${url}/examples/`);
 console.log(`  REST       ${url}/videos/init  ${url}/screenshots/upload  (also under /api/v1)`);
 console.log(`  tus        ${url}/files/`);
+if (ck.options.s3) console.log(`  S3         ${url}/s3/multipart  (presigned parts to bucket ${ck.options.s3.bucket}${ck.options.s3.endpoint ? ` at ${ck.options.s3.endpoint}` : ''})`);
 console.log(`  data dir   ${ck.options.dataDir}`);
 if (ck.devToken) {
   console.log(`  dev token  ${ck.devToken}   (user "dev"; Authorization: Bearer <token>; set --tokens for others)`);

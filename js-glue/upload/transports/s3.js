@@ -281,7 +281,8 @@ export function createS3Transport(options = {}) {
     const save = typeof ctx.saveItemData === 'function' ? ctx.saveItemData : async () => {};
     let { s3Session: sessionId, s3Etag: etag } = ctx.itemData || {};
     if (!sessionId) {
-      ({ sessionId } = await init({ ...ctx, metadata: { filename: ctx.filename || 'screenshot.png', mimeType: ctx.mimeType || 'image/png', ...(ctx.metadata || {}) } }));
+      const md = ctx.metadata || {};
+      ({ sessionId } = await init({ ...ctx, metadata: { ...md, filename: ctx.filename || md.filename || 'screenshot.png', mimeType: ctx.mimeType || md.mimeType || 'image/png' } }));
       etag = undefined;
       await save({ s3Session: sessionId, s3Etag: null });
     }

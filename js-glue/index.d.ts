@@ -314,3 +314,20 @@ export class QueueCore {
   readonly disposed: boolean;
   dispose(): void;
 }
+
+// ---- video: makeSeekable (js-glue/video/repair.js) ----
+export interface RepairInfo {
+  docType: 'webm' | 'matroska'; mimeType: string; codecs: string[]; duration: number; durationMs: number;
+  inputSize: number; outputSize: number; clusters: number; cues: number; frames: number;
+  truncated: boolean; droppedBytes: number; hadCues: boolean; hadDuration: boolean;
+}
+export type RepairInput = Blob | ArrayBuffer | ArrayBufferView | Array<Blob | ArrayBuffer | ArrayBufferView> |
+  string | URL | { fd: number; read: Function; stat: Function } | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+export interface RepairOptions {
+  allowTruncated?: boolean; chunkSize?: number; type?: string; module?: object;
+  oninfo?: (info: RepairInfo) => void | Promise<void>;
+  onprogress?: (p: { pass: 1 | 2; bytes: number; total: number | null }) => void;
+}
+export function makeSeekable(input: RepairInput, options?: RepairOptions): Promise<Blob>;
+export function makeSeekable(input: RepairInput, options: RepairOptions & ({ output: string | URL | WritableStream<Uint8Array> | object } | { ondata: (bytes: Uint8Array) => void | Promise<void> })): Promise<RepairInfo>;
+export function makeSeekableChunks(input: RepairInput, options?: RepairOptions): AsyncGenerator<Uint8Array, RepairInfo, void>;

@@ -23,3 +23,4 @@ export { getDeviceInfo } from './capture/metadata.js';
 export { terminateCaptureWorker } from './capture/worker-client.js';
 export { initVideo, isVideoLoaded } from './video.js';
 export { VideoWriter, VIDEO_LIMITS } from './video/video-writer.js';
+export { makeSeekable, makeSeekableChunks } from './video/repair.js';

@@ -14,6 +14,7 @@
 #include "bindings/binding_util.h"
 #include "video/byte_sink.h"
 #include "video/video_writer.h"
+#include "video/webm_repair.h"
 
 using ck::bindings::Check;
 using ck::bindings::Fail;
@@ -169,4 +170,108 @@ EMSCRIPTEN_BINDINGS(ck_video) {
       .function("stats", &JsVideoWriter::stats)
       .function("drainRanges", &JsVideoWriter::drainRanges)
       .function("takeBytes", &JsVideoWriter::takeBytes, emscripten::allow_raw_pointers());
+}
+
+// ---- makeSeekable (wasm/video/webm_repair.h), driven by js-glue/video/repair.js ----
+// Pass 1: scan(ptr, n) for every input chunk, then finishScan(). Pass 2: write(ptr, n) for the same
+// chunks; after each, pieces() is a Float64Array of (source, offset, size) triples, source 0 = the chunk
+// just written (JS slices its own copy), 1 = literal(), 2 = prelude() (views valid until the next call).
+namespace {
+
+struct JsRepairInfo {
+  std::string docType, codecs;
+  double durationMs = 0, inputSize = 0, outputSize = 0, clusters = 0, cues = 0, frames = 0, droppedBytes = 0;
+  bool truncated = false, hadCues = false, hadDuration = false;
+};
+
+class JsWebmRepair {
+ public:
+  explicit JsWebmRepair(bool allow_truncated) {
+    ck::RepairOptions o;
+    o.allow_truncated = allow_truncated;
+    planner_ = std::make_unique<ck::RepairPlanner>(o);
+  }
+  bool scan(uintptr_t p, size_t n) {
+    if (!planner_) return Fail(ck::Status::FailedPrecondition("makeSeekable: scan() after finishScan()"));
+    return Check(planner_->Feed(Ptr<const uint8_t>(p), n));
+  }
+  bool finishScan() {
+    if (!planner_) return Fail(ck::Status::FailedPrecondition("makeSeekable: finishScan() twice"));
+    if (!Check(planner_->Finish())) return false;
+    writer_ = std::make_unique<ck::RepairWriter>(planner_->TakePlan());
+    planner_.reset();
+    return true;
+  }
+  JsRepairInfo info() const {
+    const ck::RepairInfo& i = writer_ ? writer_->info() : planner_->info();
+    JsRepairInfo j;
+    j.docType = i.doc_type;
+    j.codecs = i.codecs;
+    j.durationMs = i.duration_ms;
+    j.inputSize = double(i.input_size);
+    j.outputSize = double(i.output_size);
+    j.clusters = double(i.clusters);
+    j.cues = double(i.cues);
+    j.frames = double(i.frames);
+    j.droppedBytes = double(i.dropped_bytes);
+    j.truncated = i.truncated;
+    j.hadCues = i.had_cues;
+    j.hadDuration = i.had_duration;
+    return j;
+  }
+  bool write(uintptr_t p, size_t n) {
+    if (!writer_) return Fail(ck::Status::FailedPrecondition("makeSeekable: write() before finishScan()"));
+    if (!Check(writer_->Feed(Ptr<const uint8_t>(p), n, &pieces_))) return false;
+    flat_.clear();
+    for (const ck::RepairPiece& piece : pieces_) {
+      flat_.push_back(double(piece.source));
+      flat_.push_back(double(piece.offset));
+      flat_.push_back(double(piece.size));
+    }
+    return true;
+  }
+  bool finishWrite() {
+    if (!writer_) return Fail(ck::Status::FailedPrecondition("makeSeekable: finishWrite() before finishScan()"));
+    return Check(writer_->Finish());
+  }
+  val pieces() const { return val(emscripten::typed_memory_view(flat_.size(), flat_.data())); }
+  val literal() const { return View(writer_ ? &writer_->literal() : nullptr); }
+  val prelude() const { return View(writer_ ? &writer_->prelude() : nullptr); }
+
+ private:
+  static val View(const std::vector<uint8_t>* v) {
+    return v ? val(emscripten::typed_memory_view(v->size(), v->data())) : val(emscripten::typed_memory_view(size_t(0), static_cast<const uint8_t*>(nullptr)));
+  }
+  std::unique_ptr<ck::RepairPlanner> planner_;
+  std::unique_ptr<ck::RepairWriter> writer_;
+  std::vector<ck::RepairPiece> pieces_;
+  std::vector<double> flat_;
+};
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(ck_video_repair) {
+  emscripten::value_object<JsRepairInfo>("RepairInfo")
+      .field("docType", &JsRepairInfo::docType)
+      .field("codecs", &JsRepairInfo::codecs)
+      .field("durationMs", &JsRepairInfo::durationMs)
+      .field("inputSize", &JsRepairInfo::inputSize)
+      .field("outputSize", &JsRepairInfo::outputSize)
+      .field("clusters", &JsRepairInfo::clusters)
+      .field("cues", &JsRepairInfo::cues)
+      .field("frames", &JsRepairInfo::frames)
+      .field("droppedBytes", &JsRepairInfo::droppedBytes)
+      .field("truncated", &JsRepairInfo::truncated)
+      .field("hadCues", &JsRepairInfo::hadCues)
+      .field("hadDuration", &JsRepairInfo::hadDuration);
+  emscripten::class_<JsWebmRepair>("WebmRepair")
+      .constructor<bool>()
+      .function("scan", &JsWebmRepair::scan)
+      .function("finishScan", &JsWebmRepair::finishScan)
+      .function("info", &JsWebmRepair::info)
+      .function("write", &JsWebmRepair::write)
+      .function("finishWrite", &JsWebmRepair::finishWrite)
+      .function("pieces", &JsWebmRepair::pieces)
+      .function("literal", &JsWebmRepair::literal)
+      .function("prelude", &JsWebmRepair::prelude);
 }

@@ -3,7 +3,7 @@
 // check that every capture arrived byte-identical, once.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, renameSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,15 +53,17 @@ export function makePng(seed = 1, width = 24, height = 16) {
 }
 
 let realWebm = null;
-/** A real VP8 WebM (3 s, 320x240) made by ffmpeg once per run. */
+/** A real VP8 WebM (3 s, 320x240, 90 frames) made by ffmpeg once (cached in the temp dir). */
 export function realWebmBytes() {
   if (realWebm) return realWebm;
   const dir = join(tmpdir(), 'ck-uploader-fixtures');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'testsrc-3s.webm');
+  const file = join(dir, 'testsrc-noise-3s.webm');
   if (!existsSync(file)) {
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=30', '-t', '3',
-      '-c:v', 'libvpx', '-b:v', '800k', '-deadline', 'realtime', '-cpu-used', '8', file]);
+    // Noise keeps the encoder near its bitrate: about 700 KB, several 64 KiB parts.
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=30,noise=alls=50:allf=t+u', '-t', '3',
+      '-c:v', 'libvpx', '-b:v', '2M', '-minrate', '2M', '-maxrate', '2M', '-deadline', 'realtime', '-cpu-used', '8', `${file}.tmp.webm`]);
+    renameSync(`${file}.tmp.webm`, file);
   }
   realWebm = readFileSync(file);
   return realWebm;

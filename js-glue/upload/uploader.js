@@ -22,7 +22,6 @@ import { QueueCore } from './upload-queue-core.js';
 import { sha256Hex, DEFAULT_MIN_PART_SIZE } from './chunk-buffer.js';
 import { UploadError } from './transports/http.js';
 import { RecordingUpload } from './recording-upload.js';
-import { createIdbStore } from './store.js';
 
 export const RETAIN_MODES = Object.freeze(['confirmed', 'finalized', 'keep']);
 const TERMINAL = new Set(['completed', 'failed']);
@@ -182,7 +181,7 @@ export class Uploader extends EventTarget {
       this.#ownStore = false;
     } else {
       if (typeof indexedDB === 'undefined') throw new TypeError('createUploader: no IndexedDB here; pass store: createMemoryStore()');
-      this.#store = createIdbStore({ name: `capturekit-upload-${name}` });
+      this.#store = null; // opened in #start (store.js needs the `idb` package: a bundler or an import map resolves it)
       this.#ownStore = true;
     }
     this.ready = this.#start();
@@ -193,6 +192,7 @@ export class Uploader extends EventTarget {
 
   async #start() {
     await initCore(this.#o.wasm);
+    if (!this.#store) this.#store = await openIdbStore({ name: `capturekit-upload-${this.#o.name}` });
     await this.#store.open();
     const ch = this.#o.channel ? this.#o.channel(`capturekit-upload:${this.#o.name}`) : null;
     if (ch) {
@@ -1092,8 +1092,21 @@ export class Uploader extends EventTarget {
     this.#core?.dispose();
     this.#core = null;
     this.#role = 'closed';
-    if (this.#ownStore) this.#store.close();
+    if (this.#ownStore) this.#store?.close();
   }
+}
+
+/**
+ * The IndexedDB store (store.js, on the `idb` package). Loaded on demand so that importing capturekit
+ * does not require `idb` to resolve in pages that never upload; with a bundler it just works, in a plain
+ * page map it: <script type="importmap">{"imports": {"idb": "/node_modules/idb/build/index.js"}}</script>.
+ * @param {{name?: string}} [options]
+ */
+export async function openIdbStore(options) {
+  const { createIdbStore } = await import('./store.js');
+  const store = createIdbStore(options);
+  await store.open();
+  return store;
 }
 
 /** Creates an Uploader (see the class). `await uploader.ready` before reading progress. */

@@ -174,12 +174,16 @@ export function createS3Transport(options = {}) {
       }
       throw e;
     }
+    urls.delete(`${sessionId}#${partNumber}`); // used (or refused): the next attempt signs anew
     if (res.status < 200 || res.status > 299) {
-      urls.delete(`${sessionId}#${partNumber}`);
-      throwForS3(res, what);
+      try {
+        throwForS3(res, what);
+      } catch (e) {
+        if (e.kind === 'sessionExpired') forget(sessionId);
+        throw e;
+      }
     }
-    urls.delete(`${sessionId}#${partNumber}`);
-    const etag = res.headers.get('etag');
+    const etag = (res.headers.get('etag') || '').replace(/^W\//, '');
     if (!etag) {
       throw new UploadError('malformed', `${what}: the bucket answered ${res.status} without an ETag header; ${ETAG_HINT}`, { status: res.status });
     }
@@ -210,14 +214,17 @@ export function createS3Transport(options = {}) {
     return j.parts;
   }
 
-  /** Part indices the bucket holds with the expected sizes; their ETags are kept for the completion. */
+  /** Part indices the bucket holds with the expected sizes (and the ETag this transport got for them, when it
+   *  has one); their ETags are kept for the completion. */
   function acceptParts(sessionId, parts, partSizes) {
     const m = etagsOf(sessionId);
     const out = [];
+    const bare = (e) => String(e).replace(/^W\//, '').replace(/"/g, '');
     for (const p of parts) {
       const index = p.PartNumber - 1;
       const want = partSizes ? partSizes[index] : undefined;
-      if (want !== undefined && Number.isInteger(p.Size) && p.Size !== want) {
+      const known = m.get(p.PartNumber);
+      if ((want !== undefined && Number.isInteger(p.Size) && p.Size !== want) || (known && bare(known.etag) !== bare(p.ETag))) {
         m.delete(p.PartNumber); // other bytes than this recording's part: it is sent again (and replaced)
         continue;
       }
@@ -241,7 +248,6 @@ export function createS3Transport(options = {}) {
       try { code = JSON.parse(res.text)?.code || ''; } catch { code = ''; }
       if (code === 'InvalidPart') {
         // An ETag we hold is not the bucket's (a part replaced or lost): ask which parts it has, send the others again.
-        etags.delete(sessionId);
         let serverParts;
         try { serverParts = acceptParts(sessionId, await bucketParts(ctx, sessionId, s), ctx.partSizes); } catch { serverParts = undefined; }
         throw new UploadError('malformed', `s3 complete: S3 InvalidPart (${JSON.parse(res.text).error || 'a part or its ETag is not the bucket\'s'})`,

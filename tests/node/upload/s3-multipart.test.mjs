@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import {
-  S3Client, GetObjectCommand, HeadObjectCommand, AbortMultipartUploadCommand,
+  S3Client, GetObjectCommand, HeadObjectCommand, AbortMultipartUploadCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { init } from '../../../js-glue/index.js';
 import { createUploader } from '../../../js-glue/upload/uploader.js';
@@ -219,6 +219,35 @@ test('NoSuchUpload: an upload aborted behind the queue\'s back is started again,
   expect(up.fetch.counts.get('POST /s3/multipart')).toBe(2);
   expect(result.key).not.toBe(aborted.key);
   expect(partNumbers(s3)).toEqual([1, 2, 1, 2, 3]);
+  expect(sha256(await objectBytes(s3, result.key))).toBe(sha256(webm));
+});
+
+test('InvalidPart: a part replaced in the bucket before completion is sent again, then the upload completes', async () => {
+  const s3 = await bucket();
+  const srv = await server(s3);
+  const up = uploader(srv);
+  await up.ready;
+  const webm = fakeWebm(12 * MiB, 19);
+  let replaced = false;
+  up.fetch.hook = async (url, reqInit) => {
+    if (replaced || !url.endsWith('/complete')) return undefined;
+    replaced = true;
+    // Another writer puts other bytes of the same size under part 2 just before the completion.
+    const { key } = JSON.parse(reqInit.body instanceof Blob ? await reqInit.body.text() : new TextDecoder().decode(reqInit.body));
+    const uploadId = decodeURIComponent(new URL(url).pathname.split('/').at(-2));
+    await sdk(s3).send(new UploadPartCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId, PartNumber: 2, Body: fakeWebm(5 * MiB, 99) }));
+    return undefined;
+  };
+  const done = once(up, 'itemcompleted');
+  await record(up, webm);
+  const { result } = await done;
+  await up.whenIdle();
+  const errors = up.events.filter((e) => e.name === 'uploaderror');
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatchObject({ kind: 'malformed', action: 'finalize', status: 400 });
+  expect(errors[0].message).toMatch(/InvalidPart/);
+  const ops = up.transport.calls.map((c) => (c.op === 'uploadPart' ? `part${c.index}` : c.op));
+  expect(ops).toEqual(['init', 'part0', 'part1', 'part2', 'finalize', 'part1', 'finalize']);
   expect(sha256(await objectBytes(s3, result.key))).toBe(sha256(webm));
 });
 

@@ -79,12 +79,17 @@ function normaliseOptions(options) {
 
 // ---- inputs: { size (null while unknown), read(): async iterable of Uint8Array, close() } ----
 
+// Reads ahead: the next piece is on its way while the current one is in wasm.
 function blobSource(blob, chunk) {
+  const piece = (off) => blob.slice(off, Math.min(off + chunk, blob.size)).arrayBuffer();
   return {
     size: blob.size,
     async *read() {
+      let next = blob.size > 0 ? piece(0) : null;
       for (let off = 0; off < blob.size; off += chunk) {
-        yield new Uint8Array(await blob.slice(off, Math.min(off + chunk, blob.size)).arrayBuffer());
+        const current = await next;
+        next = off + chunk < blob.size ? piece(off + chunk) : null;
+        yield new Uint8Array(current);
       }
     },
     async close() {},
@@ -118,16 +123,27 @@ function partsSource(parts, chunk) {
 
 async function fileSource(handle, ownHandle, chunk) {
   const size = (await handle.stat()).size;
-  const buffer = new Uint8Array(chunk);  // reused: every chunk is consumed before the next read
+  // Two buffers, reused: one is read into while the other is in wasm (each chunk is consumed before the
+  // one after next is read).
+  const buffers = [new Uint8Array(chunk), new Uint8Array(chunk)];
   return {
     size,
     async *read() {
       let pos = 0;
+      let k = 0;
+      let next = handle.read(buffers[0], 0, chunk, 0);
       for (;;) {
-        const { bytesRead } = await handle.read(buffer, 0, chunk, pos);
+        const { bytesRead } = await next;
         if (bytesRead === 0) return;
+        const current = buffers[k & 1].subarray(0, bytesRead);
         pos += bytesRead;
-        yield buffer.subarray(0, bytesRead);
+        k++;
+        next = handle.read(buffers[k & 1], 0, chunk, pos);
+        try {
+          yield current;
+        } finally {
+          await next.catch(() => {});  // never leave a read running into a buffer (or a closed handle)
+        }
       }
     },
     async close() {
@@ -282,6 +298,11 @@ async function* repairChunks(input, o) {
     const info = infoFrom(repair.info());
     if (o.oninfo) await o.oninfo(info);
 
+    // Output buffers: fresh ones for callers that keep them (Blob parts, ondata, iterators); two that
+    // take turns for the file sinks, which finish writing one before it is needed again (fresh large
+    // buffers cost a page fault per 4 KiB).
+    const pool = o.reuseOutput ? [new Uint8Array(0), new Uint8Array(0)] : null;
+    let turn = 0;
     done = 0;
     for await (const chunk of source.read()) {
       for (let off = 0; off < chunk.length; off += o.chunkSize) {
@@ -294,7 +315,14 @@ async function* repairChunks(input, o) {
         let total = 0;
         for (let i = 2; i < pieces.length; i += 3) total += pieces[i];
         if (total === 0) continue;
-        const out = new Uint8Array(total);
+        let out;
+        if (pool) {
+          if (pool[turn].length < total) pool[turn] = new Uint8Array(Math.max(total, o.chunkSize + (64 << 10)));
+          out = pool[turn].subarray(0, total);
+          turn ^= 1;
+        } else {
+          out = new Uint8Array(total);
+        }
         let at = 0;
         let literal = null;
         let prelude = null;
@@ -401,13 +429,23 @@ async function openSink(o, input) {
  */
 export async function makeSeekable(input, options = {}) {
   const o = normaliseOptions(options);
+  o.reuseOutput = o.output !== undefined && (isPath(o.output) || isFileHandle(o.output));
   const chunks = repairChunks(input, o);
   let sink = null;
   let finished = false;
   try {
     let r = await chunks.next();
     sink = await openSink(o, input);
-    for (; !r.done; r = await chunks.next()) await sink.write(r.value);
+    // One write in flight while the next chunk is made.
+    let writing = null;
+    let failure = null;
+    for (; !r.done; r = await chunks.next()) {
+      if (writing) await writing;
+      if (failure) throw failure;
+      writing = Promise.resolve(sink.write(r.value)).then(null, (e) => { failure = e; });
+    }
+    if (writing) await writing;
+    if (failure) throw failure;
     finished = true;
     return await sink.close(r.value);
   } catch (e) {

@@ -5,7 +5,7 @@
 #include <string>
 
 #ifdef __wasm_simd128__
-#include <wasm_simd128.h>
+#include "pixels/simd_rgba.h"
 #endif
 
 namespace ck {
@@ -53,31 +53,6 @@ void AdjustRowScalar(uint8_t* px, int n, const uint8_t* lut, int sat) {
 }
 
 #ifdef __wasm_simd128__
-// 16 RGBA pixels (4 vectors) <-> one vector per channel.
-inline void Deinterleave(const v128_t v[4], v128_t& r, v128_t& g, v128_t& b, v128_t& a) {
-  v128_t s[4];
-  for (int i = 0; i < 4; ++i) s[i] = wasm_i8x16_shuffle(v[i], v[i], 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  const v128_t t0 = wasm_i32x4_shuffle(s[0], s[1], 0, 4, 1, 5);  // R0-3 R4-7 G0-3 G4-7
-  const v128_t t1 = wasm_i32x4_shuffle(s[0], s[1], 2, 6, 3, 7);  // B0-3 B4-7 A0-3 A4-7
-  const v128_t t2 = wasm_i32x4_shuffle(s[2], s[3], 0, 4, 1, 5);
-  const v128_t t3 = wasm_i32x4_shuffle(s[2], s[3], 2, 6, 3, 7);
-  r = wasm_i64x2_shuffle(t0, t2, 0, 2);
-  g = wasm_i64x2_shuffle(t0, t2, 1, 3);
-  b = wasm_i64x2_shuffle(t1, t3, 0, 2);
-  a = wasm_i64x2_shuffle(t1, t3, 1, 3);
-}
-
-inline void Interleave(v128_t r, v128_t g, v128_t b, v128_t a, v128_t v[4]) {
-  const v128_t u0 = wasm_i32x4_shuffle(r, g, 0, 4, 1, 5);  // R0-3 G0-3 R4-7 G4-7
-  const v128_t u1 = wasm_i32x4_shuffle(b, a, 0, 4, 1, 5);
-  const v128_t u2 = wasm_i32x4_shuffle(r, g, 2, 6, 3, 7);
-  const v128_t u3 = wasm_i32x4_shuffle(b, a, 2, 6, 3, 7);
-  v[0] = wasm_i64x2_shuffle(u0, u1, 0, 2);
-  v[1] = wasm_i64x2_shuffle(u0, u1, 1, 3);
-  v[2] = wasm_i64x2_shuffle(u2, u3, 0, 2);
-  v[3] = wasm_i64x2_shuffle(u2, u3, 1, 3);
-  for (int i = 0; i < 4; ++i) v[i] = wasm_i8x16_shuffle(v[i], v[i], 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-}
 
 // The tone curve computed instead of looked up (no gather in wasm SIMD), same integers as the LUT:
 // q15mulr(x << 6, C << 1) = floor((x*64 * C*2 + 2^14) / 2^15) = floor((x*C + 128) / 256), exactly,
@@ -119,7 +94,7 @@ int AdjustRowSimd(uint8_t* px, int n, const AdjustParams& p, bool tone, bool sat
     v128_t v[4];
     for (int k = 0; k < 4; ++k) v[k] = wasm_v128_load(px + 16 * k);
     v128_t r8, g8, b8, a8;
-    Deinterleave(v, r8, g8, b8, a8);
+    simd::DeinterleaveRgba(v, r8, g8, b8, a8);
     v128_t rl = wasm_u16x8_extend_low_u8x16(r8), rh = wasm_u16x8_extend_high_u8x16(r8);
     v128_t gl = wasm_u16x8_extend_low_u8x16(g8), gh = wasm_u16x8_extend_high_u8x16(g8);
     v128_t bl = wasm_u16x8_extend_low_u8x16(b8), bh = wasm_u16x8_extend_high_u8x16(b8);
@@ -133,7 +108,7 @@ int AdjustRowSimd(uint8_t* px, int n, const AdjustParams& p, bool tone, bool sat
     r8 = wasm_u8x16_narrow_i16x8(rl, rh);
     g8 = wasm_u8x16_narrow_i16x8(gl, gh);
     b8 = wasm_u8x16_narrow_i16x8(bl, bh);
-    Interleave(r8, g8, b8, a8, v);
+    simd::InterleaveRgba(r8, g8, b8, a8, v);
     for (int k = 0; k < 4; ++k) wasm_v128_store(px + 16 * k, v[k]);
   }
   return i;

@@ -3,7 +3,7 @@
 #include <string>
 
 #ifdef __wasm_simd128__
-#include <wasm_simd128.h>
+#include "pixels/simd_rgba.h"
 #endif
 
 namespace ck {
@@ -32,21 +32,6 @@ void ChromaRowScalar(const uint8_t* a, const uint8_t* b, uint8_t* u, uint8_t* v,
 }
 
 #ifdef __wasm_simd128__
-// 16 RGBA pixels (4 vectors) -> R, G, B vectors.
-inline void DeinterleaveRgb(const uint8_t* px, v128_t& r, v128_t& g, v128_t& b) {
-  v128_t s[4];
-  for (int i = 0; i < 4; ++i) {
-    const v128_t v = wasm_v128_load(px + 16 * i);
-    s[i] = wasm_i8x16_shuffle(v, v, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  }
-  const v128_t t0 = wasm_i32x4_shuffle(s[0], s[1], 0, 4, 1, 5);  // R0-3 R4-7 G0-3 G4-7
-  const v128_t t1 = wasm_i32x4_shuffle(s[0], s[1], 2, 6, 3, 7);  // B0-3 B4-7 A0-3 A4-7
-  const v128_t t2 = wasm_i32x4_shuffle(s[2], s[3], 0, 4, 1, 5);
-  const v128_t t3 = wasm_i32x4_shuffle(s[2], s[3], 2, 6, 3, 7);
-  r = wasm_i64x2_shuffle(t0, t2, 0, 2);
-  g = wasm_i64x2_shuffle(t0, t2, 1, 3);
-  b = wasm_i64x2_shuffle(t1, t3, 0, 2);
-}
 
 // Y of 8 pixels in u16 lanes. The sum stays below 2^16, so wrap-around i16 arithmetic is exact.
 inline v128_t Luma8(v128_t r, v128_t g, v128_t b) {
@@ -74,8 +59,8 @@ int RowPairSimd(const uint8_t* a, const uint8_t* b, uint8_t* ya, uint8_t* yb, ui
   int x = 0;
   for (; x + 16 <= width; x += 16) {
     v128_t ra, ga, ba, rb, gb, bb;
-    DeinterleaveRgb(a + 4 * x, ra, ga, ba);
-    DeinterleaveRgb(b + 4 * x, rb, gb, bb);
+    simd::LoadRgb(a + 4 * x, ra, ga, ba);
+    simd::LoadRgb(b + 4 * x, rb, gb, bb);
     wasm_v128_store(ya + x, Luma16(ra, ga, ba));
     if (yb) wasm_v128_store(yb + x, Luma16(rb, gb, bb));
     const v128_t r = BlockAverage(ra, rb), g = BlockAverage(ga, gb), bl = BlockAverage(ba, bb);

@@ -251,9 +251,11 @@ test('InvalidPart: a part replaced in the bucket before completion is sent again
   expect(sha256(await objectBytes(s3, result.key))).toBe(sha256(webm));
 });
 
-test('an expired presigned URL (1 s) is retried with a fresh one', async () => {
+test('an expired presigned URL (2 s) is retried with a fresh one', async () => {
   const s3 = await bucket();
-  const srv = await server(s3, { s3: { partUrlExpiresSeconds: 1 } });
+  // 2 s, not 1: X-Amz-Date has whole seconds, so a URL signed at x.999 s with 1 s to live would have 1 ms
+  // left and a fresh URL could expire again on its way; with 2 s it has at least 1 s.
+  const srv = await server(s3, { s3: { partUrlExpiresSeconds: 2 } });
   const up = uploader(srv);
   await up.ready;
   const webm = fakeWebm(6 * MiB, 13);
@@ -261,7 +263,7 @@ test('an expired presigned URL (1 s) is retried with a fresh one', async () => {
   up.fetch.hook = async (url) => {
     if (stalled || !url.includes('partNumber=1&')) return undefined;
     stalled = true; // the tab was suspended between the presign and the PUT
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 2200));
     return undefined;
   };
   const done = once(up, 'itemcompleted');

@@ -79,6 +79,44 @@ export function renderTextMark(options: TextMarkOptions): { data: Uint8ClampedAr
 /** Browser only: renderTextMark() then composite(). */
 export function textWatermark(image: RGBAImage, options: TextMarkOptions & CompositeOptions): ImageResult;
 
+// ---- image: JPEG/PNG encode and decode (js-glue/image/) ------------------------------------------
+
+export type PngStrategy = 'default' | 'filtered' | 'huffman-only' | 'rle' | 'fixed' | 'auto';
+export const PNG_STRATEGIES: readonly PngStrategy[];
+export interface JpegOptions {
+  /** Integer 1..100, default 90 (4:2:0 chroma up to 90, 4:4:4 above). */
+  quality?: number;
+}
+export interface PngOptions {
+  /** zlib level, integer 0..9, default 6. */
+  level?: number;
+  /** Default 'auto': Z_RLE on noisy (photo) rows, zlib's LZ77 on flat (UI) rows, per band of 32 rows. */
+  strategy?: PngStrategy;
+}
+export interface EncodeOptions extends PngOptions {
+  /** Default 'image/png' (as canvas.toBlob). */
+  format?: 'image/jpeg' | 'image/png';
+  /** 0..1 like canvas.toBlob, maps to JPEG quality 1..100; default 0.92. Ignored for PNG. */
+  quality?: number;
+}
+export interface DecodeOptions {
+  /** Limits checked on the header before decoding; each may only be lowered. Defaults 16384, 16384, 2^28, 2^28 bytes. */
+  maxWidth?: number;
+  maxHeight?: number;
+  maxPixels?: number;
+  maxBytes?: number;
+}
+/** Baseline JPEG (alpha ignored). */
+export function encodeJpeg(image: RGBAImage, options?: JpegOptions): Uint8Array;
+/** Lossless 8-bit PNG (RGB when fully opaque, else RGBA). */
+export function encodePng(image: RGBAImage, options?: PngOptions): Uint8Array;
+/** canvas.toBlob-style: a format and a 0..1 quality. */
+export function encode(image: RGBAImage, options?: EncodeOptions): Uint8Array;
+/** PNG or JPEG file to RGBA; throws RangeError (limits), TypeError (argument types), Error (corrupt or truncated). */
+export function decodeImage(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options?: DecodeOptions): ImageResult;
+/** The bytes as a Blob; the type is sniffed from the signature when not given. */
+export function toBlob(bytes: Uint8Array | ArrayBuffer, type?: string): Blob;
+
 // ---- capture (screenshots of canvases and WebXR sessions) --------------------------------------
 
 export type CaptureFormat = 'image/jpeg' | 'image/png';
@@ -331,3 +369,35 @@ export interface RepairOptions {
 export function makeSeekable(input: RepairInput, options?: RepairOptions): Promise<Blob>;
 export function makeSeekable(input: RepairInput, options: RepairOptions & ({ output: string | URL | WritableStream<Uint8Array> | object } | { ondata: (bytes: Uint8Array) => void | Promise<void> })): Promise<RepairInfo>;
 export function makeSeekableChunks(input: RepairInput, options?: RepairOptions): AsyncGenerator<Uint8Array, RepairInfo, void>;
+
+// ---- video: VideoWriter (js-glue/video/video-writer.js; the video module loads on first use) ----
+export type VideoCodec = 'vp8' | 'vp9';
+export interface VideoWriterOptions {
+  codec?: VideoCodec; width: number; height: number; fps?: number; bitrate?: number;
+  keyframeInterval?: number; speed?: number; rateControl?: 'vbr' | 'cbr'; flipY?: boolean;
+  /** Streamed output: apply each call at `offset` (offset < bytes so far = overwrite; header patches come at finish). */
+  ondata?: (bytes: Uint8Array, offset: number) => void | Promise<void>;
+  module?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function } | object;
+}
+export interface VideoResult {
+  codec: VideoCodec; mimeType: string; width: number; height: number; frames: number; keyframes: number;
+  /** seconds */ duration: number; averageFps: number; /** file size */ bytes: number;
+  /** the file, when there is no ondata */ data?: Uint8Array; blob?: Blob;
+}
+export const VIDEO_LIMITS: {
+  readonly minSide: number; readonly maxSide: number; readonly minFps: number; readonly maxFps: number;
+  readonly minBitrate: number; readonly maxBitrate: number; readonly maxKeyframeInterval: number;
+  readonly maxMetadataBytes: number; readonly speed: { readonly vp8: readonly [number, number]; readonly vp9: readonly [number, number] };
+};
+export class VideoWriter {
+  static create(options: VideoWriterOptions): Promise<VideoWriter>;
+  readonly codec: VideoCodec; readonly width: number; readonly height: number; readonly fps: number;
+  readonly keyframeInterval: number; readonly speed: number; readonly frames: number;
+  readonly bytes: number; readonly pendingBytes: number;
+  addFrame(image: { data: Uint8Array | Uint8ClampedArray | ArrayBuffer; width: number; height: number; stride?: number },
+    options?: { timestampUs?: number; metadata?: object | string | Uint8Array }): void;
+  finish(): Promise<VideoResult>;
+  abort(): void;
+}
+export function initVideo(options?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function }): Promise<object>;
+export function isVideoLoaded(): boolean;

@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.cleanup());
 
-const JPEG_PSNR_FLOOR_Q90 = 35; // dB, BT.601 luma, smooth photo-like image, judged by Pillow (libjpeg)
+const JPEG_PSNR_FLOOR_Q90 = 40; // dB, BT.601 luma, photo-like test image, judged by Pillow (libjpeg); ours is ~43.4
 
 describe('JPEG', () => {
   test(`quality 90 on a smooth photo-like image: Pillow decodes it, PSNR-Y >= ${JPEG_PSNR_FLOOR_Q90} dB`, () => {
@@ -26,7 +26,7 @@ describe('JPEG', () => {
     const j = pillowJudge(tmp.dir, jpg, img, 'q90');
     expect(j).toMatchObject({ format: 'JPEG', mode: 'RGB', width: 320, height: 240 });
     expect(j.psnrY).toBeGreaterThanOrEqual(JPEG_PSNR_FLOOR_Q90);
-    expect(j.psnr).toBeGreaterThanOrEqual(33); // all of R, G, B (chroma is 4:2:0 at q90)
+    expect(j.psnr).toBeGreaterThanOrEqual(37); // all of R, G, B (chroma is 4:2:0 at q90; ~39.2)
     // Our own decoder agrees with the file it made.
     const back = decodeImage(jpg);
     expect(psnrY(packed(back), img.data)).toBeGreaterThanOrEqual(JPEG_PSNR_FLOOR_Q90);

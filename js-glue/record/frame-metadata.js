@@ -86,7 +86,7 @@ export class WebmScanner {
     this.stack = [];         // open masters { id, end } (end UNKNOWN for live elements)
     this.out = {
       docType: null, timecodeScale: 1000000, durationTicks: null, tracks: [], cuePoints: 0, clusters: 0,
-      videoTrack: null, videoFrames: 0, keyframes: 0, frames: [], blocksPerTrack: {}, truncated: false,
+      videoTrack: null, videoFrames: 0, keyframes: 0, firstTimestamp: null, lastTimestamp: null, frames: [], blocksPerTrack: {}, truncated: false,
     };
     this.clusterTc = 0;
     this.track = null;       // the TrackEntry being read
@@ -269,6 +269,9 @@ export class WebmScanner {
     if (o.videoTrack !== null && h.track !== o.videoTrack) return;
     const index = o.videoFrames++;
     if (keyframe) o.keyframes++;
+    const ms = h.timecode * o.timecodeScale / 1e6;
+    if (o.firstTimestamp === null) o.firstTimestamp = ms;
+    o.lastTimestamp = ms;
     if (this.keepFrames || (additions && additions.length)) {
       o.frames.push({ index, timestamp: h.timecode * o.timecodeScale / 1e6, keyframe, additions: additions || [] });
     }
@@ -280,6 +283,13 @@ export class WebmScanner {
     while (this.stack.length) this._end(this.stack.pop());
     const o = this.out;
     o.duration = o.durationTicks === null ? null : o.durationTicks * o.timecodeScale / 1e9;
+    // Without a Duration (a live file): the frames' span plus one average frame.
+    if (o.videoFrames > 0) {
+      const span = (o.lastTimestamp - o.firstTimestamp) / 1000;
+      o.estimatedDuration = o.videoFrames > 1 ? span + span / (o.videoFrames - 1) : 0;
+    } else {
+      o.estimatedDuration = 0;
+    }
     return o;
   }
 }
@@ -358,9 +368,9 @@ export function readFrameMetadata(webm) {
 }
 
 /**
- * A summary of a WebM without decoding it: { docType, duration (s, or null), timecodeScale, tracks,
- * videoFrames, keyframes, cuePoints, clusters, frames: [{index, timestamp, keyframe, additions}],
- * truncated }. Same inputs as readFrameMetadata.
+ * A summary of a WebM without decoding it: { docType, duration (s, or null), estimatedDuration (s, from
+ * the frame times), timecodeScale, tracks, videoFrames, keyframes, firstTimestamp, lastTimestamp (ms),
+ * cuePoints, clusters, frames: [{index, timestamp, keyframe, additions}], truncated }. Same inputs as readFrameMetadata.
  */
 export function inspectWebm(webm, { frames = true } = {}) {
   return scan(webm, { keepFrames: frames }, 'inspectWebm');

@@ -176,7 +176,7 @@ export class Recorder extends EventTarget {
     this._skipped = 0;
     this._readyWaiters = [];
     this._idleWaiters = [];
-    this._frameMeta = o.frameMetadata ? [] : null;
+    this._frameMeta = []; // every frame's metadata (given, or made for XR / frameMetadata: true)
     this._size = o.size || null;
     this._firstSize = null;
     this._nextDue = null;
@@ -209,8 +209,8 @@ export class Recorder extends EventTarget {
   get bytes() { return this._output.size; }
   /** The error that stopped the recording, or null. */
   get error() { return this._error; }
-  /** XR (or frameMetadata: true): the per-frame metadata recorded so far. */
-  get frameMetadata() { return this._frameMeta ? this._frameMeta.slice() : null; }
+  /** The per-frame metadata recorded so far (XR poses, frameMetadata: true, or given to addFrame). */
+  get frameMetadata() { return this._frameMeta.slice(); }
 
   /** Resolves when a frame may be added without backpressure (rejects if the recording failed). */
   get ready() {
@@ -263,12 +263,18 @@ export class Recorder extends EventTarget {
   }
 
   _noteMeta(meta) {
-    if (!meta) return undefined;
-    if (this._frameMeta) this._frameMeta.push(meta);
-    const json = typeof meta === 'string' ? meta : JSON.stringify(meta);
+    if (meta === undefined || meta === null) return undefined;
+    let json;
+    try {
+      json = typeof meta === 'string' ? meta : JSON.stringify(meta);
+    } catch (e) {
+      throw new TypeError(`recorder: frame metadata cannot be turned into JSON: ${e.message}`);
+    }
+    if (typeof json !== 'string') throw new TypeError(`recorder: frame metadata must be a JSON-able object or a string, got ${describe(meta)}`);
     if (encoder && encoder.encode(json).length > VIDEO_LIMITS.maxMetadataBytes) {
       throw new RangeError(`recorder: frame metadata is larger than ${VIDEO_LIMITS.maxMetadataBytes} bytes`);
     }
+    this._frameMeta.push(meta);
     return json;
   }
 
@@ -610,7 +616,7 @@ export class Recorder extends EventTarget {
       if (this._error) throw this._error;
     } catch (err) {
       this._fail(err);
-      throw err;
+      throw this._error || err; // the first failure (say ondata's), not what it caused
     }
     this._state = 'stopped';
     const ended = Date.now();
@@ -643,7 +649,7 @@ export class Recorder extends EventTarget {
     }
     if (this._device) metadata.device = await this._device.catch(() => null);
     if (this._o.metadata) metadata.extra = JSON.parse(JSON.stringify(this._o.metadata));
-    if (this._frameMeta) metadata.frames = this._frameMeta;
+    if (this._frameMeta.length) metadata.frames = this._frameMeta;
     result.metadata = metadata;
     if (typeof Blob === 'function') result.metadataBlob = new Blob([JSON.stringify(metadata, null, 2)], { type: 'application/json' });
     if (!this._output.streaming) {

@@ -92,15 +92,13 @@ export class MediaRecorderBackend {
     this.codec = codecOfMimeType(mimeType) || o.codec;
     this.mr.ondataavailable = (e) => this._chunk(e.data);
     this.mr.onerror = (e) => this._fatal(new Error(`recorder: MediaRecorder failed: ${e.error ? e.error.message : 'error'}`));
-    await new Promise((resolve, reject) => {
-      this.mr.onstart = resolve;
-      try {
-        this.mr.start(o.timeslice);
-      } catch (err) {
-        this._stopTracks();
-        reject(new Error(`createRecorder: MediaRecorder did not start: ${err.message}`, { cause: err }));
-      }
-    });
+    // (No waiting for 'start': with captureStream(0) Chromium fires it only once a frame arrives.)
+    try {
+      this.mr.start(o.timeslice);
+    } catch (err) {
+      this._stopTracks();
+      throw new Error(`createRecorder: MediaRecorder did not start: ${err.message}`, { cause: err });
+    }
   }
 
   _chunk(blob) {
@@ -137,10 +135,17 @@ export class MediaRecorderBackend {
     if (typeof this.track.requestFrame !== 'function') throw new Error('recorder.captureFrame: this browser has no requestFrame() on canvas capture tracks; use frames "auto"');
     this.track.requestFrame();
     this.requested++;
+    this.lastRequest = performance.now();
   }
 
   async finish() {
     if (this.failed) throw this.failed;
+    // A frame requested just now reaches MediaRecorder asynchronously: give it a frame interval (at
+    // least 50 ms) before stopping, or stop() can overtake it.
+    if (this.lastRequest !== undefined) {
+      const wait = Math.max(50, 1000 / this.o.fps) - (performance.now() - this.lastRequest);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
     await new Promise((resolve) => {
       this.mr.onstop = resolve;
       if (this.mr.state === 'inactive') resolve();
@@ -160,7 +165,7 @@ export class MediaRecorderBackend {
     const result = {
       codec: this.codec, mimeType: this.mimeType, width: s.tracks.find((t) => t.type === 1)?.width || this.o.canvas.width,
       height: s.tracks.find((t) => t.type === 1)?.height || this.o.canvas.height,
-      frames: s.videoFrames, keyframes: s.keyframes, duration: s.duration ?? repairInfo?.duration ?? 0,
+      frames: s.videoFrames, keyframes: s.keyframes, duration: s.duration ?? repairInfo?.duration ?? s.estimatedDuration,
     };
     if (this.o.frames === 'manual') result.requestedFrames = this.requested;
     if (repairInfo) result.repair = repairInfo;

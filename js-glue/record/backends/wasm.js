@@ -164,9 +164,12 @@ export class WasmBackend {
     }
     if (this.worker) this.worker.postMessage({ type: 'abort' });
     this._terminate();
-    const err = new Error('recorder: the recording was aborted');
+    const err = this.failed || new Error('recorder: the recording was aborted');
+    this.failed = err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    this._finish?.reject(err);
+    this._finish = null;
   }
 
   _terminate() {

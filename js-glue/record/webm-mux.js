@@ -199,7 +199,7 @@ export class WebmMuxer {
       if (!keyframe) throw new Error('webm: the first frame must be a keyframe');
       this.firstUs = timestampUs;
     }
-    const tc = Math.round((timestampUs - this.firstUs) / 1000);
+    const tc = Math.floor((timestampUs - this.firstUs) / 1000); // whole ms, truncated as libwebm does
     if (tc < this.lastTc) throw new RangeError(`webm: frame timestamps must not go back (${tc} ms after ${this.lastTc} ms)`);
     if (!this.cluster || keyframe || tc - this.cluster.tc > 32767) this._openCluster(tc, keyframe);
     const rel = tc - this.cluster.tc;

@@ -401,3 +401,88 @@ export class VideoWriter {
 }
 export function initVideo(options?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function }): Promise<object>;
 export function isVideoLoaded(): boolean;
+
+// ---- recording: createRecorder (js-glue/record/) ----
+/** Per-frame XR metadata (seed 000's XRVideoRecorder fields), also stored in the WebM (BlockAddID 2, JSON). */
+export interface XRFrameMetadata {
+  /** from 1 */ frameNumber: number; /** XRFrame time, ms */ timestamp: number; /** ms since the first recorded frame */ elapsed: number;
+  pose: CapturePose | null;
+}
+export interface RecorderOptions {
+  /** 'auto': WebCodecs where VideoEncoder takes the codec and (even) size, else wasm. */
+  backend?: 'auto' | 'wasm' | 'webcodecs' | 'mediarecorder';
+  /** vp8 (default) or vp9; mediarecorder also 'h264' and 'auto' (seed 000's order). */
+  codec?: VideoCodec | 'h264' | 'auto';
+  fps?: number; /** bits per second */ bitrate?: number; /** frames between keyframes */ keyframeInterval?: number;
+  /** libvpx cpu_used, backend 'wasm' only */ speed?: number;
+  /** output size; frames are scaled to it (default: the canvas / first frame) */ size?: { width: number; height: number };
+  /** 'auto' (canvas/XR default): the recorder takes frames from the render loop; 'manual': captureFrame()/addFrame() */
+  frames?: 'auto' | 'manual';
+  /** 'fps': frame n at n / fps, every frame kept (frame-exact); 'realtime': frames stamped with their time, at most fps per second in auto mode */
+  timing?: 'fps' | 'realtime';
+  /** frames that may wait for the encoder before backpressure (default 8) */ maxQueuedFrames?: number;
+  /** stream the file: apply each call at `offset` (smaller than the bytes so far = overwrite of a header) */
+  ondata?: (bytes: Uint8Array, offset: number) => void | Promise<void>;
+  onbackpressure?: (info: { what: 'refused' | 'skipped' | 'no-pose'; queued: number; maxQueuedFrames: number; skippedFrames: number }) => void;
+  onerror?: (error: Error) => void;
+  /** encode in a Worker (default where Worker exists) */ worker?: boolean;
+  readback?: 'auto' | 'sync';
+  /** recording-level extra metadata (result.metadata.extra) */ metadata?: object;
+  /** make { frameNumber, timestamp, elapsed } metadata for canvas frames (XR frames always get poses) */ frameMetadata?: boolean;
+  // XR
+  gl?: WebGLRenderingContext | WebGL2RenderingContext; referenceSpace?: XRReferenceSpace;
+  view?: number | 'left' | 'right' | 'both'; binding?: XRWebGLBinding; sessionMode?: string;
+  // canvas
+  context?: RenderingContext;
+  // mediarecorder
+  /** ms */ timeslice?: number; audio?: boolean | MediaTrackConstraints | MediaStream | MediaStreamTrack;
+  /** make the file seekable at stop (makeSeekable), default true */ repair?: boolean;
+}
+export interface RecordingResult {
+  complete: true; backend: 'wasm' | 'webcodecs' | 'mediarecorder'; codec: string; mimeType: string;
+  width: number; height: number; frames: number; keyframes: number; /** seconds */ duration: number; averageFps: number;
+  /** file size */ bytes: number; /** animation frames not taken (queue full in auto mode, or no XR pose) */ skippedFrames: number;
+  /** mediarecorder, manual frames */ requestedFrames?: number; /** mediarecorder with repair */ repair?: RepairInfo;
+  metadata: {
+    backend: string; codec: string; mimeType: string; width: number; height: number; fps: number; timing: 'fps' | 'realtime';
+    started: string; ended: string; duration: number; frameCount: number; averageFps: number; bytes: number; skippedFrames: number;
+    sessionMode?: string | null; view?: number | string; device?: object | null; extra?: object; frames?: Array<XRFrameMetadata | unknown>;
+  };
+  metadataBlob?: Blob;
+  /** without ondata */ data?: Uint8Array; blob?: Blob;
+}
+export class Recorder extends EventTarget {
+  readonly state: 'recording' | 'stopping' | 'stopped' | 'failed' | 'aborted';
+  readonly backend: 'wasm' | 'webcodecs' | 'mediarecorder' | null; readonly codec: string | null; readonly mimeType: string | null;
+  readonly width: number; readonly height: number; readonly fps: number;
+  readonly frames: number; readonly queued: number; readonly desiredSize: number; readonly skippedFrames: number;
+  readonly bytes: number; readonly error: Error | null; readonly frameMetadata: unknown[];
+  /** resolves when a frame can be added without backpressure */ readonly ready: Promise<void>;
+  addFrame(image: { data: Uint8Array | Uint8ClampedArray; width: number; height: number }, options?: { timestampUs?: number; metadata?: object | string }): Promise<void>;
+  captureFrame(options?: { metadata?: object | string; time?: number; frame?: XRFrame }): Promise<void> | null;
+  captureXRFrame(frame: XRFrame, time?: number, options?: { metadata?: object | string }): Promise<void> | null;
+  stop(): Promise<RecordingResult>;
+  abort(): void;
+}
+export const RECORDER_LIMITS: { readonly maxQueuedFrames: number; readonly minTimeslice: number; readonly maxTimeslice: number };
+/** Starts recording a canvas, an XR session, or (null) frames given with addFrame. */
+export function createRecorder(source: HTMLCanvasElement | OffscreenCanvas | XRSession | null, options?: RecorderOptions): Promise<Recorder>;
+export const MEDIARECORDER_PREFERENCE: readonly string[];
+export function pickMediaRecorderType(codec?: 'auto' | 'vp8' | 'vp9' | 'h264', options?: { audio?: boolean; isTypeSupported?: (t: string) => boolean }): string | null;
+
+/** Per-frame metadata layout: BlockGroup > BlockAdditions > BlockMore { BlockAddID 2, BlockAdditional: UTF-8 JSON }. */
+export const METADATA_BLOCK_ADD_ID: 2;
+export type WebmInput = Uint8Array | ArrayBuffer | ArrayBufferView;
+export type WebmStreamInput = Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+export interface FrameMetadataEntry { /** index among the video frames */ frame: number; /** ms */ timestamp: number; keyframe: boolean; metadata: any }
+export function readFrameMetadata(webm: WebmInput): FrameMetadataEntry[];
+export function readFrameMetadata(webm: WebmStreamInput): Promise<FrameMetadataEntry[]>;
+export interface WebmSummary {
+  docType: string | null; duration: number | null; estimatedDuration: number; timecodeScale: number;
+  tracks: Array<{ number: number; type: number; codecId: string; width: number; height: number; defaultDurationNs: number }>;
+  videoFrames: number; keyframes: number; firstTimestamp: number | null; lastTimestamp: number | null;
+  cuePoints: number; clusters: number; truncated: boolean;
+  frames: Array<{ index: number; timestamp: number; keyframe: boolean; additions: Array<{ id: number; data: Uint8Array }> }>;
+}
+export function inspectWebm(webm: WebmInput, options?: { frames?: boolean }): WebmSummary;
+export function inspectWebm(webm: WebmStreamInput, options?: { frames?: boolean }): Promise<WebmSummary>;

@@ -44,7 +44,11 @@ if [[ ${#missing[@]} -gt 0 || $need_src -eq 1 ]]; then
 fi
 
 # npm packages: reinstall only when package-lock.json changed since the last install.
+# `npm install --no-save` installs the locked versions; `npm ci` cannot be used because the registry
+# mirror here lacks other platforms' optional packages (e.g. @rollup/rollup-android-*), which `npm ci`
+# insists on finding in the lock file.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "setup: npm install (locked versions)"
+  npm install --no-save --no-audit --no-fund --loglevel=error
+  touch node_modules/.package-lock.json
 fi

@@ -551,6 +551,9 @@ Status ParseTracks(const uint8_t* data, size_t size, std::vector<WebmTrack>* out
         case kDefaultDuration:
           if (!ReadEbmlUint(cd, cn, &t.default_duration_ns)) return BadValue("DefaultDuration");
           break;
+        case kContentEncodings:
+          t.content_encoded = true;
+          break;
         case kVideo:
           return ForEachChild(cd, cn, 0, [&](uint32_t vid, const uint8_t* vd, size_t vn) -> Status {
             if (vid == kPixelWidth && !ReadEbmlUint(vd, vn, &t.width)) return BadValue("PixelWidth");

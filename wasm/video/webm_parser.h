@@ -46,6 +46,7 @@ constexpr uint32_t kTrackType = 0x83;
 constexpr uint32_t kCodecId = 0x86;
 constexpr uint32_t kCodecPrivate = 0x63A2;
 constexpr uint32_t kDefaultDuration = 0x23E383;
+constexpr uint32_t kContentEncodings = 0x6D80;
 constexpr uint32_t kVideo = 0xE0;
 constexpr uint32_t kPixelWidth = 0xB0;
 constexpr uint32_t kPixelHeight = 0xBA;
@@ -213,6 +214,7 @@ struct WebmTrack {
   uint64_t width = 0, height = 0;
   double sampling_frequency = 0;
   uint64_t channels = 0;
+  bool content_encoded = false;  // ContentEncodings: frames are compressed or encrypted in the file
 };
 Status ParseTracks(const uint8_t* data, size_t size, std::vector<WebmTrack>* out);
 

@@ -124,6 +124,9 @@ Status RepairPlanner::SetTracks(const uint8_t* data, size_t size) {
     }
   }
   plan_.info.cue_track = cue_track ? cue_track : tracks_[0].number;
+  for (const WebmTrack& t : tracks_) {
+    if (t.number == plan_.info.cue_track && !t.content_encoded) cue_codec_ = t.codec_id == "V_VP8" ? 8 : t.codec_id == "V_VP9" ? 9 : 0;
+  }
   tracks_raw_.assign(data, data + size);
   seen_tracks_ = true;
   return Status::Ok();
@@ -230,8 +233,44 @@ Status RepairPlanner::OnBlock(const EbmlElement& e, const WebmBlockHeader& b) {
   pending_.ts = cluster_tc_ + b.timecode;
   // A Block is a keyframe unless its group has a ReferenceBlock (which may come before or after it).
   pending_.keyframe = e.id == kSimpleBlock ? b.keyframe : true;
+  pending_.laced = b.lacing != 0;
   return Status::Ok();
 }
+
+Status RepairPlanner::OnBlockData(const uint8_t* data, size_t size) {
+  if (pending_.active && cue_codec_ && pending_.track == plan_.info.cue_track) {
+    while (size > 0 && pending_.head_len < sizeof pending_.head) {
+      pending_.head[pending_.head_len++] = *data++;
+      --size;
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+// The codec's own answer, which a muxer cannot get wrong: VP8's frame tag (bit 0 clear, then the key
+// frame start code 9d 01 2a), VP9's uncompressed header (frame_marker, profile, show_existing_frame,
+// frame_type). -1 when there are not enough bytes to tell.
+int BitstreamKeyframe(int codec, const uint8_t* d, uint32_t n) {
+  if (codec == 8) {
+    if (n < 6) return -1;
+    return (d[0] & 1) == 0 && d[3] == 0x9D && d[4] == 0x01 && d[5] == 0x2A;
+  }
+  if (codec == 9) {
+    if (n < 1) return -1;
+    int bit = 7;
+    auto read = [&]() { return (d[0] >> bit--) & 1; };
+    if (read() != 1 || read() != 0) return 0;  // frame_marker
+    const int low = read();
+    const int high = read();
+    const int profile = (high << 1) | low;
+    if (profile == 3) read();  // reserved_zero
+    if (read()) return 0;      // show_existing_frame
+    return read() == 0;        // frame_type: 0 = KEY_FRAME
+  }
+  return -1;
+}
+}  // namespace
 
 Status RepairPlanner::CommitFrame() {
   Pending p = pending_;
@@ -248,8 +287,13 @@ Status RepairPlanner::CommitFrame() {
   ++plan_.info.frames;
   ++cluster_frames_;
 
+  bool keyframe = p.keyframe && !p.has_reference;
+  if (p.track == plan_.info.cue_track && cue_codec_ && !p.laced) {
+    const int k = BitstreamKeyframe(cue_codec_, p.head, p.head_len);
+    if (k >= 0) keyframe = k == 1;
+  }
   const int64_t interval = int64_t(double(options_.cue_interval_ms) * 1e6 / double(info_.timecode_scale));
-  if (p.track == plan_.info.cue_track && p.keyframe && !p.has_reference && p.ts >= 0 && (cues_.empty() || p.ts > last_cue_ts_) &&
+  if (p.track == plan_.info.cue_track && keyframe && p.ts >= 0 && (cues_.empty() || p.ts > last_cue_ts_) &&
       (!cluster_has_cue_ || p.ts - last_cue_ts_ >= interval)) {
     cues_.push_back(Cue{p.ts, p.track, 0, p.offset - cluster_.data_offset() - cluster_stripped_});
     last_cue_ts_ = p.ts;

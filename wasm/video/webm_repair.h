@@ -90,6 +90,9 @@ class RepairPlanner : private WebmListener {
     bool keyframe = false;
     bool has_block = false;
     bool has_reference = false;  // a ReferenceBlock: not a keyframe
+    bool laced = false;
+    uint8_t head[8] = {};        // first payload bytes (cue track only), for the codec's own keyframe flag
+    uint32_t head_len = 0;
     int64_t block_duration = -1;
   };
   struct TrackStats {
@@ -110,6 +113,7 @@ class RepairPlanner : private WebmListener {
   Status OnElementEnd(const EbmlElement& e, uint64_t end) override;
   Status OnElementData(const EbmlElement& e, const uint8_t* data, size_t size) override;
   Status OnBlock(const EbmlElement& e, const WebmBlockHeader& b) override;
+  Status OnBlockData(const uint8_t* data, size_t size) override;
 
   Status AddOp(bool copy, uint64_t begin, uint64_t end, uint32_t check_id = 0, bool cluster_header = false,
                uint64_t header_content_size = 0);
@@ -145,6 +149,7 @@ class RepairPlanner : private WebmListener {
   uint64_t cluster_stripped_ = 0;
   size_t cluster_first_cue_ = 0;
 
+  int cue_codec_ = 0;  // 8 / 9: the cue track is VP8 / VP9 (keyframes read from the bitstream)
   Pending pending_;
   std::vector<Cue> cues_;
   int64_t last_cue_ts_ = INT64_MIN;

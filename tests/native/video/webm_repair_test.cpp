@@ -341,6 +341,36 @@ TEST(WebmRepair, KeepsTagsBlockGroupsAndStripsStalePositions) {
   EXPECT_EQ(std::search(out.begin(), out.end(), prev.begin(), prev.end()), out.end());
 }
 
+TEST(WebmRepair, Vp8AndVp9KeyframesComeFromTheBitstream) {
+  // A muxer that flags every frame as a keyframe (or leaves out ReferenceBlock) must not make a cue point
+  // of an inter frame: for VP8/VP9 the frame header decides.
+  auto group = [](int16_t tc, const Bytes& payload) {
+    return El(kBlockGroup, El(kBlock, Cat({Bytes{0x81, uint8_t(uint16_t(tc) >> 8), uint8_t(tc), 0x00}, payload})));
+  };
+  auto simple = [](int16_t tc, bool flag, const Bytes& payload) {
+    return El(kSimpleBlock, Cat({Bytes{0x81, uint8_t(uint16_t(tc) >> 8), uint8_t(tc), uint8_t(flag ? 0x80 : 0)}, payload}));
+  };
+  for (const char* codec : {"V_VP8", "V_VP9"}) {
+    const bool vp8 = std::string(codec) == "V_VP8";
+    const Bytes key = vp8 ? Vp8Payload(true, 20) : Bytes{0x82, 0x49, 0x83, 0x42, 0x00};
+    const Bytes inter = vp8 ? Vp8Payload(false, 20) : Bytes{0x86, 0x00, 0x40, 0x92, 0x00};
+    const Bytes in = Cat({Header(), Unknown(kSegment), El(kInfo, {}), El(kTracks, Track(1, 1, codec)),
+                          Unknown(kCluster), Uint(kTimecode, 0), group(0, key), group(500, inter),
+                          Unknown(kCluster), Uint(kTimecode, 1000), group(0, inter), simple(500, true, inter),
+                          Unknown(kCluster), Uint(kTimecode, 2000), simple(0, false, key), group(40, inter)});
+    Bytes out;
+    RepairInfo info;
+    ASSERT_TRUE(MakeSeekable(in.data(), in.size(), &out, RepairOptions(), &info).ok()) << codec;
+    EXPECT_EQ(info.cues, 2u) << codec;  // at 0 and 2000, not at the inter frames 1000 and 1500
+    TempDir dir;
+    WriteFile(dir.file("out.webm"), out);
+    EXPECT_EQ(CheckSeekable(dir.file("out.webm")).error, "");
+    const std::string cues = Shell("mkvinfo -v -v '" + dir.file("out.webm") + "' 2>&1 | grep 'Cue time'");
+    EXPECT_NE(cues.find("00:00:02.000"), std::string::npos) << cues;
+    EXPECT_EQ(cues.find("00:00:01."), std::string::npos) << cues;
+  }
+}
+
 TEST(WebmRepair, BadInputGivesClearErrors) {
   struct Case {
     const char* name;

@@ -222,9 +222,17 @@ inline Bytes Uint(uint32_t id, uint64_t v) {
   return El(id, p);
 }
 inline Bytes Str(uint32_t id, const std::string& s) { return El(id, Bytes(s.begin(), s.end())); }
+// A payload that starts like a VP8 frame (key frames: tag bit 0 clear and the start code 9d 01 2a).
+inline Bytes Vp8Payload(bool key, size_t size) {
+  const uint8_t key_head[6] = {0x50, 0x06, 0x00, 0x9D, 0x01, 0x2A}, inter_head[6] = {0x51, 0x02, 0x00, 0x11, 0x22, 0x33};
+  Bytes p;
+  for (size_t i = 0; i < size; ++i) p.push_back(i < 6 ? (key ? key_head : inter_head)[i] : uint8_t(i * 7));
+  return p;
+}
 inline Bytes Simple(uint8_t track, int16_t tc, bool key, size_t payload) {
   Bytes p = {uint8_t(0x80 | track), uint8_t(uint16_t(tc) >> 8), uint8_t(tc), uint8_t(key ? 0x80 : 0)};
-  for (size_t i = 0; i < payload; ++i) p.push_back(uint8_t(i * 7 + track));
+  Bytes body = Vp8Payload(key, payload);
+  p.insert(p.end(), body.begin(), body.end());
   return El(kSimpleBlock, p);
 }
 inline Bytes Header(const std::string& doctype = "webm") { return El(kEbml, Cat({Uint(kEbmlVersion, 1), Str(kDocType, doctype)})); }

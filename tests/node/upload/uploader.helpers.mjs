@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { createServer } from '../../../examples/server/server.js';
+import { createServer, DEFAULTS } from '../../../examples/server/server.js';
 
 export const TOKEN = 'uploader-test-token-0123';
 export const TOKEN_B = 'uploader-test-token-bob';
@@ -28,6 +28,44 @@ export async function startServer(options = {}) {
   return {
     app, url, api, dataDir, faults: app.capturekit.faults,
     setFaults(f) { Object.assign(app.capturekit.faults.options, f); },
+    async close() {
+      await app.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The reference server for Chromium tests: the example site plus tests/browser/pages on a fixed port (an
+ * IndexedDB origin includes the port, so reloads and new pages see the same database), extra routes
+ * (e.g. a bundled service worker) before it listens.
+ */
+export async function startBrowserServer({ port, faults = { rate: 0 }, routes = {} } = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ck-uploader-browser-'));
+  const app = createServer({
+    tokens: `${TOKEN}:alice`, dataDir, thumbnailsOnUpload: false, faults,
+    staticMounts: [...DEFAULTS.staticMounts, 'tests/browser/pages'],
+  });
+  for (const [path, handler] of Object.entries(routes)) app.get(path, handler);
+  // Slows chosen requests down on the server (e.g. so that a reload lands between parts).
+  const delays = {};
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0];
+    const ms = delays[path];
+    if (ms) await new Promise((r) => setTimeout(r, ms));
+  });
+  await app.listen({ port, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    app, url, dataDir, faults: app.capturekit.faults,
+    api: async (path) => {
+      const res = await fetch(url + path, { headers: { authorization: `Bearer ${TOKEN}` } });
+      if (!res.ok) throw new Error(`${path}: ${res.status}`);
+      return res.json();
+    },
+    setFaults(f) { Object.assign(app.capturekit.faults.options, f); },
+    delays,
+    page: (query = {}) => `${url}/tests/browser/pages/upload-app.html?${new URLSearchParams({ token: TOKEN, ...query })}`,
     async close() {
       await app.close();
       await rm(dataDir, { recursive: true, force: true });

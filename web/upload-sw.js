@@ -49,13 +49,22 @@ export async function runBackgroundSync(name, { timeoutMs = 4 * 60 * 1000 } = {}
       onlineEvents: self,
     });
     await up.ready;
-    if (up.role !== 'leader') return true; // a page leads and uploads
-    const idle = await up.runUntilIdle({ timeoutMs });
+    const startedAt = Date.now();
+    const leader = up.role === 'leader';
+    const idle = leader ? await up.runUntilIdle({ timeoutMs }) : true; // not leader: a page leads and uploads
+    await logRun(store, { startedAt, endedAt: Date.now(), leader, idle, uploaded: up.getProgress().uploaded });
     return idle;
   } finally {
     if (up) await up.close();
     store.close();
   }
+}
+
+// The last runs, kept in the queue's store (meta 'sync.log') for the app and for debugging.
+async function logRun(store, entry) {
+  const log = (await store.get('meta', 'sync.log')) || [];
+  log.push(entry);
+  await store.batch([{ type: 'put', store: 'meta', key: 'sync.log', value: log.slice(-20) }]);
 }
 
 self.addEventListener('install', () => { self.skipWaiting(); });

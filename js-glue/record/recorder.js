@@ -339,6 +339,8 @@ export class Recorder extends EventTarget {
     this.height = size.height;
     const enc = { codec: o.codec, width: size.width, height: size.height, fps: o.fps, bitrate: o.bitrate };
     if (o.keyframeInterval !== undefined) enc.keyframeInterval = o.keyframeInterval;
+    // 'auto' without a size up front (XR views, given frames): decided now that the size is known.
+    if (this._chosen === 'auto') this._chosen = await chooseBackend(this._kind, { ...o, backend: 'auto' }, size);
     let backend = this._chosen;
     if (backend === 'webcodecs') {
       this._backend = await WebCodecsBackend.open({ ...enc, timing: o.timing }, this._output, { onfatal: (e) => this._fail(e) });
@@ -673,6 +675,7 @@ export class Recorder extends EventTarget {
 }
 
 async function chooseBackend(kind, o, size) {
+  if (o.backend === 'auto' && !size) return 'auto'; // decided at the first frame (_openBackend)
   if (o.backend !== 'auto') {
     if (o.backend === 'webcodecs') {
       if (typeof VideoEncoder !== 'function') throw new Error(`${W}: backend "webcodecs" needs VideoEncoder (WebCodecs), which this environment lacks (pages need a secure context)`);
@@ -700,9 +703,6 @@ export async function createRecorder(source, options) {
   const rec = new Recorder(source, kind, o);
   let size = o.size || null;
   if (kind === 'canvas') {
-    if (isHTMLCanvas(source) && !source.isConnected && o.backend === 'mediarecorder') {
-      // captureStream works on detached canvases too; nothing to check
-    }
     if (!source.width || !source.height) throw new RangeError(`${W}: the canvas has zero size (${source.width}x${source.height})`);
     const ctx = canvasContext(source, o.context);
     rec._ctx = ctx;
@@ -712,7 +712,7 @@ export async function createRecorder(source, options) {
   } else if (kind === 'xr') {
     trackXRSession(source);
     if (isSessionEnded(source)) throw new Error(`${W}: the XR session has ended`);
-    rec._device = getDeviceInfo({ session: source, sessionMode: o.sessionMode || null });
+    rec._device = getDeviceInfo({ session: source, sessionMode: o.sessionMode || null }).catch(() => null);
   }
   rec._chosen = await chooseBackend(kind, o, size);
   if (rec._chosen === 'mediarecorder') {

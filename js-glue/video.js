@@ -28,6 +28,14 @@ export function initVideo(options = {}) {
   return pending;
 }
 
+/**
+ * A separate instance of one build (baseline or SIMD), outside the shared one: for benchmarks and tests
+ * that compare the builds. Pass it to VideoWriter.create({ module }).
+ */
+export function loadVideoVariant(simd) {
+  return loadModule(spec, { simd: !!simd });
+}
+
 /** The loaded video module, or null while it is not loaded. */
 export function getVideoModule() {
   return video;

@@ -114,12 +114,15 @@ export class VideoWriter {
    * @param {'vbr'|'cbr'} [options.rateControl='vbr']
    * @param {boolean} [options.flipY=false] frames come bottom-up (WebGL/WebXR readPixels)
    * @param {(bytes: Uint8Array, offset: number) => void|Promise<void>} [options.ondata] stream the file out
-   * @param {object} [options.module] options for loading the video module (see initVideo)
+   * @param {object} [options.module] options for loading the video module (see initVideo), or a module
+   *   instance from loadVideoVariant()
    * @returns {Promise<VideoWriter>}
    */
   static async create(options) {
     const o = normaliseOptions(options);
-    const M = await initVideo(options.module || {});
+    // `module`: options for loading the shared module, or a module from loadVideoVariant().
+    const M = options.module && typeof options.module.VideoWriter === 'function'
+      ? options.module : await initVideo(options.module || {});
     return new VideoWriter(M, o, options.ondata);
   }
 

@@ -9,14 +9,9 @@
 #include <cstring>
 #include <vector>
 
-// The image sources are compiled into this file rather than taken from libck_image.a: the fuzz build
-// instruments only the fuzz target itself (-fsanitize=fuzzer,address,undefined), and libFuzzer needs
-// coverage (and ASan needs instrumentation) inside stb's decoders. The archive's copies of these
-// objects are then never pulled in. stb comes from /usr/include/stb here (see stb_headers.h).
-#include "image/stb_impl.cpp"
-#include "image/decode.cpp"
-#include "image/jpeg_encode.cpp"
-#include "image/png_encode.cpp"
+#include "image/decode.h"
+#include "image/jpeg_encode.h"
+#include "image/png_encode.h"
 
 namespace {
 

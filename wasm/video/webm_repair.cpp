@@ -432,6 +432,7 @@ Status RepairPlanner::BuildPlan() {
     }
     end_ticks = std::max(end_ticks, double(st.max_ts) + dur);
   }
+  if (end_ticks <= 0) end_ticks = 1;  // a single frame at 0: Matroska wants Duration > 0
   info.duration_ticks = end_ticks;
   info.duration_ms = end_ticks * scale / 1e6;
   info.cues = cues_.size();

@@ -371,6 +371,17 @@ TEST(WebmRepair, Vp8AndVp9KeyframesComeFromTheBitstream) {
   }
 }
 
+TEST(WebmRepair, OneFrameGetsAPositiveDuration) {
+  const Bytes in = Cat({Header(), Unknown(kSegment), El(kInfo, {}), El(kTracks, Track(1, 1, "V_VP8")),
+                        Unknown(kCluster), Uint(kTimecode, 0), Simple(1, 0, true, 50)});
+  Bytes out;
+  RepairInfo info;
+  ASSERT_TRUE(MakeSeekable(in.data(), in.size(), &out, RepairOptions(), &info).ok());
+  EXPECT_EQ(info.frames, 1u);
+  EXPECT_EQ(info.cues, 1u);
+  EXPECT_GT(info.duration_ticks, 0);
+}
+
 TEST(WebmRepair, BadInputGivesClearErrors) {
   struct Case {
     const char* name;

@@ -4,10 +4,8 @@
 //   wasm SIMD vs wasm baseline vs plain JS (the same fixed-point algorithm, same bytes) vs the same C++
 //   built natively (g++ -O3 -march=native, scalar path auto-vectorised by g++).
 // "op" times the resize on pixels already in wasm memory; "call" adds the JS API's copy in and out.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { loadVariant } from '../js-glue/core.js';
-import { fmt, table } from './timing.js';
+import { fmt, photo, runNativePeer, table } from './timing.js';
 
 const W = 1920;
 const H = 1080;
@@ -16,24 +14,6 @@ const CASES = [
   { name: 'area 1920x1080 → 960x540', key: 'area', width: 960, height: 540, method: 'area' },
   { name: 'bilinear 1920x1080 → 1280x720', key: 'bilinear', width: 1280, height: 720, method: 'bilinear' },
 ];
-
-export function photo(w = W, h = H) {
-  const data = new Uint8Array(w * h * 4);
-  let s = 1;
-  const c = (v) => (v < 0 ? 0 : v > 255 ? 255 : v);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      const n = ((s >>> 16) % 25) - 12;
-      const i = (y * w + x) * 4;
-      data[i] = c(Math.trunc((x * 255) / w) + n);
-      data[i + 1] = c(Math.trunc((y * 255) / h) - n);
-      data[i + 2] = c(Math.trunc(((x + y) * 255) / (w + h)) + Math.trunc(n / 2));
-      data[i + 3] = 255;
-    }
-  }
-  return data;
-}
 
 // ---- plain JS: the algorithm of wasm/pixels/resize.cpp (15-bit taps, 8.8 intermediate) ----
 const ONE = 1 << 15;
@@ -132,16 +112,6 @@ function timeIt(fn, runs = RUNS) {
   return { median: t[t.length >> 1], min: t[0] };
 }
 
-function nativePeer() {
-  const exe = new URL('../build/bench-native/pixels_geometry_bench', import.meta.url);
-  if (!existsSync(exe)) return null;
-  try {
-    return JSON.parse(execFileSync(exe.pathname, [String(W), String(H), String(RUNS)], { encoding: 'utf8' }));
-  } catch {
-    return null;
-  }
-}
-
 // The resize on pixels already in wasm memory, and the full call (copy in, resize, copy out).
 function wasmTimes(M, px, c) {
   const opts = { width: c.width, height: c.height, fit: 'exact', method: c.method };
@@ -166,7 +136,7 @@ function wasmTimes(M, px, c) {
 export default async function run({ report }) {
   const [base, simd] = await Promise.all([loadVariant(false), loadVariant(true)]);
   const px = photo();
-  const native = nativePeer();
+  const native = runNativePeer('pixels_geometry_bench', [W, H, RUNS]);
   const rows = [];
   const notes = [];
   for (const c of CASES) {

@@ -4,35 +4,15 @@
 //   integer algorithm) vs the same C++ built natively (g++ -O3 -march=native);
 //   vertical flip: wasm in place vs a memcpy of the same bytes vs the seed's per-pixel JS loop vs row-wise set().
 // wasm times are the operation on pixels already in wasm memory ("op"); "call" adds the JS API's copy in and out.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { loadVariant } from '../js-glue/core.js';
 import { adjustOn } from '../js-glue/pixels/adjust.js';
 import { blurOn } from '../js-glue/pixels/blur.js';
 import { toI420On } from '../js-glue/pixels/i420.js';
-import { fmt, table } from './timing.js';
+import { fmt, photo, runNativePeer, table } from './timing.js';
 
 const W = 1920;
 const H = 1080;
 const RUNS = 15;
-
-export function photo(w = W, h = H) {
-  const data = new Uint8Array(w * h * 4);
-  let s = 1;
-  const c = (v) => (v < 0 ? 0 : v > 255 ? 255 : v);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      const n = ((s >>> 16) % 25) - 12;
-      const i = (y * w + x) * 4;
-      data[i] = c(Math.trunc((x * 255) / w) + n);
-      data[i + 1] = c(Math.trunc((y * 255) / h) - n);
-      data[i + 2] = c(Math.trunc(((x + y) * 255) / (w + h)) + Math.trunc(n / 2));
-      data[i + 3] = 255;
-    }
-  }
-  return data;
-}
 
 // ---- plain-JS versions of the same integer algorithms (wasm/pixels/*.h) ----
 export function i420Js(src, w, h, yp, up, vp) {
@@ -146,16 +126,6 @@ export function flipRowsJs(pixels, width, height, out) {
   for (let y = 0; y < height; y++) out.set(pixels.subarray(y * n, y * n + n), (height - 1 - y) * n);
 }
 
-function nativePeer() {
-  const exe = new URL('../build/bench-native/pixels_color_bench', import.meta.url);
-  if (!existsSync(exe)) return null;
-  try {
-    return JSON.parse(execFileSync(exe.pathname, [String(W), String(H), String(RUNS)], { encoding: 'utf8' }));
-  } catch {
-    return null;
-  }
-}
-
 // Peers are timed round-robin (one run of each per round) so that load from other processes hits
 // them alike; each entry is { setup?() untimed, run() timed }. Returns the median ms of each.
 function race(entries, rounds = RUNS, warmup = 2) {
@@ -193,7 +163,7 @@ export default async function run({ report }) {
   const [base, simd] = await Promise.all([loadVariant(false), loadVariant(true)]);
   const px = photo();
   const image = { data: px, width: W, height: H };
-  const native = nativePeer();
+  const native = runNativePeer('pixels_color_bench', [W, H, RUNS]);
   const cw = (W + 1) >> 1, ch = (H + 1) >> 1;
 
   // Correctness guard: all implementations agree byte for byte before we time them.

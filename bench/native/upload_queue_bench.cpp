@@ -12,8 +12,11 @@
 #include "upload/chunk_buffer.h"
 #include "upload/sha256.h"
 #include "upload/upload_queue.h"
+#include "bench_util.h"
 
 namespace {
+
+using bench::MedianMs;
 
 std::vector<uint8_t> Noise(size_t n) {
   std::vector<uint8_t> v(n);
@@ -25,19 +28,6 @@ std::vector<uint8_t> Noise(size_t n) {
   return v;
 }
 
-template <typename F>
-double MedianMs(int runs, F&& f) {
-  f();
-  std::vector<double> t;
-  for (int i = 0; i < runs; ++i) {
-    const auto a = std::chrono::steady_clock::now();
-    f();
-    const auto b = std::chrono::steady_clock::now();
-    t.push_back(std::chrono::duration<double, std::milli>(b - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 std::string StateWith100Items() {
   ck::UploadQueue q;

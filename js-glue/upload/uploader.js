@@ -531,18 +531,17 @@ export class Uploader extends EventTarget {
           const shot = await this.#store.get('screenshots', a.itemId);
           if (!shot) throw new UploadError('client4xx', `the bytes of screenshot ${a.itemId} are no longer stored locally`);
           const maybeSent = !!info.maybeSent;
-          if (!maybeSent) {
-            // Recorded before the first byte leaves: if the answer is lost (or the tab dies), the next attempt
-            // asks the server first instead of storing the screenshot twice.
-            await this.#store.batch([{ type: 'put', store: 'items', key: a.itemId, value: { ...info, maybeSent: true } }]);
-          }
+          const sentAt = info.sentAt || 0;
+          // Recorded before the first byte leaves: if the answer is lost (or the tab dies), the next attempt
+          // asks the server first (after the last attempt had time to land) instead of storing it twice.
+          await this.#store.batch([{ type: 'put', store: 'items', key: a.itemId, value: { ...info, maybeSent: true, sentAt: Date.now() } }]);
           const saveItemData = async (data) => {
             const cur = (await this.#store.get('items', a.itemId)) || info;
             await this.#store.batch([{ type: 'put', store: 'items', key: a.itemId, value: { ...cur, maybeSent: true, transport: { ...(cur.transport || {}), ...data } } }]);
           };
           const r = await t.uploadScreenshot({
             ...ctx, itemId: a.itemId, bytes: new Uint8Array(shot.bytes), filename: shot.filename, mimeType: shot.mimeType,
-            metadata: parseMetadata(a.metadata), maybeSent, itemData: info.transport || {}, saveItemData,
+            metadata: parseMetadata(a.metadata), maybeSent, sentAt, itemData: info.transport || {}, saveItemData,
             onProgress: (loaded, total) => this.#dispatchAll('uploadprogress', { itemId: a.itemId, partIndex: -1, loaded, total, itemBytesUploaded: loaded, itemBytesTotal: shot.bytes.byteLength }),
           });
           core.succeeded(a, (r && r.result) || '');

@@ -25,14 +25,22 @@ export function resultString(obj) {
  * @param {string} options.baseUrl         e.g. 'https://snaplark.com/api/v1' or the reference server's origin
  * @param {string} [options.screenshotPath] default '/screenshots/upload'
  * @param {string|false} [options.lookupUrl] where to look for a screenshot whose answer was lost before sending
- *   it again (GET ?type=screenshot, answers {captures: [{metadata, urls}]}); default {origin}/api/captures
- *   (the reference server); false: never look (a lost answer may then store the screenshot twice)
+ *   it again (GET ?type=screenshot, answers {captures: [{id, createdAt, metadata, urls}]}; DELETE {lookupUrl}/{id}
+ *   removes a copy that landed late); default {origin}/api/captures (the reference server); false: never look
+ *   (a lost answer may then store the screenshot twice). A server-side idempotency key would make this exact.
+ * @param {number} [options.lookupSettleMs] before that lookup, wait this long after the earlier attempt was sent
+ *   (a request from a tab that went away, or one that timed out, may still be landing on the server; default 3000)
+ * @param {'always'|'afterUnknown'} [options.checkCopies] when to look for a second copy after a screenshot upload
+ *   succeeded: 'always' (default; a browser resends a POST by itself when a reused keep-alive connection is reset
+ *   before the answer, so a server that stored the first one stores it twice without the page ever seeing an
+ *   error), or only after an attempt of unknown outcome. Needs lookupUrl.
  * @param {Function} [options.fetch]
  * @param {'auto'|'fetch'|'xhr'} [options.engine]
  */
 export function createRestTransport(options = {}) {
   if (!options || typeof options !== 'object') throw new TypeError('createRestTransport: options must be an object');
-  const { baseUrl, screenshotPath = '/screenshots/upload', fetch, engine = 'auto' } = options;
+  const { baseUrl, screenshotPath = '/screenshots/upload', fetch, engine = 'auto', lookupSettleMs = 3000, checkCopies = 'always' } = options;
+  if (checkCopies !== 'always' && checkCopies !== 'afterUnknown') throw new TypeError("createRestTransport: checkCopies must be 'always' or 'afterUnknown'");
   if (typeof baseUrl !== 'string' || !/^https?:\/\//.test(baseUrl)) {
     throw new TypeError(`createRestTransport: baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl)}`);
   }
@@ -66,11 +74,13 @@ export function createRestTransport(options = {}) {
     const res = await req(ctx, { url: joinUrl(baseUrl, 'videos/chunk'), method: 'POST', headers: { 'content-type': body.contentType },
       body: body.pieces, onProgress: ctx.onProgress });
     if (res.status < 200 || res.status > 299) {
-      if (res.status === 409) {
-        // The server holds other bytes for this index (or the session is finalized): sending again cannot help.
-        throwForStatus(res, `chunk ${index}`);
+      if (res.status === 409 && /finalized/i.test(res.text)) {
+        // A finalize went through although its answer was lost: every part is on the server.
+        const all = Array.from({ length: (ctx.partSizes || []).length }, (_, i) => i);
+        throw new UploadError('malformed', `chunk ${index}: the session is already finalized`, { status: 409, serverParts: all });
       }
-      throwForStatus(res, `chunk ${index}`, { sessionRoute: true });
+      // 409 otherwise: the server holds other bytes for this index; sending again cannot help.
+      throwForStatus(res, `chunk ${index}`, { sessionRoute: res.status !== 409 });
     }
     const j = jsonBody(res, `chunk ${index}`);
     if (j.received !== true) throw new UploadError('malformed', `chunk ${index}: the answer does not say received: true`, { status: res.status, body: res.text.slice(0, 500) });
@@ -94,6 +104,8 @@ export function createRestTransport(options = {}) {
     if (!Array.isArray(j.chunks) || !j.chunks.every((i) => Number.isInteger(i) && i >= 0)) {
       throw new UploadError('malformed', 'chunks: the answer has no list of chunk indices', { status: res.status, body: res.text.slice(0, 500) });
     }
+    // A finalized session keeps no parts, but it has them all: what is left is the finalize (answered again).
+    if (j.state === 'finalized' || j.state === 'finalizing') return Array.from({ length: (ctx.partSizes || []).length }, (_, i) => i);
     return j.chunks;
   }
 
@@ -119,7 +131,8 @@ export function createRestTransport(options = {}) {
     return { result: resultString({ url: j.url ?? null, key: j.key ?? null, id: j.id ?? null, size: j.size ?? null, sha256: j.sha256 ?? null }) };
   }
 
-  async function findScreenshot(ctx) {
+  // The server's copies of this screenshot (by the client id in its metadata), oldest first; null: no lookup.
+  async function copiesOf(ctx) {
     if (!lookupUrl) return null;
     const url = `${lookupUrl}?type=screenshot${ctx.metadata?.session ? `&session=${encodeURIComponent(ctx.metadata.session)}` : ''}`;
     let res;
@@ -133,14 +146,41 @@ export function createRestTransport(options = {}) {
     if (res.status < 200 || res.status > 299) throwForStatus(res, 'screenshot lookup');
     const j = jsonBody(res, 'screenshot lookup');
     const list = Array.isArray(j.captures) ? j.captures : [];
-    const hit = list.find((c) => c && c.metadata && c.metadata[CLIENT_ID_KEY] === ctx.itemId);
-    if (!hit) return null;
-    return { result: resultString({ url: hit.urls?.share ?? hit.url ?? null, id: hit.id ?? null, key: null, found: true }) };
+    return list.filter((c) => c && c.metadata && c.metadata[CLIENT_ID_KEY] === ctx.itemId)
+      .sort((a, b) => (String(a.createdAt) < String(b.createdAt) ? -1 : String(a.createdAt) > String(b.createdAt) ? 1 : 0));
+  }
+
+  const copyResult = (c) => ({ result: resultString({ url: c.urls?.share ?? c.url ?? null, id: c.id ?? null, key: null, found: true }) });
+
+  async function findScreenshot(ctx) {
+    const copies = await copiesOf(ctx);
+    return copies && copies.length ? copyResult(copies[0]) : null;
+  }
+
+  // After an upload that followed an attempt of unknown outcome: if that attempt landed after all (while
+  // this one was under way), keep the oldest copy and delete the others. Best effort: the upload succeeded.
+  async function removeLateCopies(ctx) {
+    try {
+      const copies = await copiesOf(ctx);
+      if (!copies || copies.length < 2) return null;
+      let removed = 0;
+      for (const c of copies.slice(1)) {
+        if (typeof c.id === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(c.id)) {
+          const r = await req(ctx, { url: `${lookupUrl}/${c.id}`, method: 'DELETE' }).catch(() => null);
+          if (r && r.status >= 200 && r.status < 300) removed++;
+        }
+      }
+      const c = copies[0];
+      return { result: resultString({ url: c.urls?.share ?? c.url ?? null, id: c.id ?? null, key: null, removedCopies: removed }) };
+    } catch {
+      return null;
+    }
   }
 
   async function uploadScreenshot(ctx) {
     if (ctx.maybeSent) {
       // An earlier attempt may have been stored although its answer never came: do not store it twice.
+      await settle(ctx.sentAt + lookupSettleMs - Date.now(), ctx.signal);
       const found = await findScreenshot(ctx);
       if (found) return found;
     }
@@ -154,6 +194,10 @@ export function createRestTransport(options = {}) {
     if (res.status < 200 || res.status > 299) throwForStatus(res, 'screenshot');
     const j = jsonBody(res, 'screenshot');
     if (!str(j.url)) throw new UploadError('malformed', 'screenshot: the answer has no url', { status: res.status, body: res.text.slice(0, 500) });
+    if (ctx.maybeSent || checkCopies === 'always') {
+      const kept = await removeLateCopies(ctx);
+      if (kept) return kept;
+    }
     return { result: resultString({ url: j.url, id: j.id ?? null, key: j.key ?? null }) };
   }
 
@@ -161,8 +205,18 @@ export function createRestTransport(options = {}) {
     name: 'rest',
     supports: { video: true, screenshot: true },
     init, uploadPart, listParts, finalize, uploadScreenshot,
-    describe: () => ({ protocol: 'rest', baseUrl, screenshotPath, lookupUrl: lookupUrl || false, engine }),
+    describe: () => ({ protocol: 'rest', baseUrl, screenshotPath, lookupUrl: lookupUrl || false, lookupSettleMs, checkCopies, engine }),
   };
+}
+
+function settle(ms, signal) {
+  if (!(ms > 0)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(done, Math.min(ms, 60000));
+    function done() { signal?.removeEventListener('abort', abort); resolve(); }
+    function abort() { clearTimeout(t); reject(new UploadError('aborted', 'aborted while waiting to look for an earlier attempt')); }
+    signal?.addEventListener('abort', abort, { once: true });
+  });
 }
 
 function withoutKey(o, k) {

@@ -40,7 +40,7 @@ export async function startServer(options = {}) {
  * IndexedDB origin includes the port, so reloads and new pages see the same database), extra routes
  * (e.g. a bundled service worker) before it listens.
  */
-export async function startBrowserServer({ port, faults = { rate: 0 }, routes = {} } = {}) {
+export async function startBrowserServer({ port, faults = { rate: 0 }, routes = {}, logRequests = false } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'ck-uploader-browser-'));
   const app = createServer({
     tokens: `${TOKEN}:alice`, dataDir, thumbnailsOnUpload: false, faults,
@@ -49,11 +49,23 @@ export async function startBrowserServer({ port, faults = { rate: 0 }, routes = 
   for (const [path, handler] of Object.entries(routes)) app.get(path, handler);
   // Slows chosen requests down on the server (e.g. so that a reload lands between parts).
   const delays = {};
+  const requestLog = [];
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0];
+    if (logRequests) {
+      const e = { method: request.method, path, start: Date.now(), end: 0, status: 0, closed: 0 };
+      requestLog.push(e);
+      request.raw.once('close', () => { e.closed = Date.now(); });
+      request.logEntry = e;
+    }
     const ms = delays[path];
     if (ms) await new Promise((r) => setTimeout(r, ms));
   });
+  if (logRequests) {
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.logEntry) { request.logEntry.end = Date.now(); request.logEntry.status = reply.statusCode; }
+    });
+  }
   await app.listen({ port, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -65,6 +77,7 @@ export async function startBrowserServer({ port, faults = { rate: 0 }, routes = 
     },
     setFaults(f) { Object.assign(app.capturekit.faults.options, f); },
     delays,
+    requestLog,
     page: (query = {}) => `${url}/tests/browser/pages/upload-app.html?${new URLSearchParams({ token: TOKEN, ...query })}`,
     async close() {
       await app.close();

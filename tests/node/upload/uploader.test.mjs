@@ -31,7 +31,7 @@ function spy(t) {
 
 function uploader(srv, o = {}) {
   const f = o.fetch || countingFetch();
-  const transport = spy(createRestTransport({ baseUrl: srv.url, fetch: f }));
+  const transport = spy(createRestTransport({ baseUrl: srv.url, fetch: f, lookupSettleMs: o.settle ?? 200 }));
   const up = createUploader({
     name: o.name || `t${++seq}`,
     transport,
@@ -43,7 +43,7 @@ function uploader(srv, o = {}) {
     minPartSize: 64 * KiB,
     timeoutMs: o.timeoutMs ?? 3000,
     queue: { backoffBaseMs: 5, backoffMaxMs: 50, jitter: 0.2, maxRetries: 10, ...(o.queue || {}) },
-    ...Object.fromEntries(Object.entries(o).filter(([k]) => !['fetch', 'store', 'token', 'locks', 'channel', 'onlineEvents', 'timeoutMs', 'queue', 'name'].includes(k))),
+    ...Object.fromEntries(Object.entries(o).filter(([k]) => !['fetch', 'store', 'token', 'locks', 'channel', 'onlineEvents', 'timeoutMs', 'queue', 'name', 'settle'].includes(k))),
   });
   up.fetch = f;
   up.transport = transport;
@@ -237,6 +237,81 @@ test('a reload mid-upload resumes from the first part the server does not have (
   expect(ops).toEqual(['listParts', 'part5', 'part6', 'part7', 'part8', 'part9', 'finalize']);
   const v = await verifyServer(srv, [{ id: rec.itemId, sha256: sha256(webm), size: webm.length }]);
   expect([v.arrived, v.identical, v.duplicates]).toEqual([1, 1, 0]);
+});
+
+test('a finalize whose answer was lost, then a reload: the resync sees the session finalized and finalizes again (same answer)', async () => {
+  const srv = await server({ faults: { rate: 0 } });
+  const store = createMemoryStore();
+  const up = uploader(srv, { store });
+  await up.ready;
+  srv.setFaults({ rate: 1, kinds: ['reset'], routes: ['finalize'], phase: 'after' });
+  const lost = once(up, 'uploaderror', { filter: (d) => d.action === 'finalize' });
+  const webm = fakeWebm(200 * KiB, 21);
+  const rec = await record(up, webm);
+  expect((await lost).kind).toBe('network');
+  await up.close(); // the page reloads before the retry
+  srv.setFaults({ rate: 0 });
+  const next = uploader(srv, { store, name: up.name });
+  const errors = [];
+  next.addEventListener('uploaderror', (e) => errors.push(e.detail));
+  await next.ready;
+  const p = await next.whenIdle();
+  expect(p).toMatchObject({ uploaded: 1, failed: 0 });
+  expect(errors).toEqual([]);
+  expect(next.transport.calls.map((c) => c.op)).toEqual(['listParts', 'finalize']);
+  const v = await verifyServer(srv, [{ id: rec.itemId, sha256: sha256(webm), size: webm.length }]);
+  expect([v.arrived, v.identical, v.duplicates]).toEqual([1, 1, 0]);
+});
+
+test('a screenshot request still landing on the server when the next attempt starts is not stored twice', async () => {
+  const srv = await server();
+  const f = countingFetch();
+  let late = null;
+  f.hook = async (url, init) => {
+    if (!url.endsWith('/screenshots/upload') || late) return undefined;
+    // The request reaches the server only later (a slow network, a tab that went away); the client gave up.
+    late = new Promise((r) => setTimeout(r, 400)).then(() => fetch(url, init)).then((r) => r.text());
+    throw new TypeError('connection reset');
+  };
+  const up = uploader(srv, { fetch: f, settle: 1500 });
+  await up.ready;
+  const png = makePng(77);
+  const id = await up.enqueueScreenshot(png);
+  await up.whenIdle();
+  await late;
+  expect(f.counts.get('POST /screenshots/upload')).toBe(1); // the retry found the late copy instead of sending
+  expect(f.counts.get('GET /api/captures')).toBe(1);
+  const v = await verifyServer(srv, [{ id, sha256: sha256(png), size: png.length }]);
+  expect([v.arrived, v.identical, v.duplicates]).toEqual([1, 1, 0]);
+});
+
+test('a late copy that lands while the retry is under way is removed; the older copy is kept', async () => {
+  const srv = await server();
+  const f = countingFetch();
+  let n = 0;
+  let late = null;
+  f.hook = async (url, init) => {
+    if (!url.endsWith('/screenshots/upload')) return undefined;
+    n++;
+    if (n === 1) {
+      late = new Promise((r) => setTimeout(r, 300)).then(() => fetch(url, init)).then((r) => r.text());
+      throw new TypeError('connection reset');
+    }
+    await new Promise((r) => setTimeout(r, 600)); // the retry is slow: the late copy lands first
+    return undefined;
+  };
+  const up = uploader(srv, { fetch: f, settle: 200 });
+  const done = [];
+  up.addEventListener('itemcompleted', (e) => done.push(e.detail.result));
+  await up.ready;
+  const png = makePng(78);
+  const id = await up.enqueueScreenshot(png);
+  await up.whenIdle();
+  await late;
+  expect(f.counts.get('POST /screenshots/upload')).toBe(2);
+  const v = await verifyServer(srv, [{ id, sha256: sha256(png), size: png.length }]);
+  expect([v.arrived, v.identical, v.duplicates]).toEqual([1, 1, 0]);
+  expect(done[0].url).toBe(v.byClient.get(id)[0].urls.share);
 });
 
 test('two tabs: one uploads, the other follows through BroadcastChannel; exactly once; leadership moves when the leader goes', async () => {

@@ -353,6 +353,102 @@ export class QueueCore {
   dispose(): void;
 }
 
+// ---- upload: the driver (js-glue/upload/uploader.js), stores and transports ----
+export type FailureKind = 'network' | 'timeout' | 'server5xx' | 'rateLimited' | 'client4xx' | 'unauthorized' |
+  'sessionExpired' | 'malformed' | 'checksumMismatch' | 'offline' | 'aborted';
+export class UploadError extends Error {
+  constructor(kind: FailureKind, message: string, details?: { status?: number; retryAfterMs?: number; cause?: unknown; serverParts?: number[] });
+  readonly kind: FailureKind; readonly status: number; readonly retryAfterMs: number; readonly serverParts?: number[];
+}
+/** One adapter interface for every protocol; each call throws UploadError with the failure's kind. */
+export interface UploadTransport {
+  name: string;
+  supports: { video: boolean; screenshot: boolean };
+  init(ctx: object): Promise<{ sessionId: string; parts?: number[] }>;
+  uploadPart(ctx: object): Promise<object>;
+  listParts(ctx: object): Promise<number[]>;
+  finalize(ctx: object): Promise<{ result: string }>;
+  uploadScreenshot(ctx: object): Promise<{ result: string }>;
+  describe(): object;
+}
+type Fetch = typeof fetch;
+export function createRestTransport(options: { baseUrl: string; screenshotPath?: string; lookupUrl?: string | false; fetch?: Fetch; engine?: 'auto' | 'fetch' | 'xhr' }): UploadTransport;
+export function createTusTransport(options: { endpoint: string; fetch?: Fetch; engine?: 'auto' | 'fetch' | 'xhr' }): UploadTransport;
+export function createMultipartTransport(options: { url: string; fileField?: string; metadataField?: string | null; fields?: Record<string, string>;
+  urlOf?: (json: any) => string | null; fetch?: Fetch; engine?: 'auto' | 'fetch' | 'xhr' }): UploadTransport;
+export function combineTransports(t: { video: UploadTransport; screenshot: UploadTransport }): UploadTransport;
+export function transportFromDescription(description: object, extra?: object): UploadTransport;
+
+export type UploadStoreName = 'meta' | 'items' | 'parts' | 'screenshots' | 'tail' | 'inbox';
+export type UploadStoreOp = { type: 'put'; store: UploadStoreName; key: any; value: any } | { type: 'delete'; store: UploadStoreName; key: any } |
+  { type: 'deletePrefix'; store: UploadStoreName; prefix: string } | { type: 'add'; store: 'inbox'; value: any };
+export interface UploadStore {
+  open(): Promise<void>;
+  get(store: UploadStoreName, key: any): Promise<any>;
+  getAll(store: UploadStoreName, options?: { prefix?: string }): Promise<{ key: any; value: any }[]>;
+  batch(ops: UploadStoreOp[]): Promise<number[]>;
+  usage(): Promise<{ bytes: number; quota?: number }>;
+  close(): void;
+}
+export function createMemoryStore(options?: { quotaBytes?: number }): UploadStore & { quotaBytes: number; bytes: number };
+/** The IndexedDB store (on the idb package), loaded on demand. */
+export function openIdbStore(options?: { name?: string }): Promise<UploadStore>;
+export class MemoryLocks { request(name: string, options: object, callback: (lock: object | null) => any): Promise<any>; query(): Promise<object> }
+export const RETAIN_MODES: readonly ['confirmed', 'finalized', 'keep'];
+
+export interface UploadProgress {
+  state: 'idle' | 'uploading' | 'retrying' | 'offline' | 'waitingForData' | 'authRequired';
+  uploaded: number; pending: number; failed: number; total: number; completed: number; uploading: number; percentage: number;
+  bytes: { uploaded: number; total: number }; bytesUploaded: number; bytesTotal: number; parts: { uploaded: number; total: number };
+  isOnline: boolean; hasSession: boolean; currentItemId: string; nextRetryAt: number; authRequired: boolean; isLeader: boolean;
+  storage: { persisted: boolean | null; quotaExceeded: boolean; lastError: string };
+}
+export interface UploaderOptions {
+  transport: UploadTransport; store?: UploadStore; name?: string; queue?: QueueOptions;
+  retain?: 'confirmed' | 'finalized' | 'keep'; keepCompleted?: number; minPartSize?: number;
+  timeoutMs?: number | ((o: { size: number }) => number); token?: string; getToken?: () => string | Promise<string>;
+  refreshToken?: () => Promise<string>; locks?: object | null; channel?: ((name: string) => BroadcastChannel) | null;
+  isOnline?: () => boolean; onlineEvents?: EventTarget | null; now?: () => number; persistStorage?: boolean;
+  backgroundSync?: boolean | { registration?: ServiceWorkerRegistration; persistToken?: boolean };
+  wasm?: object; pollMs?: number; orphanCheckMs?: number;
+}
+export class RecordingUpload extends EventTarget {
+  readonly itemId: string; readonly bytesAppended: number; readonly partsStored: number; readonly unsavedBytes: number;
+  readonly state: 'new' | 'recording' | 'stopping' | 'stopped' | 'aborted' | 'detached';
+  readonly stopped: Promise<{ itemId: string; bytes: number; parts: number }>;
+  readonly ondata: (bytes: Uint8Array, offset: number) => Promise<void>;
+  append(chunk: Blob | Uint8Array | ArrayBufferView | ArrayBuffer): Promise<void>;
+  write(bytes: Uint8Array, offset?: number): Promise<void>;
+  retrySave(): Promise<boolean>;
+  stop(final?: { duration?: number; metadata?: object }): Promise<{ itemId: string; bytes: number; parts: number }>;
+  abort(): Promise<void>;
+  attachMediaRecorder(recorder: MediaRecorder, options?: { final?: object }): () => void;
+}
+/** Events: progress, itemqueued, partuploaded, uploadprogress, itemcompleted, itemfailed, uploaderror, itemremoved, retry,
+ *  recordingrecovered, quotaexceeded, storagerecovered, authrequired, rolechange, online, offline, error (detail on event.detail). */
+export class Uploader extends EventTarget {
+  constructor(options: UploaderOptions);
+  readonly ready: Promise<Uploader>;
+  readonly role: 'starting' | 'leader' | 'follower' | 'closed';
+  readonly name: string;
+  readonly store: UploadStore;
+  getProgress(): UploadProgress;
+  items(): object[];
+  whenIdle(options?: { signal?: AbortSignal }): Promise<UploadProgress>;
+  enqueueScreenshot(capture: { bytes?: Uint8Array; blob?: Blob; format?: string; metadata?: object } | Uint8Array | ArrayBuffer | Blob,
+    options?: { id?: string; metadata?: object; filename?: string; mimeType?: string }): Promise<string>;
+  startRecording(metadata?: object, options?: { id?: string; minPartSize?: number; mimeType?: string }): Promise<RecordingUpload>;
+  retryFailed(itemId?: string): Promise<void>;
+  remove(itemId: string): Promise<void>;
+  setToken(token: string): Promise<void>;
+  getLocalCopy(itemId: string): Promise<Blob | null>;
+  deleteLocalCopy(itemId: string): Promise<void>;
+  storageEstimate(): Promise<{ bytes: number; quota?: number; persisted: boolean | null; quotaExceeded: boolean }>;
+  runUntilIdle(options?: { timeoutMs?: number }): Promise<boolean>;
+  close(): Promise<void>;
+}
+export function createUploader(options: UploaderOptions): Uploader;
+
 // ---- video: makeSeekable (js-glue/video/repair.js) ----
 export interface RepairInfo {
   docType: 'webm' | 'matroska'; mimeType: string; codecs: string[]; duration: number; durationMs: number;

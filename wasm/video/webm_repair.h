@@ -12,7 +12,9 @@
 //
 // Codecs: V_VP8, V_VP9, V_AV1, V_MPEG4/ISO/AVC, V_MPEGH/ISO/HEVC, A_OPUS, A_VORBIS, A_PCM/INT/LIT,
 // A_PCM/FLOAT/IEEE; any other CodecID is refused (the copy itself is codec-agnostic, but cue points
-// rely on the keyframe flags these codecs' muxers set).
+// must name keyframes: for VP8/VP9 the frame header decides, for the others the muxer's flags do).
+// Cue points: the first video keyframe of each Cluster, and further ones at least cue_interval_ms apart
+// (audio-only files: the first block of each Cluster). Duration: the end of the last frame.
 #pragma once
 #include <cstddef>
 #include <cstdint>

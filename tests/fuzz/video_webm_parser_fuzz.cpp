@@ -9,10 +9,8 @@
 #include <cstdlib>
 #include <vector>
 
-// The parser and repair sources are compiled into this file (as image_decode_fuzz.cpp does) so that
-// libFuzzer's coverage and ASan instrumentation reach them; the ck_video archive copies stay unused.
-#include "video/webm_parser.cpp"
-#include "video/webm_repair.cpp"
+#include "video/webm_parser.h"
+#include "video/webm_repair.h"
 
 namespace {
 

@@ -203,7 +203,6 @@ class RepairWriter {
   uint64_t pos_ = 0;
   size_t op_ = 0;
   bool op_started_ = false;
-  uint32_t checked_ = 0;  // bytes of the op's check_id verified so far
   uint64_t written_ = 0;
   std::vector<uint8_t> literal_;
   std::vector<RepairPiece> scratch_;

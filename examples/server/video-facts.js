@@ -1,56 +1,36 @@
-// Video facts (duration, resolution, codec) of a stored video.
-//
-// TODO(capturekit WebM parser): readVideoFacts() is a stand-in that asks ffprobe when it is on PATH.
-// Replace its body with capturekit's own WebM parser (js-glue, wasm) once that exists; the shape of
-// the result below is the contract the routes and tests rely on.
-import { execFile } from 'node:child_process';
+// Video facts (duration, resolution, codec) of a stored video, read by capturekit's own streaming
+// WebM reader (js-glue/record/frame-metadata.js: inspectWebm), which never holds a frame in memory.
+import { createReadStream } from 'node:fs';
+import { inspectWebm } from '../../js-glue/record/frame-metadata.js';
 
-let ffprobeMissing = false;
+// Matroska codec ids → the short names players and ffprobe use.
+const CODEC_NAMES = { V_VP8: 'vp8', V_VP9: 'vp9', V_AV1: 'av1', 'V_MPEG4/ISO/AVC': 'h264', 'V_MPEGH/ISO/HEVC': 'hevc' };
 
 /**
  * @param {string} path a stored video file
  * @returns {Promise<{duration: number|null, width: number|null, height: number|null,
  *   resolution: string|null, codec: string|null, container: string|null, source: string}|null>}
- *   null when nothing could read the file.
+ *   null when the file is not a readable WebM/Matroska.
  */
-export function readVideoFacts(path) {
-  if (ffprobeMissing) return Promise.resolve(null);
-  return new Promise((resolve) => {
-    execFile(
-      'ffprobe',
-      ['-v', 'quiet', '-print_format', 'json', '-show_format', '-show_streams', '-count_packets', '--', path],
-      { timeout: 20000, maxBuffer: 4 << 20 },
-      (err, stdout) => {
-        if (err) {
-          if (err.code === 'ENOENT') ffprobeMissing = true;
-          resolve(null);
-          return;
-        }
-        try {
-          const data = JSON.parse(stdout);
-          const video = (data.streams || []).find((s) => s.codec_type === 'video') || {};
-          const num = (v) => (v === undefined || v === null || v === 'N/A' || !Number.isFinite(Number(v)) ? null : Number(v));
-          let duration = num(data.format?.duration) ?? num(video.duration);
-          // MediaRecorder WebM often has no Duration element: estimate from packets and frame rate.
-          if (duration === null && num(video.nb_read_packets) && video.avg_frame_rate && video.avg_frame_rate !== '0/0') {
-            const [a, b] = video.avg_frame_rate.split('/').map(Number);
-            if (a > 0 && b > 0) duration = Number(video.nb_read_packets) / (a / b);
-          }
-          const width = num(video.width);
-          const height = num(video.height);
-          resolve({
-            duration,
-            width,
-            height,
-            resolution: width && height ? `${width}x${height}` : null,
-            codec: video.codec_name || null,
-            container: data.format?.format_name || null,
-            source: 'ffprobe',
-          });
-        } catch {
-          resolve(null);
-        }
-      },
-    );
-  });
+export async function readVideoFacts(path) {
+  let info;
+  try {
+    info = await inspectWebm(createReadStream(path), { frames: false });
+  } catch {
+    return null;
+  }
+  const video = info.tracks.find((t) => t.type === 1) || {};
+  // MediaRecorder files carry no Duration element: fall back to the frame times.
+  const duration = info.duration ?? info.estimatedDuration ?? null;
+  const width = video.width ?? null;
+  const height = video.height ?? null;
+  return {
+    duration,
+    width,
+    height,
+    resolution: width && height ? `${width}x${height}` : null,
+    codec: video.codecId ? CODEC_NAMES[video.codecId] || video.codecId : null,
+    container: info.docType === 'matroska' ? 'matroska' : 'webm',
+    source: 'capturekit',
+  };
 }

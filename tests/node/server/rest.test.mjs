@@ -168,6 +168,19 @@ test('crash safety: acknowledged chunks survive a restart over the same data dir
   await b.close();
 });
 
+test('video facts of a live WebM (no Duration, unknown sizes, as MediaRecorder writes) come from the frame times', async () => {
+  const dir = await tempDir();
+  const file = join(dir, 'live.webm');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-t', '3', '-c:v', 'libvpx', '-f', 'webm', '-live', '1', '-y', file]);
+  const bytes = await readFile(file);
+  const sessionId = await initSession(srv.api, { resolution: '64x48', codec: 'vp8', fps: 10 });
+  expect((await sendChunk(srv.api, sessionId, 0, bytes)).status).toBe(200);
+  const out = await (await srv.api('/videos/finalize', json({ sessionId, duration: 3 }))).json();
+  const info = await (await srv.api(`/api/captures/${out.id}`)).json();
+  expect(info.video).toMatchObject({ width: 64, height: 48, codec: 'vp8', source: 'capturekit' });
+  expect(info.video.duration).toBeCloseTo(3, 1);
+});
+
 test('video facts of a real WebM (ffmpeg-made) uploaded in chunks', async () => {
   const dir = await tempDir();
   const file = join(dir, 'clip.webm');
@@ -180,7 +193,7 @@ test('video facts of a real WebM (ffmpeg-made) uploaded in chunks', async () => 
   }
   const out = await (await srv.api('/videos/finalize', json({ sessionId, duration: 2 }))).json();
   const info = await (await srv.api(`/api/captures/${out.id}`)).json();
-  expect(info.video).toMatchObject({ width: 96, height: 64, resolution: '96x64', codec: 'vp8' });
+  expect(info.video).toMatchObject({ width: 96, height: 64, resolution: '96x64', codec: 'vp8', source: 'capturekit' });
   expect(info.video.duration).toBeCloseTo(2, 0);
   expect(sha256(await download(srv.api, out.id))).toBe(sha256(bytes));
 });

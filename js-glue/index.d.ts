@@ -582,3 +582,59 @@ export interface WebmSummary {
 }
 export function inspectWebm(webm: WebmInput, options?: { frames?: boolean }): WebmSummary;
 export function inspectWebm(webm: WebmStreamInput, options?: { frames?: boolean }): Promise<WebmSummary>;
+
+// ---- recording: crash-safe journal and recovery (js-glue/record/journal.js, recovery.js) ----
+export interface JournalStore {
+  kind?: string;
+  open(): Promise<unknown>;
+  append(id: string, seq: number, range: { offset: number; length: number; crc: number; bytes: ArrayBuffer }, state: object): Promise<void>;
+  putState(state: object): Promise<void>;
+  states(): Promise<JournalState[]>;
+  ranges(id: string, fn: (seq: number, range: { offset: number; length: number; crc: number; bytes: ArrayBuffer }) => void | Promise<void>): Promise<void>;
+  remove(id: string): Promise<void>;
+  close?(): void;
+}
+export interface JournalState {
+  id: string; createdAt: number; updatedAt: number; complete: boolean; metadata: Record<string, unknown>;
+  size: number; ranges: number; frames: number; poses: number;
+  recorder: { backend: string | null; codec: string | null; mimeType: string | null; width: number; height: number; fps: number } | null;
+}
+export function createIdbJournalStore(options?: { name?: string; indexedDB?: IDBFactory }): JournalStore;
+export function createMemoryJournalStore(): JournalStore;
+export class RecordingJournal {
+  static open(options?: { store?: JournalStore; id?: string; metadata?: Record<string, unknown> }): Promise<RecordingJournal>;
+  readonly id: string; readonly size: number; readonly rangeCount: number; readonly state: JournalState;
+  attach(recorder: Recorder): this;
+  write(bytes: Uint8Array | ArrayBuffer, offset: number): Promise<void>;
+  /** a recorder ondata: stores each range, then passes it to next */
+  ondata(next?: (bytes: Uint8Array, offset: number) => void | Promise<void>): (bytes: Uint8Array, offset: number) => Promise<void>;
+  blob(type?: string): Promise<Blob>;
+  complete(options?: { keep?: boolean; result?: RecordingResult }): Promise<void>;
+  remove(): Promise<void>;
+}
+/** createRecorder with a journal: stop() completes (deletes) it, abort() deletes it. */
+export function createJournaledRecorder(source: HTMLCanvasElement | OffscreenCanvas | XRSession | null, options?: RecorderOptions,
+  journalOptions?: { journal?: RecordingJournal; store?: JournalStore; id?: string; metadata?: Record<string, unknown>; keep?: boolean }): Promise<Recorder & { journal: RecordingJournal }>;
+export interface DroppedRange { seq: number; offset: number | null; bytes: number; reason: string }
+export interface RecoveredRecordingEvent {
+  type: 'recordingrecovered'; recordingId: string; duration: number; frames: number; framesJournaled: number;
+  truncated: boolean; droppedRanges: DroppedRange[]; droppedBytes: number; bytes: number; journaledBytes: number;
+  blob: Blob; metadata: Record<string, unknown>; journal: JournalState; recoveryMs: number;
+  /** not uploaded, journal deleted */ discard(): void;
+  /** not uploaded, journal kept */ keep(): void;
+}
+export interface UnrecoverableRecordingEvent {
+  recordingId: string; reason: string; droppedRanges: DroppedRange[]; droppedBytes: number; journal: JournalState;
+  /** delete the journal (otherwise it is kept) */ discard(): void;
+}
+export interface RecoveryResult {
+  recordingId: string; status: 'uploaded' | 'recovered' | 'discarded' | 'kept' | 'unrecoverable' | 'busy';
+  duration?: number; frames?: number; truncated?: boolean; droppedRanges?: DroppedRange[]; bytes?: number; blob?: Blob;
+  recoveryMs?: number; itemId?: string; reason?: string; deleted?: boolean;
+}
+/** On page load: turns journals of recordings that were never stopped into seekable WebMs and queues them. */
+export function recoverRecordings(options?: {
+  store?: JournalStore; uploader?: Uploader; uploadMetadata?: Record<string, unknown>;
+  onrecovered?: (e: RecoveredRecordingEvent) => boolean | void | Promise<boolean | void>;
+  onunrecoverable?: (e: UnrecoverableRecordingEvent) => void | Promise<void>;
+}): Promise<RecoveryResult[]>;

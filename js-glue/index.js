@@ -33,3 +33,5 @@ export { makeSeekable, makeSeekableChunks } from './video/repair.js';
 export { createRecorder, Recorder, RECORDER_LIMITS } from './record/recorder.js';
 export { readFrameMetadata, inspectWebm, METADATA_BLOCK_ADD_ID } from './record/frame-metadata.js';
 export { pickMediaRecorderType, MEDIARECORDER_PREFERENCE } from './record/codecs.js';
+export { RecordingJournal, createJournaledRecorder, createIdbJournalStore, createMemoryJournalStore } from './record/journal.js';
+export { recoverRecordings } from './record/recovery.js';

@@ -77,11 +77,13 @@ function isWebmHead(head) {
   return !!head && head.length === 4 && EBML_MAGIC.every((b, i) => head[i] === b);
 }
 
-function lockAvailable(id) {
+const BUSY = Symbol('busy');
+// Runs fn while holding the journal's Web Lock (held by the recording tab while it records, and by the
+// tab recovering it, so two tabs loading at once do not both recover it); BUSY when another tab holds it.
+function withJournalLock(id, fn) {
   const locks = typeof navigator === 'object' && navigator && navigator.locks;
-  if (!locks) return Promise.resolve(true);
-  // ifAvailable: null when another tab holds it (that tab is still recording).
-  return locks.request(journalLockName(id), { ifAvailable: true }, (lock) => !!lock);
+  if (!locks) return fn();
+  return locks.request(journalLockName(id), { ifAvailable: true }, (lock) => (lock ? fn() : BUSY));
 }
 
 /**
@@ -110,11 +112,13 @@ export async function recoverRecordings(options = {}) {
   const results = [];
   for (const state of await store.states()) {
     const id = state.id;
-    if (liveJournals.has(id) || !(await lockAvailable(id))) {
-      results.push({ recordingId: id, status: 'busy' });
-      continue;
-    }
-    results.push(await recoverOne(store, state, { uploader, onrecovered, onunrecoverable, uploadMetadata }));
+    const r = liveJournals.has(id) ? BUSY : await withJournalLock(id, async () => {
+      // another tab may have recovered it meanwhile: read the state again under the lock
+      const now = (await store.states()).find((x) => x.id === id);
+      return now ? recoverOne(store, now, { uploader, onrecovered, onunrecoverable, uploadMetadata }) : null;
+    });
+    if (r === BUSY) results.push({ recordingId: id, status: 'busy' });
+    else if (r) results.push(r);
   }
   return results;
 }

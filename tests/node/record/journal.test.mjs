@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { init } from '../../../js-glue/index.js';
+import { init, readFrameMetadata } from '../../../js-glue/index.js';
 import { createJournaledRecorder, createMemoryJournalStore, RecordingJournal, recoverRecordings } from '../../../js-glue/index.js';
 import { createUploader } from '../../../js-glue/upload/uploader.js';
 import { createMemoryStore } from '../../../js-glue/upload/store-memory.js';
@@ -138,6 +138,27 @@ test.each([
   expect(e.duration).toBeCloseTo(want / FPS, 2);
   expect(e.framesJournaled).toBeGreaterThanOrEqual(want - 1); // counted when the range was stored
   await checkPlayable(e.blob, want, `cut-${which}.webm`);
+  expect(store.journals.size).toBe(0);
+  // the per-frame metadata (the XR poses' place) of every recovered frame is in the file
+  expect(readFrameMetadata(await blobBytes(e.blob)).map((m) => m.metadata)).toEqual(
+    Array.from({ length: want }, (_, i) => ({ frameNumber: i + 1, pose: { position: { x: i, y: 1.6, z: 0 } } })));
+});
+
+test('a journal kept after a normal stop (keep: true) is handed over whole: the finished file, patches applied', async () => {
+  const store = createMemoryJournalStore();
+  const rec = await createJournaledRecorder(null, { backend: 'wasm', size: { width: W, height: H }, fps: FPS, keyframeInterval: KEY }, { store, keep: true });
+  for (let i = 0; i < 25; i++) {
+    await rec.ready;
+    rec.addFrame(patternFrame(W, H, i));
+  }
+  const r = await rec.stop();
+  expect(r.frames).toBe(25);
+  expect(probe(file('kept-direct.webm', r.data)).frames).toBe(25); // no ondata: rebuilt from the journal
+  const [state] = await store.states();
+  expect(state).toMatchObject({ complete: true, frames: 25 });
+  const { events } = await recoverOnly(store);
+  expect(events[0]).toMatchObject({ frames: 25, truncated: false, droppedRanges: [] });
+  await checkPlayable(events[0].blob, 25, 'kept.webm');
   expect(store.journals.size).toBe(0);
 });
 

@@ -29,6 +29,21 @@ export function checkEnum(value, name, allowed) {
   return value;
 }
 
+const tag = (v) => Object.prototype.toString.call(v);
+
+/**
+ * A Uint8Array view of bytes given as a Uint8Array, Uint8ClampedArray or (Shared)ArrayBuffer, or null.
+ * Checks the type tag rather than instanceof, so arrays from another realm (an iframe, a Worker's
+ * structured clone, a test VM context) are accepted too.
+ */
+export function asBytes(v) {
+  const t = tag(v);
+  if (t === '[object Uint8Array]') return v;
+  if (t === '[object Uint8ClampedArray]') return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (t === '[object ArrayBuffer]' || t === '[object SharedArrayBuffer]') return new Uint8Array(v);
+  return null;
+}
+
 /** Width and height of an image: positive integers within the limits. */
 export function checkDimensions(width, height, what = 'image') {
   if (typeof width !== 'number' || typeof height !== 'number') {
@@ -50,10 +65,8 @@ export function checkImage(img, what = 'image') {
   if (img === null || typeof img !== 'object') throw new TypeError(`${what} must be an object { data, width, height }, got ${describe(img)}`);
   const { width, height } = img;
   checkDimensions(width, height, what);
-  let { data } = img;
-  if (data instanceof Uint8ClampedArray) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  else if (data instanceof ArrayBuffer) data = new Uint8Array(data);
-  if (!(data instanceof Uint8Array)) {
+  const data = asBytes(img.data);
+  if (!data) {
     throw new TypeError(`${what}.data must be a Uint8Array, Uint8ClampedArray or ArrayBuffer, got ${describe(img.data)}`);
   }
   const stride = img.stride === undefined ? width * 4 : img.stride;

@@ -70,3 +70,13 @@ test('flip: baseline and SIMD builds give identical bytes (64-byte blocks, 32, 4
     }
   }
 });
+
+test('pixels from another realm (a vm context, as from an iframe) and bare ArrayBuffers are accepted', async () => {
+  const { runInNewContext } = await import('node:vm');
+  const foreign = runInNewContext('new Uint8ClampedArray([1,1,1,1, 2,2,2,2])');
+  expect(foreign instanceof Uint8ClampedArray).toBe(false);
+  expect(Array.from(flipVertical({ data: foreign, width: 1, height: 2 }).data)).toEqual([2, 2, 2, 2, 1, 1, 1, 1]);
+  const buffer = runInNewContext('new Uint8Array([3,3,3,3, 4,4,4,4]).buffer');
+  expect(Array.from(flipVertical({ data: buffer, width: 1, height: 2 }).data)).toEqual([4, 4, 4, 4, 3, 3, 3, 3]);
+  expect(() => flipVertical({ data: runInNewContext('new Uint16Array(4)'), width: 1, height: 2 })).toThrow(TypeError);
+});

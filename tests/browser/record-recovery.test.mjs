@@ -98,6 +98,27 @@ test.each([
   }
 });
 
+test('the WebCodecs backend (a range per frame): every frame journaled before page.close() is recovered', async () => {
+  const context = await browser.newContext();
+  try {
+    const a = await open(context);
+    const id = await a.evaluate(() => startRecording({ backend: 'webcodecs' }));
+    await a.evaluate(() => addFrames(25));
+    await a.waitForFunction(() => journaledFrames() >= 20);
+    const held = await a.evaluate(() => journaledFrames());
+    await kill(a, 'close');
+    const b = await open(context);
+    const { results, events } = await b.evaluate(() => recover());
+    expect(results).toEqual([expect.objectContaining({ recordingId: id, status: 'recovered' })]);
+    // ranges stored after the app's copy was read can only add frames
+    expect(events[0].frames).toBeGreaterThanOrEqual(held);
+    check(results[0].b64, 'recovered-webcodecs.webm', events[0].frames);
+    await b.close();
+  } finally {
+    await context.close();
+  }
+});
+
 test('killed before the first part: reported as unrecoverable, kept until the app discards it', async () => {
   const context = await browser.newContext();
   try {

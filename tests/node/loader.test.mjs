@@ -49,3 +49,16 @@ test('an unusable wasm option is a TypeError', async () => {
   await expect(loadVariant(true, { wasm: 42 })).rejects.toThrow(TypeError);
   await expect(loadVariant(true, { wasm: new Response('nope', { status: 404 }) })).rejects.toThrow(/HTTP 404/);
 });
+
+test('the shipped glue is CSP-safe: no eval, no new Function, no SharedArrayBuffer, no filesystem', async () => {
+  const { readdir } = await import('node:fs/promises');
+  const dist = new URL('../../dist/', import.meta.url);
+  const glue = (await readdir(dist)).filter((f) => f.endsWith('.mjs'));
+  expect(glue.sort()).toEqual(['capturekit-core-simd.mjs', 'capturekit-core.mjs', 'capturekit-video-simd.mjs', 'capturekit-video.mjs']);
+  for (const f of glue) {
+    const text = await readFile(new URL(f, dist), 'utf8');
+    expect([f, /\beval\(|new Function\(|\bFunction\(/.test(text)]).toEqual([f, false]);
+    expect([f, /SharedArrayBuffer/.test(text)]).toEqual([f, false]);
+    expect([f, /\bFS\.(open|write)|MEMFS/.test(text)]).toEqual([f, false]);
+  }
+});

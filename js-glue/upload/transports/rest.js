@@ -145,43 +145,36 @@ export function createRestTransport(options = {}) {
     if (res.status === 404 || res.status === 405) return null; // no lookup on this server
     if (res.status < 200 || res.status > 299) throwForStatus(res, 'screenshot lookup');
     const j = jsonBody(res, 'screenshot lookup');
-    const list = Array.isArray(j.captures) ? j.captures : [];
+    if (!Array.isArray(j.captures)) return null; // a server with another API: no lookup there
+    const list = j.captures;
     return list.filter((c) => c && c.metadata && c.metadata[CLIENT_ID_KEY] === ctx.itemId)
       .sort((a, b) => (String(a.createdAt) < String(b.createdAt) ? -1 : String(a.createdAt) > String(b.createdAt) ? 1 : 0));
   }
 
-  const copyResult = (c) => ({ result: resultString({ url: c.urls?.share ?? c.url ?? null, id: c.id ?? null, key: null, found: true }) });
-
-  async function findScreenshot(ctx) {
+  // Keeps the oldest of the server's copies of this screenshot and deletes the others (an attempt whose answer
+  // was lost, or a POST the browser itself sent again after a connection reset, may have stored it too).
+  // Returns the kept copy's result, or null when the server has none (or offers no lookup). A failed lookup
+  // or delete throws: the action fails and the next attempt looks again.
+  async function keepOneCopy(ctx) {
     const copies = await copiesOf(ctx);
-    return copies && copies.length ? copyResult(copies[0]) : null;
-  }
-
-  // After an upload that followed an attempt of unknown outcome: if that attempt landed after all (while
-  // this one was under way), keep the oldest copy and delete the others. Best effort: the upload succeeded.
-  async function removeLateCopies(ctx) {
-    try {
-      const copies = await copiesOf(ctx);
-      if (!copies || copies.length < 2) return null;
-      let removed = 0;
-      for (const c of copies.slice(1)) {
-        if (typeof c.id === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(c.id)) {
-          const r = await req(ctx, { url: `${lookupUrl}/${c.id}`, method: 'DELETE' }).catch(() => null);
-          if (r && r.status >= 200 && r.status < 300) removed++;
-        }
-      }
-      const c = copies[0];
-      return { result: resultString({ url: c.urls?.share ?? c.url ?? null, id: c.id ?? null, key: null, removedCopies: removed }) };
-    } catch {
-      return null;
+    if (!copies || !copies.length) return null;
+    let removed = 0;
+    for (const c of copies.slice(1)) {
+      if (typeof c.id !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(c.id)) continue;
+      const r = await req(ctx, { url: `${lookupUrl}/${c.id}`, method: 'DELETE' });
+      if (r.status === 404) continue;
+      if (r.status < 200 || r.status > 299) throwForStatus(r, 'screenshot: deleting a second copy');
+      removed++;
     }
+    const c = copies[0];
+    return { result: resultString({ url: c.urls?.share ?? c.url ?? null, id: c.id ?? null, key: null, ...(removed ? { removedCopies: removed } : {}) }) };
   }
 
   async function uploadScreenshot(ctx) {
     if (ctx.maybeSent) {
       // An earlier attempt may have been stored although its answer never came: do not store it twice.
       await settle(ctx.sentAt + lookupSettleMs - Date.now(), ctx.signal);
-      const found = await findScreenshot(ctx);
+      const found = await keepOneCopy(ctx);
       if (found) return found;
     }
     const md = { ...(ctx.metadata || {}), [CLIENT_ID_KEY]: ctx.itemId };
@@ -195,7 +188,7 @@ export function createRestTransport(options = {}) {
     const j = jsonBody(res, 'screenshot');
     if (!str(j.url)) throw new UploadError('malformed', 'screenshot: the answer has no url', { status: res.status, body: res.text.slice(0, 500) });
     if (ctx.maybeSent || checkCopies === 'always') {
-      const kept = await removeLateCopies(ctx);
+      const kept = await keepOneCopy(ctx);
       if (kept) return kept;
     }
     return { result: resultString({ url: j.url, id: j.id ?? null, key: j.key ?? null }) };

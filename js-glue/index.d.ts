@@ -495,6 +495,23 @@ export class VideoWriter {
   finish(): Promise<VideoResult>;
   abort(): void;
 }
+/** Muxes VP8/VP9 frames encoded elsewhere (say WebCodecs' VideoEncoder) into WebM with libwebm (js-glue/video/webm-muxer.js). */
+export interface WebmMuxerOptions {
+  codec?: VideoCodec; width: number; height: number; fps?: number;
+  /** Streamed output, as for VideoWriter: apply each call at `offset` (header patches come at finish). */
+  ondata?: (bytes: Uint8Array, offset: number) => void | Promise<void>;
+  module?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function } | object;
+}
+export class WebmMuxer {
+  static create(options: WebmMuxerOptions): Promise<WebmMuxer>;
+  readonly codec: VideoCodec; readonly width: number; readonly height: number; readonly fps: number;
+  readonly frames: number; readonly bytes: number; readonly pendingBytes: number;
+  /** timestampUs from any clock (the first frame's is zero, never going back); metadata stored as BlockAddID 2 JSON. */
+  addFrame(data: Uint8Array | ArrayBuffer, options?: { keyframe?: boolean; timestampUs?: number; metadata?: object | string | Uint8Array }): void;
+  /** duration in seconds; without it the last frame's time plus the average frame spacing. */
+  finish(options?: { duration?: number }): Promise<VideoResult>;
+  abort(): void;
+}
 export function initVideo(options?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function }): Promise<object>;
 export function isVideoLoaded(): boolean;
 

@@ -29,6 +29,7 @@ export { getDeviceInfo } from './capture/metadata.js';
 export { terminateCaptureWorker } from './capture/worker-client.js';
 export { initVideo, isVideoLoaded } from './video.js';
 export { VideoWriter, VIDEO_LIMITS } from './video/video-writer.js';
+export { WebmMuxer } from './video/webm-muxer.js';
 export { makeSeekable, makeSeekableChunks } from './video/repair.js';
 export { createRecorder, Recorder, RECORDER_LIMITS } from './record/recorder.js';
 export { readFrameMetadata, inspectWebm, METADATA_BLOCK_ADD_ID } from './record/frame-metadata.js';

@@ -64,7 +64,8 @@ function normaliseOptions(options) {
 
 const encoder = typeof TextEncoder === 'function' ? new TextEncoder() : null;
 
-function metadataBytes(metadata) {
+/** Per-frame metadata as bytes (objects as JSON), or null; shared with WebmMuxer (webm-muxer.js). */
+export function metadataBytes(metadata, context = 'VideoWriter.addFrame') {
   if (metadata === undefined || metadata === null) return null;
   let bytes;
   if (metadata instanceof Uint8Array) bytes = metadata;
@@ -74,14 +75,14 @@ function metadataBytes(metadata) {
     try {
       json = JSON.stringify(metadata);
     } catch (e) {
-      throw new TypeError(`VideoWriter.addFrame: metadata cannot be turned into JSON: ${e.message}`);
+      throw new TypeError(`${context}: metadata cannot be turned into JSON: ${e.message}`);
     }
     bytes = encoder.encode(json);
   } else {
-    throw new TypeError(`VideoWriter.addFrame: metadata must be an object, a JSON string or a Uint8Array, got ${typeof metadata}`);
+    throw new TypeError(`${context}: metadata must be an object, a JSON string or a Uint8Array, got ${typeof metadata}`);
   }
   if (bytes.length > VIDEO_LIMITS.maxMetadataBytes) {
-    throw new RangeError(`VideoWriter.addFrame: metadata is ${bytes.length} bytes, the limit is ${VIDEO_LIMITS.maxMetadataBytes}`);
+    throw new RangeError(`${context}: metadata is ${bytes.length} bytes, the limit is ${VIDEO_LIMITS.maxMetadataBytes}`);
   }
   return bytes.length ? bytes : null;
 }
@@ -231,7 +232,8 @@ export class VideoWriter {
     }
   }
 
-  // Takes the streamed ranges out of wasm memory (copies) and delivers them in order.
+  // Takes the streamed ranges out of wasm memory (copies) and delivers them in order. These four stream
+  // methods are shared with WebmMuxer (webm-muxer.js), which has the same _native/_ondata/_queue fields.
   _collect() {
     if (!this._ondata) return;
     const ranges = this._native.drainRanges();
@@ -265,7 +267,7 @@ export class VideoWriter {
   }
 
   _streamFailed(e) {
-    const err = new Error(`VideoWriter: ondata failed, the recording is stopped: ${e && e.message ? e.message : e}`, { cause: e });
+    const err = new Error(`${this._label || 'VideoWriter'}: ondata failed, the recording is stopped: ${e && e.message ? e.message : e}`, { cause: e });
     this._error = err;
     this._queue = [];
     this._queuedBytes = 0;

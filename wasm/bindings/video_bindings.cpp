@@ -14,6 +14,7 @@
 #include "bindings/binding_util.h"
 #include "video/byte_sink.h"
 #include "video/video_writer.h"
+#include "video/webm_muxer.h"
 #include "video/webm_repair.h"
 
 using ck::bindings::Check;
@@ -274,4 +275,146 @@ EMSCRIPTEN_BINDINGS(ck_video_repair) {
       .function("pieces", &JsWebmRepair::pieces)
       .function("literal", &JsWebmRepair::literal)
       .function("prelude", &JsWebmRepair::prelude);
+}
+
+// ---- WebmMuxer (wasm/video/webm_muxer.h) alone: frames encoded elsewhere (the browser's VideoEncoder)
+// muxed by libwebm, driven by js-glue/video/webm-muxer.js. Output as for VideoWriter: in memory
+// (takeBytes() after finish()) or streaming ranges handed out by drainRanges().
+namespace {
+
+struct JsMuxOptions {
+  std::string codec = "vp8";
+  int width = 0;
+  int height = 0;
+  double fps = 30;
+  bool streaming = false;
+};
+
+struct JsMuxStats {
+  std::string codec;
+  double frames = 0;
+  double keyframes = 0;
+  double duration = 0;
+  double bytes = 0;
+};
+
+class JsWebmMuxerHandle {
+ public:
+  bool open(const JsMuxOptions& o) {
+    ck::WebmMuxerOptions m;
+    if (o.codec == "vp8") {
+      m.codec = ck::VideoCodec::kVp8;
+    } else if (o.codec == "vp9") {
+      m.codec = ck::VideoCodec::kVp9;
+    } else if (o.codec == "av1") {
+      return Fail(ck::Status::OutOfRange(
+          "webm muxer: AV1 is not supported (Matroska needs an av1C CodecPrivate this muxer does not write); use \"vp8\" or \"vp9\""));
+    } else {
+      return Fail(ck::Status::OutOfRange("webm muxer: codec must be \"vp8\" or \"vp9\", got \"" + o.codec + "\""));
+    }
+    m.width = o.width;
+    m.height = o.height;
+    m.fps = o.fps;
+    codec_ = o.codec;
+    if (o.streaming) {
+      sink_ = std::make_unique<ck::StreamingByteSink>([this](int64_t offset, const uint8_t* d, size_t n) {
+        ranges_.push_back(Range{offset, std::vector<uint8_t>(d, d + n)});
+        return true;
+      });
+    } else {
+      auto memory = std::make_unique<ck::MemoryByteSink>();
+      memory_ = memory.get();
+      sink_ = std::move(memory);
+    }
+    return Check(muxer_.Open(sink_.get(), m));
+  }
+
+  // A refused frame (bad arguments) leaves the muxer usable; any other failure ends it (failed()).
+  bool addFrame(uintptr_t p, size_t n, double timestamp_ns, bool keyframe, uintptr_t meta, size_t meta_len) {
+    if (failed_) return Fail(ck::Status::FailedPrecondition("webm muxer: an earlier failure stopped the file"));
+    if (!(timestamp_ns >= 0 && timestamp_ns <= 9.007199254740992e15))
+      return Fail(ck::Status::OutOfRange("webm muxer: timestamp out of range"));
+    const ck::Status s = muxer_.AddFrame(Ptr<const uint8_t>(p), n, keyframe, uint64_t(timestamp_ns),
+                                         Ptr<const uint8_t>(meta), meta_len);
+    if (s.ok()) {
+      if (keyframe) ++keyframes_;
+      return true;
+    }
+    if (s.code() != ck::Code::kInvalidArgument && s.code() != ck::Code::kOutOfRange) failed_ = true;
+    return Fail(s);
+  }
+
+  // duration_ns > 0 sets the Duration; 0 lets the muxer work it out from the frame times.
+  bool finish(double duration_ns) {
+    const ck::Status s = muxer_.Finish(duration_ns > 0 ? duration_ns : 0);
+    if (!s.ok()) failed_ = true;
+    return Check(s);
+  }
+  bool failed() const { return failed_; }
+
+  JsMuxStats stats() const {
+    JsMuxStats j;
+    j.codec = codec_;
+    j.frames = double(muxer_.frames());
+    j.keyframes = double(keyframes_);
+    j.duration = muxer_.duration_seconds();
+    j.bytes = sink_ ? double(sink_->Size()) : 0;
+    return j;
+  }
+
+  val drainRanges() {
+    drained_.swap(ranges_);
+    ranges_.clear();
+    val out = val::array();
+    for (const Range& r : drained_) {
+      val o = val::object();
+      o.set("offset", double(r.offset));
+      o.set("data", val(emscripten::typed_memory_view(r.bytes.size(), r.bytes.data())));
+      out.call<void>("push", o);
+    }
+    return out;
+  }
+
+  ck::bindings::Bytes* takeBytes() {
+    return new ck::bindings::Bytes(memory_ ? memory_->Take() : std::vector<uint8_t>());
+  }
+
+ private:
+  struct Range {
+    int64_t offset;
+    std::vector<uint8_t> bytes;
+  };
+  std::unique_ptr<ck::ByteSink> sink_;
+  ck::MemoryByteSink* memory_ = nullptr;
+  ck::WebmMuxer muxer_;
+  std::string codec_;
+  int64_t keyframes_ = 0;
+  bool failed_ = false;
+  std::vector<Range> ranges_, drained_;
+};
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(ck_video_mux) {
+  emscripten::value_object<JsMuxOptions>("WebmMuxerOptions")
+      .field("codec", &JsMuxOptions::codec)
+      .field("width", &JsMuxOptions::width)
+      .field("height", &JsMuxOptions::height)
+      .field("fps", &JsMuxOptions::fps)
+      .field("streaming", &JsMuxOptions::streaming);
+  emscripten::value_object<JsMuxStats>("WebmMuxerStats")
+      .field("codec", &JsMuxStats::codec)
+      .field("frames", &JsMuxStats::frames)
+      .field("keyframes", &JsMuxStats::keyframes)
+      .field("duration", &JsMuxStats::duration)
+      .field("bytes", &JsMuxStats::bytes);
+  emscripten::class_<JsWebmMuxerHandle>("WebmMuxerHandle")
+      .constructor<>()
+      .function("open", &JsWebmMuxerHandle::open)
+      .function("addFrame", &JsWebmMuxerHandle::addFrame)
+      .function("finish", &JsWebmMuxerHandle::finish)
+      .function("failed", &JsWebmMuxerHandle::failed)
+      .function("stats", &JsWebmMuxerHandle::stats)
+      .function("drainRanges", &JsWebmMuxerHandle::drainRanges)
+      .function("takeBytes", &JsWebmMuxerHandle::takeBytes, emscripten::allow_raw_pointers());
 }

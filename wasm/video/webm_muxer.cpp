@@ -27,8 +27,10 @@ Status WebmMuxer::WriterError(const char* what) const {
 Status WebmMuxer::Open(ByteSink* sink, const WebmMuxerOptions& o) {
   if (segment_) return Status::FailedPrecondition("webm muxer: already open");
   if (!sink || !sink->Seekable()) return Status::InvalidArgument("webm muxer: needs a seekable sink");
-  if (o.width <= 0 || o.height <= 0 || !(o.fps > 0))
-    return Status::OutOfRange("webm muxer: bad width, height or fps");
+  if (o.width < kMinVideoSide || o.width > kMaxVideoSide || o.height < kMinVideoSide || o.height > kMaxVideoSide)
+    return Status::OutOfRange("webm muxer: size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
+                              " is outside " + std::to_string(kMinVideoSide) + ".." + std::to_string(kMaxVideoSide));
+  if (!(o.fps >= kMinFps && o.fps <= kMaxFps)) return Status::OutOfRange("webm muxer: fps must be within 0.1..240");
   sink_ = sink;
   fps_ = o.fps;
   writer_ = std::make_unique<MkvSinkWriter>(sink);
@@ -64,6 +66,9 @@ Status WebmMuxer::AddFrame(const uint8_t* data, size_t size, bool keyframe, uint
   if (metadata_size > kMaxFrameMetadataBytes)
     return Status::OutOfRange("webm muxer: frame metadata is " + std::to_string(metadata_size) +
                               " bytes, the limit is " + std::to_string(kMaxFrameMetadataBytes));
+  if (frames_ > 0 && timestamp_ns < last_timestamp_ns_)
+    return Status::InvalidArgument("webm muxer: frame timestamps must not go back (" + std::to_string(timestamp_ns) +
+                                   " ns after " + std::to_string(last_timestamp_ns_) + " ns)");
   mkvmuxer::Frame frame;
   if (!frame.Init(data, size)) return Status::ResourceExhausted("webm muxer: out of memory");
   frame.set_track_number(track_);
@@ -73,6 +78,7 @@ Status WebmMuxer::AddFrame(const uint8_t* data, size_t size, bool keyframe, uint
     return Status::ResourceExhausted("webm muxer: out of memory");
   if (!segment_->AddGenericFrame(&frame)) return WriterError("cannot add a frame");
   ++frames_;
+  last_timestamp_ns_ = timestamp_ns;
   return Status::Ok();
 }
 

@@ -51,9 +51,11 @@ class WebmMuxer {
   WebmMuxer(const WebmMuxer&) = delete;
   WebmMuxer& operator=(const WebmMuxer&) = delete;
 
-  // Starts a file in `sink` (which must outlive the muxer and be seekable).
+  // Starts a file in `sink` (which must outlive the muxer and be seekable). Width and height within
+  // kMinVideoSide..kMaxVideoSide, fps within kMinFps..kMaxFps (vpx_encoder.h).
   Status Open(ByteSink* sink, const WebmMuxerOptions& options);
-  // Adds one compressed frame at timestamp_ns (non-decreasing), with optional metadata bytes.
+  // Adds one compressed frame (from any VP8/VP9 encoder: VideoWriter's libvpx, or the browser's
+  // VideoEncoder) at timestamp_ns (non-decreasing, else InvalidArgument), with optional metadata bytes.
   Status AddFrame(const uint8_t* data, size_t size, bool keyframe, uint64_t timestamp_ns,
                   const uint8_t* metadata = nullptr, size_t metadata_size = 0);
   // Writes the Cues, patches the header (duration, sizes, seek head) and closes the sink.
@@ -74,6 +76,7 @@ class WebmMuxer {
   uint64_t track_ = 0;
   double fps_ = 30;
   int64_t frames_ = 0;
+  uint64_t last_timestamp_ns_ = 0;
   double duration_s_ = 0;
   bool finished_ = false;
 };

@@ -1,11 +1,12 @@
-// webcodecs backend: the browser's VideoEncoder (WebCodecs) encodes VP8/VP9, capturekit muxes the
-// chunks into WebM (webm-mux.js: the same layout and per-frame metadata as the wasm backend).
+// webcodecs backend: the browser's VideoEncoder (WebCodecs) encodes VP8/VP9, the video module's libwebm
+// muxes the chunks into WebM (WebmMuxer, js-glue/video/webm-muxer.js: the same muxer, layout and
+// per-frame metadata as the wasm backend).
 //
 // Frames come in as VideoFrames made from the canvas (no readback at all), or as RGBA pixels (XR
 // readbacks, addFrame); bottom-up readbacks are flipped in wasm (flipVertical) first. latencyMode
 // 'quality' makes the encoder keep every frame: each encode() gives exactly one chunk, in order.
 import { webCodecsCodecString } from '../codecs.js';
-import { WebmMuxer } from '../webm-mux.js';
+import { WebmMuxer } from '../../video/webm-muxer.js';
 
 const utf8 = new TextEncoder();
 
@@ -67,8 +68,8 @@ export class WebCodecsBackend {
     const cfg = config(this.o);
     const support = await VideoEncoder.isConfigSupported(cfg).catch((e) => ({ supported: false, error: e }));
     if (!support.supported) throw new Error(`recorder: VideoEncoder cannot encode ${cfg.codec} at ${cfg.width}x${cfg.height} here`);
-    this.muxer = new WebmMuxer({ codec: this.o.codec, width: this.o.width, height: this.o.height, fps: this.o.fps },
-      (bytes, offset) => this.output.write(bytes, offset));
+    this.muxer = await WebmMuxer.create({ codec: this.o.codec, width: this.o.width, height: this.o.height, fps: this.o.fps,
+      ondata: (bytes, offset) => this.output.write(bytes, offset) });
     this.encoder = new VideoEncoder({
       output: (chunk) => this._output(chunk),
       error: (e) => this._fatal(new Error(`recorder: VideoEncoder failed: ${e && e.message ? e.message : e}`)),
@@ -86,7 +87,7 @@ export class WebCodecsBackend {
     try {
       const data = new Uint8Array(chunk.byteLength);
       chunk.copyTo(data);
-      this.muxer.addFrame(data, chunk.type === 'key', w.timestampUs, w.metadata);
+      this.muxer.addFrame(data, { keyframe: chunk.type === 'key', timestampUs: w.timestampUs, metadata: w.metadata });
       w.resolve();
     } catch (err) {
       w.reject(err);
@@ -99,6 +100,7 @@ export class WebCodecsBackend {
     this.failed = err;
     for (const w of this.waiting.splice(0)) w.reject(err);
     try { if (this.encoder && this.encoder.state !== 'closed') this.encoder.close(); } catch { /* closed */ }
+    this.muxer?.abort();
     this.onfatal(err);
   }
 
@@ -168,12 +170,13 @@ export class WebCodecsBackend {
     if (this.failed) throw this.failed;
     this.encoder.close();
     const duration = this.o.timing === 'realtime' ? 0 : this.count / this.o.fps;
-    const r = this.muxer.finish(duration);
+    const r = await this.muxer.finish({ duration });
     return { codec: this.o.codec, mimeType: `video/webm;codecs=${this.o.codec}`, width: this.o.width, height: this.o.height, ...r };
   }
 
   abort() {
     try { if (this.encoder && this.encoder.state !== 'closed') this.encoder.close(); } catch { /* closed */ }
+    this.muxer?.abort();
     const err = new Error('recorder: the recording was aborted');
     for (const w of this.waiting.splice(0)) w.reject(err);
     this.failed = this.failed || err;

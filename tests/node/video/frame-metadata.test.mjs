@@ -1,12 +1,11 @@
 // Per-frame metadata in WebM (BlockAdditions, BlockAddID 2, UTF-8 JSON): readFrameMetadata /
 // inspectWebm (js-glue/record/frame-metadata.js) on files from the video module's VideoWriter, from
-// ffmpeg's live muxer (unknown sizes) and from the WebCodecs backend's JS muxer (webm-mux.js), fed
+// ffmpeg's live muxer (unknown sizes) and from WebmMuxer (the WebCodecs backend's libwebm muxer), fed
 // whole or in pieces. Judges: an independent EBML walker (ebml-walk.mjs), ffprobe, ffmpeg, mkvinfo.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VideoWriter, createRecorder, readFrameMetadata, inspectWebm, METADATA_BLOCK_ADD_ID } from '../../../js-glue/index.js';
-import { WebmMuxer } from '../../../js-glue/record/webm-mux.js';
+import { VideoWriter, WebmMuxer, createRecorder, readFrameMetadata, inspectWebm, METADATA_BLOCK_ADD_ID } from '../../../js-glue/index.js';
 import { readWebm } from './ebml-walk.mjs';
 import { patternFrame, probe, tempDir } from './video-fixtures.mjs';
 
@@ -106,7 +105,7 @@ test('errors: not a WebM, wrong input type, corrupt sizes; a cut file is marked 
   expect(() => inspectWebm(bad)).toThrow(/corrupt WebM/);
 });
 
-describe('the WebCodecs backend muxer (webm-mux.js) writes the same layout', () => {
+describe('WebmMuxer (the WebCodecs backend muxer) writes the same layout', () => {
   function ivfFrames(webm, name) {
     const src = join(dir, `${name}.webm`);
     const ivf = join(dir, `${name}.ivf`);
@@ -122,25 +121,25 @@ describe('the WebCodecs backend muxer (webm-mux.js) writes the same layout', () 
     return out;
   }
 
-  test.each(['vp8', 'vp9'])('%s: remuxed frames with metadata, streamed through write(bytes, offset)', (codec) => {
+  test.each(['vp8', 'vp9'])('%s: remuxed frames with metadata, streamed through ondata(bytes, offset)', async (codec) => {
     const encoded = ivfFrames(files[codec], `remux-${codec}`);
     expect(encoded).toHaveLength(N);
     const keyframes = inspectWebm(files[codec]).frames.map((f) => f.keyframe);
     let file = new Uint8Array(0);
     let size = 0;
     let overwrites = 0;
-    const mux = new WebmMuxer({ codec, width: W, height: H, fps: 24 }, (bytes, offset) => {
+    const mux = await WebmMuxer.create({ codec, width: W, height: H, fps: 24, ondata: (bytes, offset) => {
       expect(offset).toBeLessThanOrEqual(size);
       if (offset < size) overwrites++;
       if (offset + bytes.length > file.length) { const g = new Uint8Array((offset + bytes.length) * 2); g.set(file); file = g; }
       file.set(bytes, offset);
       size = Math.max(size, offset + bytes.length);
-    });
-    encoded.forEach((data, i) => mux.addFrame(data, keyframes[i], Math.round((i * 1e6) / 24),
-      i % 5 === 0 ? null : new TextEncoder().encode(JSON.stringify(poseOf(i)))));
-    const r = mux.finish(N / 24);
+    } });
+    encoded.forEach((data, i) => mux.addFrame(data, { keyframe: keyframes[i], timestampUs: Math.round((i * 1e6) / 24),
+      metadata: i % 5 === 0 ? null : new TextEncoder().encode(JSON.stringify(poseOf(i))) }));
+    const r = await mux.finish({ duration: N / 24 });
     file = file.slice(0, size);
-    expect(r).toEqual({ frames: N, keyframes: 3, duration: 1, bytes: size });
+    expect(r).toMatchObject({ codec, frames: N, keyframes: 3, duration: 1, bytes: size });
     expect(overwrites).toBeGreaterThan(0);
     const out = join(dir, `muxed-${codec}.webm`);
     writeFileSync(out, file);
@@ -154,16 +153,18 @@ describe('the WebCodecs backend muxer (webm-mux.js) writes the same layout', () 
     const walk = readWebm(file);
     expect(walk.blocks.map((b) => [b.timecode, b.keyframe])).toEqual(readWebm(files[codec]).blocks.map((b) => [b.timecode, b.keyframe]));
     expect(walk.cuePoints).toBe(3);
+    // Both go through the same libwebm muxer: the remux is the VideoWriter's file, byte for byte.
+    expect(file).toEqual(files[codec]);
   });
 
-  test('refuses: a first frame that is not a keyframe, time going back, adding after finish', () => {
-    const m = new WebmMuxer({ codec: 'vp8', width: 16, height: 16, fps: 30 }, () => {});
-    expect(() => m.addFrame(new Uint8Array(4), false, 0)).toThrow(/first frame must be a keyframe/);
-    m.addFrame(new Uint8Array(4), true, 100_000);
-    expect(() => m.addFrame(new Uint8Array(4), false, 50_000)).toThrow(/must not go back/);
-    m.finish();
-    expect(() => m.addFrame(new Uint8Array(4), true, 200_000)).toThrow(/finished/);
-    expect(() => m.finish()).toThrow(/already finished/);
+  test('refuses: a first frame that is not a keyframe, time going back, adding after finish', async () => {
+    const m = await WebmMuxer.create({ codec: 'vp8', width: 16, height: 16, fps: 30, ondata: () => {} });
+    expect(() => m.addFrame(new Uint8Array(4), { keyframe: false, timestampUs: 0 })).toThrow(/first frame must be a keyframe/);
+    m.addFrame(new Uint8Array(4), { keyframe: true, timestampUs: 100_000 });
+    expect(() => m.addFrame(new Uint8Array(4), { keyframe: false, timestampUs: 50_000 })).toThrow(/must not go back/);
+    await m.finish();
+    expect(() => m.addFrame(new Uint8Array(4), { keyframe: true, timestampUs: 200_000 })).toThrow(/finished/);
+    await expect(m.finish()).rejects.toThrow(/already finished/);
   });
 });
 

@@ -1,8 +1,8 @@
 // Per-frame metadata inside a WebM, and a small streaming reader that gets it back.
 //
-// Layout (written by the video module's WebmMuxer, wasm/video/webm_muxer.h, and by the WebCodecs
-// backend's muxer, js-glue/record/webm-mux.js): a frame with metadata is a BlockGroup instead of a
-// SimpleBlock:
+// Layout (written by the video module's muxer, wasm/video/webm_muxer.h, for VideoWriter and for the
+// WebCodecs backend through js-glue/video/webm-muxer.js): a frame with metadata is a BlockGroup
+// instead of a SimpleBlock:
 //
 //   BlockGroup (0xA0)
 //     Block (0xA1)                    the VP8/VP9 frame

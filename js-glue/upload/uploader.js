@@ -510,7 +510,11 @@ export class Uploader extends EventTarget {
           await t.uploadPart({
             ...ctx, itemId: a.itemId, sessionId: a.sessionId, index: a.partIndex, bytes, sha256: a.sha256, size: bytes.byteLength,
             offset, partSizes, totalSize: item.size, recordingFinished: item.recordingFinished,
-            onProgress: (loaded, total) => this.#dispatchAll('uploadprogress', { itemId: a.itemId, partIndex: a.partIndex, loaded, total, itemBytesUploaded: base + loaded, itemBytesTotal: item.size }),
+            onProgress: (loaded, total) => {
+              // The request body has protocol framing around the part: report the share of the part's bytes.
+              const n = Math.round(bytes.byteLength * (total > 0 ? Math.min(1, loaded / total) : 1));
+              this.#dispatchAll('uploadprogress', { itemId: a.itemId, partIndex: a.partIndex, loaded: n, total: bytes.byteLength, itemBytesUploaded: base + n, itemBytesTotal: item.size });
+            },
           });
           core.succeeded(a);
           if (this.#o.retain === 'confirmed') ops.push({ type: 'delete', store: 'parts', key: [a.itemId, a.partIndex] });
@@ -542,7 +546,11 @@ export class Uploader extends EventTarget {
           const r = await t.uploadScreenshot({
             ...ctx, itemId: a.itemId, bytes: new Uint8Array(shot.bytes), filename: shot.filename, mimeType: shot.mimeType,
             metadata: parseMetadata(a.metadata), maybeSent, sentAt, itemData: info.transport || {}, saveItemData,
-            onProgress: (loaded, total) => this.#dispatchAll('uploadprogress', { itemId: a.itemId, partIndex: -1, loaded, total, itemBytesUploaded: loaded, itemBytesTotal: shot.bytes.byteLength }),
+            onProgress: (loaded, total) => {
+              const size = shot.bytes.byteLength;
+              const n = Math.round(size * (total > 0 ? Math.min(1, loaded / total) : 1));
+              this.#dispatchAll('uploadprogress', { itemId: a.itemId, partIndex: -1, loaded: n, total: size, itemBytesUploaded: n, itemBytesTotal: size });
+            },
           });
           core.succeeded(a, (r && r.result) || '');
           this.#completed(a.itemId, 'screenshot', (r && r.result) || '', ops, after);

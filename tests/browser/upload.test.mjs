@@ -47,6 +47,10 @@ test('canvas recording uploads while recording; offline and back; reload mid-upl
     const r1 = await a.evaluate(() => app.recordCanvas(3000));
     expect(r1.partsDuring).toBeGreaterThan(0);
     expect(r1.parts).toBeGreaterThan(r1.partsDuring);
+    // Byte progress within parts (XMLHttpRequest upload events in a page).
+    const prog = await a.evaluate((id) => app.events.filter((e) => e.type === 'uploadprogress' && e.detail.itemId === id).map((e) => e.detail), r1.id);
+    expect(prog.length).toBeGreaterThanOrEqual(r1.parts);
+    expect(prog.every((d) => d.loaded <= d.total && d.itemBytesUploaded <= d.itemBytesTotal)).toBe(true);
 
     // 2. Offline: screenshots queue locally; the indicator says so; back online they go.
     await context.setOffline(true);

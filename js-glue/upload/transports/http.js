@@ -168,8 +168,8 @@ function defaultIsOnline() {
  * @param {(loaded: number, total: number) => void} [o.onProgress] upload progress
  * @param {Function} [o.fetch]
  * @param {() => boolean} [o.isOnline]
- * @param {'auto'|'fetch'|'xhr'} [o.engine] auto: XMLHttpRequest when a browser should report upload progress
- * @param {boolean} [o.streamProgress] fetch: stream the body to report progress while sending (Node)
+ * @param {'auto'|'fetch'|'xhr'} [o.engine] auto: XMLHttpRequest for request bodies in a page or Worker (fetch has no
+ *   upload progress there), fetch otherwise (Node, service workers) and whenever a custom fetch is given
  * @returns {Promise<{status: number, headers: Headers|{get(name: string): string|null}, text: string}>}
  */
 export async function httpRequest(o) {
@@ -196,18 +196,10 @@ export async function httpRequest(o) {
     if (useXhr) return await xhrRequest({ url, method, headers, pieces, total, onProgress, controller });
     const f = o.fetch || globalThis.fetch;
     const init = { method, headers, signal: controller.signal, redirect: 'follow', cache: 'no-store' };
-    if (pieces) {
-      if (onProgress && o.streamProgress && total > 0) {
-        // Progress while sending, where the runtime streams request bodies over HTTP/1.1 (Node does).
-        init.body = progressStream(pieces, total, onProgress);
-        init.duplex = 'half';
-      } else {
-        init.body = pieces.length === 1 ? pieces[0] : new Blob(pieces);
-      }
-    }
+    if (pieces) init.body = pieces.length === 1 ? pieces[0] : new Blob(pieces);
     const res = await f(url, init);
     const text = await res.text();
-    if (onProgress && pieces && !init.duplex) onProgress(total, total);
+    if (onProgress && pieces) onProgress(total, total); // fetch reports no upload progress: all at once
     return { status: res.status, headers: res.headers, text };
   } catch (e) {
     throw fail(e);
@@ -215,31 +207,6 @@ export async function httpRequest(o) {
     if (timer) clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
-}
-
-// A request body that reports what the network has taken (Node streams request bodies over HTTP/1.1).
-function progressStream(pieces, total, onProgress) {
-  const SLICE = 1 << 20;
-  let i = 0;
-  let off = 0;
-  let sent = 0;
-  return new ReadableStream({
-    type: 'bytes',
-    pull(controller) {
-      while (i < pieces.length && off >= pieces[i].byteLength) { i++; off = 0; }
-      if (i >= pieces.length) {
-        controller.close();
-        return;
-      }
-      const p = pieces[i];
-      const n = Math.min(SLICE, p.byteLength - off);
-      // A copy: the stream transfers (detaches) what it is given, and the part's bytes stay ours.
-      controller.enqueue(new Uint8Array(p.subarray(off, off + n)));
-      off += n;
-      sent += n;
-      onProgress(sent, total);
-    },
-  });
 }
 
 function xhrRequest({ url, method, headers, pieces, total, onProgress, controller }) {

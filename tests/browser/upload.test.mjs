@@ -144,3 +144,32 @@ test('<upload-indicator>: uploading, N failed with a retry button that brings th
     await context.close();
   }
 });
+
+test('a tab closed mid-recording: the leading tab recovers what that tab stored (Web Locks tell it the recorder is gone)', async () => {
+  const context = await browser.newContext();
+  try {
+    const a = await openApp(context, { name: 'orphan' });
+    const b = await openApp(context, { name: 'orphan' });
+    expect(await b.evaluate(() => app.uploader.role)).toBe('follower');
+    const webm = realWebmBytes();
+    const cut = 300000; // the tab goes away after this many bytes: 2 parts of 128 KiB and a tail
+    const started = await b.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const rec = await app.uploader.startRecording({ filename: 'cut.webm', session: 'e2e' });
+      for (let o = 0; o < bytes.length; o += 50000) await rec.append(bytes.subarray(o, o + 50000));
+      return { id: rec.itemId, parts: rec.partsStored };
+    }, webm.subarray(0, cut).toString('base64'));
+    expect(started.parts).toBe(2);
+    const recovered = a.evaluate((id) => new Promise((resolve) => {
+      app.uploader.addEventListener('recordingrecovered', (e) => { if (e.detail.itemId === id) resolve(e.detail); });
+    }), started.id);
+    await b.close(); // no stop(): the recorder is gone with its tab
+    expect(await recovered).toEqual({ itemId: started.id, bytes: cut, parts: 3 });
+    await a.evaluate(() => app.uploader.whenIdle());
+    const v = await verifyServer(srv, [{ id: started.id, sha256: sha256(webm.subarray(0, cut)), size: cut }]);
+    expect([v.arrived, v.identical, v.duplicates]).toEqual([1, 1, 0]);
+    expect(a.errors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});

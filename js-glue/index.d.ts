@@ -376,6 +376,8 @@ export function createRestTransport(options: { baseUrl: string; screenshotPath?:
 export function createTusTransport(options: { endpoint: string; fetch?: Fetch; engine?: 'auto' | 'fetch' | 'xhr' }): UploadTransport;
 export function createMultipartTransport(options: { url: string; fileField?: string; metadataField?: string | null; fields?: Record<string, string>;
   urlOf?: (json: any) => string | null; fetch?: Fetch; engine?: 'auto' | 'fetch' | 'xhr' }): UploadTransport;
+/** S3 multipart straight to a bucket, with presigned URLs from the app's backend (the reference server's /s3/multipart). */
+export function createS3Transport(options: { endpoint: string; fetch?: Fetch; engine?: 'auto' | 'fetch' | 'xhr'; urlMarginMs?: number }): UploadTransport & { abort(ctx: { sessionId: string }): Promise<void>; stats(): Record<string, number> };
 export function combineTransports(t: { video: UploadTransport; screenshot: UploadTransport }): UploadTransport;
 export function transportFromDescription(description: object, extra?: object): UploadTransport;
 

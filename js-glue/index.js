@@ -17,7 +17,7 @@ export { createUploader, Uploader, openIdbStore, RETAIN_MODES } from './upload/u
 export { RecordingUpload } from './upload/recording-upload.js';
 export { createMemoryStore, MemoryLocks } from './upload/store-memory.js';
 export {
-  createRestTransport, createTusTransport, createMultipartTransport, combineTransports, transportFromDescription, UploadError,
+  createRestTransport, createTusTransport, createMultipartTransport, createS3Transport, combineTransports, transportFromDescription, UploadError,
 } from './upload/transports/index.js';
 export { encode, encodeJpeg, encodePng, PNG_STRATEGIES } from './image/encode.js';
 export { decodeImage } from './image/decode.js';

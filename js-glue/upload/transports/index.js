@@ -2,8 +2,9 @@
 import { createRestTransport } from './rest.js';
 import { createTusTransport } from './tus.js';
 import { createMultipartTransport } from './multipart.js';
+import { createS3Transport } from './s3.js';
 
-export { createRestTransport, createTusTransport, createMultipartTransport };
+export { createRestTransport, createTusTransport, createMultipartTransport, createS3Transport };
 export { UploadError, httpRequest, kindForStatus, parseRetryAfter } from './http.js';
 
 /** Videos through one transport, screenshots through another (e.g. tus for videos, multipart for screenshots). */
@@ -32,6 +33,7 @@ export function transportFromDescription(d, extra = {}) {
     case 'rest': return createRestTransport({ ...d, ...extra });
     case 'tus': return createTusTransport({ ...d, ...extra });
     case 'multipart': return createMultipartTransport({ ...d, ...extra });
+    case 's3': return createS3Transport({ ...d, ...extra });
     case 'combined': return combineTransports({ video: transportFromDescription(d.video, extra), screenshot: transportFromDescription(d.screenshot, extra) });
     default: throw new RangeError(`transportFromDescription: unknown protocol ${JSON.stringify(d.protocol)}`);
   }

@@ -1,4 +1,5 @@
 // Type declarations for capturekit. One section per area; add yours with a small insertion.
+/// <reference types="webxr" />
 
 // ---- core ---------------------------------------------------------------------------------------
 
@@ -353,9 +354,7 @@ export class QueueCore {
   dispose(): void;
 }
 
-// ---- upload: the driver (js-glue/upload/uploader.js), stores and transports ----
-export type FailureKind = 'network' | 'timeout' | 'server5xx' | 'rateLimited' | 'client4xx' | 'unauthorized' |
-  'sessionExpired' | 'malformed' | 'checksumMismatch' | 'offline' | 'aborted';
+// ---- upload: the driver (js-glue/upload/uploader.js), stores and transports (FailureKind: above) ----
 export class UploadError extends Error {
   constructor(kind: FailureKind, message: string, details?: { status?: number; retryAfterMs?: number; cause?: unknown; serverParts?: number[] });
   readonly kind: FailureKind; readonly status: number; readonly retryAfterMs: number; readonly serverParts?: number[];

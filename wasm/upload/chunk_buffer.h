@@ -19,6 +19,9 @@ namespace ck {
 
 struct ChunkBufferOptions {
   uint64_t min_part_size = 5u * 1024 * 1024;
+  // Seekable streaming: part 0 is kept back until Flush() (so the muxer's header patches can still land in
+  // it via Patch()); Flush() then emits the tail part(s) and part 0 last (index 0, hash of the patched bytes).
+  bool hold_first_part = false;
 };
 
 // Limits on min_part_size: 1 byte (tests) .. 1 GiB (wasm memory is 2 GiB at most).
@@ -42,9 +45,15 @@ class ChunkBuffer {
   // Ends the stream: pushes the last part onto *out (nothing when no byte was ever appended).
   // Append() and Flush() fail with FailedPrecondition afterwards.
   Status Flush(std::vector<ChunkPart>* out);
+  // hold_first_part only: overwrites bytes [offset, offset + n) of the held part 0. Fails (OutOfRange) when
+  // the range reaches past part 0 or past the bytes appended so far, FailedPrecondition without
+  // hold_first_part or after Flush().
+  Status Patch(uint64_t offset, const uint8_t* data, size_t n);
 
   uint64_t total_bytes() const { return total_; }      // bytes appended so far
-  uint32_t parts_emitted() const { return next_index_; }
+  uint32_t parts_emitted() const { return next_index_ - (holding_ && next_index_ > 0 ? 1 : 0); }
+  bool holds_first_part() const { return hold_first_; }
+  uint64_t held_bytes() const { return holding_ ? first_.size() : 0; }
   size_t buffered_bytes() const { return buf_.size(); }
   bool flushed() const { return flushed_; }
   uint64_t min_part_size() const { return part_size_; }
@@ -57,6 +66,9 @@ class ChunkBuffer {
   uint64_t total_ = 0;
   uint32_t next_index_ = 0;
   bool flushed_ = false;
+  bool hold_first_ = false;
+  bool holding_ = false;          // part 0 is (being) held in first_
+  std::vector<uint8_t> first_;    // the held part 0 (hold_first_part)
 };
 
 }  // namespace ck

@@ -96,12 +96,18 @@ class Fields {
     if (!ck_s_.ok()) return ck_s_; \
   } while (0)
 
-Status ParsePart(const json::Value& v, const std::string& path, QueuePart* p) {
+Status ParsePart(const json::Value& v, const std::string& path, QueuePart* p, bool placeholder_ok = false) {
   auto bad = [&](const std::string& what) { return Status::CorruptData("upload state: " + path + ": " + what); };
   if (v.type != json::Value::Type::kArray || v.items.size() != 3) return bad("expected [size, sha256, confirmed]");
   const auto& size = v.items[0];
   const auto& sha = v.items[1];
   const auto& conf = v.items[2];
+  // firstPartLast: part 0 not added yet.
+  if (placeholder_ok && size.type == json::Value::Type::kInt && size.i == 0 && sha.type == json::Value::Type::kString &&
+      sha.s.empty() && conf.type == json::Value::Type::kInt && conf.i == 0) {
+    *p = QueuePart{0, "", false};
+    return Status::Ok();
+  }
   if (size.type != json::Value::Type::kInt || size.i < 1 || uint64_t(size.i) > kMaxQueuePartBytes) {
     return bad("size must be an integer between 1 and " + std::to_string(kMaxQueuePartBytes));
   }
@@ -116,7 +122,8 @@ Status ParsePart(const json::Value& v, const std::string& path, QueuePart* p) {
 Status ParseItem(const json::Value& v, const std::string& path, QueueItem* it) {
   Fields f(v, path);
   CK_TRY(f.Only({"id", "kind", "state", "metadata", "bytes", "finished", "session", "failures", "retryAt", "authGrace",
-                 "sessionGrace", "error", "errorMessage", "result", "parts"}));
+                 "sessionGrace", "error", "errorMessage", "result", "parts", "firstPartLast"}));
+  if (v.Find("firstPartLast")) CK_TRY(f.Bool("firstPartLast", &it->first_part_last));
   CK_TRY(f.String("id", kMaxItemIdBytes, &it->id));
   if (it->id.empty()) return f.Bad("id", "empty");
   std::string name;
@@ -144,7 +151,13 @@ Status ParseItem(const json::Value& v, const std::string& path, QueueItem* it) {
   if (parts->items.size() > kMaxPartsPerItem) return f.Bad("parts", "more than " + std::to_string(kMaxPartsPerItem));
   it->parts.resize(parts->items.size());
   for (size_t i = 0; i < parts->items.size(); ++i) {
-    CK_TRY(ParsePart(parts->items[i], path + ".parts[" + std::to_string(i) + "]", &it->parts[i]));
+    CK_TRY(ParsePart(parts->items[i], path + ".parts[" + std::to_string(i) + "]", &it->parts[i],
+                     i == 0 && it->first_part_last));
+  }
+  if (it->first_part_last) {
+    if (it->kind != ItemKind::kVideo) return f.Bad("firstPartLast", "only videos have parts");
+    if (it->parts.empty()) return f.Bad("parts", "firstPartLast needs part 0 (or its placeholder)");
+    if (it->recording_finished && it->parts[0].size == 0) return f.Bad("finished", "finished before part 0 was added");
   }
   // Cross-field consistency.
   if (it->kind == ItemKind::kScreenshot) {
@@ -174,7 +187,9 @@ Status ParseItem(const json::Value& v, const std::string& path, QueueItem* it) {
 std::string SerializeQueueState(const QueueState& st) {
   json::Writer w;
   w.BeginObject();
-  w.Key("v").Int(kQueueStateVersion);
+  bool first_part_last = false;
+  for (const auto& it : st.items) first_part_last = first_part_last || it.first_part_last;
+  w.Key("v").Int(first_part_last ? kQueueStateVersionFirstPartLast : kQueueStateVersion);
   w.Key("online").Bool(st.online);
   w.Key("nextActionId").Int(int64_t(st.next_action_id));
   w.Key("rng").String(Hex64(st.rng));
@@ -201,6 +216,7 @@ std::string SerializeQueueState(const QueueState& st) {
     w.Key("error").String(it.last_error);
     w.Key("errorMessage").String(it.last_error_message);
     w.Key("result").String(it.result);
+    if (it.first_part_last) w.Key("firstPartLast").Bool(true);
     w.Key("parts").BeginArray();
     for (const auto& p : it.parts) {
       w.BeginArray().Int(int64_t(p.size)).String(p.sha256).Int(p.confirmed ? 1 : 0).EndArray();
@@ -222,9 +238,9 @@ Status ParseQueueState(const std::string& text, QueueState* out) {
   if (root.type != json::Value::Type::kObject) return f.Bad("", "expected an object");
   int64_t version;
   CK_TRY(f.Int("v", 0, 1000000, &version));
-  if (version != kQueueStateVersion) {
-    return f.Bad("v", "unsupported version " + std::to_string(version) + " (this build reads version " +
-                          std::to_string(kQueueStateVersion) + ")");
+  if (version != kQueueStateVersion && version != kQueueStateVersionFirstPartLast) {
+    return f.Bad("v", "unsupported version " + std::to_string(version) + " (this build reads versions " +
+                          std::to_string(kQueueStateVersion) + " and " + std::to_string(kQueueStateVersionFirstPartLast) + ")");
   }
   CK_TRY(f.Only({"v", "online", "nextActionId", "rng", "auth", "items"}));
   CK_TRY(f.Bool("online", &out->online));

@@ -163,7 +163,7 @@ Status UploadQueue::EnqueueScreenshot(const std::string& id, uint64_t bytes, con
   return Status::Ok();
 }
 
-Status UploadQueue::EnqueueVideo(const std::string& id, const std::string& metadata) {
+Status UploadQueue::EnqueueVideo(const std::string& id, const std::string& metadata, bool first_part_last) {
   Status s = CheckNewId(id);
   if (!s.ok()) return s;
   if (!(s = CheckMetadata(metadata)).ok()) return s;
@@ -175,6 +175,8 @@ Status UploadQueue::EnqueueVideo(const std::string& id, const std::string& metad
   it.id = id;
   it.kind = ItemKind::kVideo;
   it.metadata = metadata;
+  it.first_part_last = first_part_last;
+  if (first_part_last) it.parts.push_back(QueuePart{0, "", false});  // placeholder for part 0
   state_.items.push_back(std::move(it));
   return Status::Ok();
 }
@@ -190,6 +192,27 @@ Status UploadQueue::AddPart(const std::string& id, uint32_t index, uint64_t size
                                       " after markRecordingFinished");
   }
   const size_t have = it->parts.size();
+  if (it->first_part_last) {
+    const bool zero_added = it->parts[0].size != 0;
+    if (zero_added) {
+      return Status::FailedPrecondition("addPart: part " + std::to_string(index) + " of " + Quote(id) +
+                                        " after part 0 (with firstPartLast, part 0 comes last)");
+    }
+    if (index != 0 && index != have) {
+      return Status::FailedPrecondition("addPart: part index " + std::to_string(index) + " of " + Quote(id) +
+                                        " is out of order: expected " + std::to_string(have) +
+                                        " (or 0 to end the parts)");
+    }
+    if (index == 0) {
+      if (size == 0 || size > kMaxQueuePartBytes) {
+        return Status::OutOfRange("addPart: part size must be between 1 and " + std::to_string(kMaxQueuePartBytes) +
+                                  " bytes, got " + std::to_string(size));
+      }
+      if (!IsSha256Hex(sha256)) return Status::InvalidArgument("addPart: sha256 must be 64 lowercase hex characters");
+      it->parts[0] = QueuePart{size, sha256, false};
+      return Status::Ok();
+    }
+  }
   if (index < have) {
     return Status::FailedPrecondition("addPart: duplicate part index " + std::to_string(index) + " for " + Quote(id) +
                                       " (it has parts 0.." + std::to_string(have - 1) + ")");
@@ -222,6 +245,10 @@ Status UploadQueue::MarkRecordingFinished(const std::string& id) {
   if (it->recording_finished) {
     return Status::FailedPrecondition("markRecordingFinished: the recording " + Quote(id) + " is already finished");
   }
+  if (it->first_part_last && it->parts[0].size == 0) {
+    return Status::FailedPrecondition("markRecordingFinished: " + Quote(id) +
+                                      " has firstPartLast but part 0 was not added yet");
+  }
   it->recording_finished = true;
   return Status::Ok();
 }
@@ -242,7 +269,7 @@ Status UploadQueue::ServerHasParts(const std::string& id, const std::vector<uint
     }
   }
   for (auto& p : it->parts) p.confirmed = false;
-  for (uint32_t i : indices) it->parts[i].confirmed = true;
+  for (uint32_t i : indices) it->parts[i].confirmed = it->parts[i].size != 0;  // not a firstPartLast placeholder
   return Status::Ok();
 }
 
@@ -344,7 +371,7 @@ Status UploadQueue::Decide(int64_t now, Action* out, size_t* item_index) const {
     } else {
       size_t first = it.parts.size();
       for (size_t p = 0; p < it.parts.size(); ++p) {
-        if (!it.parts[p].confirmed) {
+        if (!it.parts[p].confirmed && it.parts[p].size != 0) {  // size 0: part 0 not added yet (firstPartLast)
           first = p;
           break;
         }

@@ -73,6 +73,9 @@ constexpr uint64_t kMaxQueuePartBytes = uint64_t(5) << 30;   // 5 GiB, S3's part
 constexpr uint64_t kMaxScreenshotBytes = uint64_t(4) << 30;
 constexpr int64_t kMaxTimeMs = (int64_t(1) << 53) - 1;
 constexpr int kQueueStateVersion = 1;
+// Written instead when an item uses first_part_last (the item then carries "firstPartLast": true and its
+// part 0 may be a placeholder [0, "", 0]); both versions are read.
+constexpr int kQueueStateVersionFirstPartLast = 2;
 
 struct QueueOptions {
   uint32_t max_retries = 5;          // counted failures allowed before the next one is permanent
@@ -97,6 +100,9 @@ struct QueueItem {
   uint64_t bytes = 0;            // screenshots: the file size; videos: 0 (their size is the sum of parts)
   std::vector<QueuePart> parts;  // videos
   bool recording_finished = false;  // videos: no more parts will come; screenshots: always true
+  // Videos (seekable streaming): parts arrive as 1, 2 ... n and then 0 (its header patched at the end).
+  // parts[0] is a placeholder (size 0) until part 0 is added; parts 1..n upload as they come.
+  bool first_part_last = false;
   std::string session_id;        // videos: from a successful init
   uint32_t failures = 0;         // consecutive counted failures since the last success
   int64_t retry_at = 0;          // not before this time (ms)
@@ -161,8 +167,10 @@ class UploadQueue {
 
   // --- events from the app ---
   Status EnqueueScreenshot(const std::string& id, uint64_t bytes, const std::string& metadata);
-  Status EnqueueVideo(const std::string& id, const std::string& metadata);
-  // Parts come in order 0, 1, 2 ... (ChunkBuffer numbering), until MarkRecordingFinished.
+  Status EnqueueVideo(const std::string& id, const std::string& metadata, bool first_part_last = false);
+  // Parts come in order 0, 1, 2 ... (ChunkBuffer numbering), until MarkRecordingFinished. For a
+  // first_part_last item: 1, 2 ... n, then 0 (after which no other part may come; it must come before
+  // MarkRecordingFinished).
   Status AddPart(const std::string& id, uint32_t index, uint64_t size, const std::string& sha256);
   Status MarkRecordingFinished(const std::string& id);
   // The server's list of parts it has for the item's current session: exactly those are confirmed.

@@ -144,7 +144,7 @@ TEST(QueueStateJson, SpecificCorruptions) {
       {"", "unexpected end"},
       {"[]", "expected an object"},
       {"{}", "state.v: missing"},
-      {replaced("\"v\":1", "\"v\":2"), "unsupported version 2"},
+      {replaced("\"v\":1", "\"v\":3"), "unsupported version 3"},
       {replaced("\"v\":1", "\"v\":1.0"), "only integers"},
       {replaced("\"online\":false", "\"online\":0"), "state.online: expected a boolean"},
       {replaced("\"online\":false", "\"online\":false,\"extra\":1"), "state.extra: unknown field"},

@@ -37,13 +37,18 @@ export function toBytes(chunk, what = 'chunk') {
 export class ChunkBuffer {
   #native;
 
-  /** @param {{minPartSize?: number}} [options] every part but the last has exactly minPartSize bytes */
+  /**
+   * @param {{minPartSize?: number, holdFirstPart?: boolean}} [options] every part but the last has exactly
+   *   minPartSize bytes. holdFirstPart (seekable streaming): part 0 is kept back until flush(), patch()
+   *   overwrites bytes in it, and flush() returns the tail part(s) and then part 0.
+   */
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('ChunkBuffer options must be an object');
-    const { minPartSize = DEFAULT_MIN_PART_SIZE } = options;
+    const { minPartSize = DEFAULT_MIN_PART_SIZE, holdFirstPart = false } = options;
     checkNumber(minPartSize, 'ChunkBuffer: minPartSize', { min: 1, max: MAX_PART_SIZE, integer: true });
+    if (typeof holdFirstPart !== 'boolean') throw new TypeError(`ChunkBuffer: holdFirstPart must be a boolean, got ${typeof holdFirstPart}`);
     const M = getCore();
-    const handle = M.ChunkBuffer.create({ minPartSize });
+    const handle = M.ChunkBuffer.create({ minPartSize, holdFirstPart });
     if (!handle) throwLastError(M, 'ChunkBuffer');
     this.#native = { M, handle, scratch: 0, scratchSize: 0 };
     if (registry) registry.register(this, this.#native, this);
@@ -120,6 +125,33 @@ export class ChunkBuffer {
     native.scratchSize = 0;
     return parts;
   }
+
+  /**
+   * holdFirstPart only: overwrites bytes offset .. offset + bytes.length of part 0 (which must lie inside
+   * part 0 and inside what was appended so far); before flush().
+   * @param {number} offset
+   * @param {Uint8Array|ArrayBufferView|ArrayBuffer} bytes
+   */
+  patch(offset, bytes) {
+    const native = this.#live('patch');
+    checkNumber(offset, 'ChunkBuffer.patch: offset', { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
+    const u8 = toBytes(bytes, 'ChunkBuffer.patch: bytes');
+    if (u8.length === 0) return;
+    const end = offset + u8.length;
+    if (end > this.totalBytes) throw new RangeError(`ChunkBuffer.patch: bytes ${offset}..${end} reach past the ${this.totalBytes} bytes appended so far`);
+    if (end > native.handle.minPartSize()) throw new RangeError(`ChunkBuffer.patch: bytes ${offset}..${end} reach past part 0 (${native.handle.minPartSize()} bytes)`);
+    const { M, handle } = native;
+    const ptr = alloc(M, u8.length, 'patch');
+    try {
+      M.HEAPU8.set(u8, ptr);
+      if (!handle.patch(offset, ptr, u8.length)) throwLastError(M, 'ChunkBuffer.patch');
+    } finally {
+      M._free(ptr);
+    }
+  }
+
+  /** Bytes of part 0 held back (holdFirstPart; 0 otherwise or once flushed). */
+  get heldBytes() { return this.#live('heldBytes').handle.heldBytes(); }
 
   /** Bytes appended so far. */
   get totalBytes() { return this.#live('totalBytes').handle.totalBytes(); }

@@ -10,6 +10,11 @@
 //
 // If storage is full, the bytes are kept in memory (never dropped), a 'quotaexceeded' event goes out, and
 // every later append (and retrySave()) tries again; stop() rejects while anything is still unsaved.
+//
+// seekable: true (startRecording option; REST and S3 transports): the muxer's header patches (ondata with
+// an offset below the end: segment size, seek head, duration) land in part 0, which the ChunkBuffer holds
+// back; parts 1, 2 ... upload while recording, and at stop the last part and then the patched part 0 go
+// out, so the server's file is the finished, seekable file without any rewrite.
 import { ChunkBuffer, toBytes } from './chunk-buffer.js';
 
 function isQuotaError(e) {
@@ -41,10 +46,12 @@ export class RecordingUpload extends EventTarget {
   #resolveStopped;
   #rejectStopped;
   #retryTimer = null;
+  #seekable = false;
 
   /** @internal created by Uploader.startRecording() */
-  constructor(host, { id, metadata, minPartSize, mimeType }) {
+  constructor(host, { id, metadata, minPartSize, mimeType, seekable = false }) {
     super();
+    this.#seekable = seekable === true;
     this.#host = host;
     this.#id = id;
     this.#metadata = metadata;
@@ -58,10 +65,11 @@ export class RecordingUpload extends EventTarget {
   async start() {
     this.#release = await this.#host.holdRecordingLock(this.#id);
     try {
-      this.#cb = new ChunkBuffer({ minPartSize: this.#minPartSize });
+      this.#cb = new ChunkBuffer(this.#seekable ? { minPartSize: this.#minPartSize, holdFirstPart: true } : { minPartSize: this.#minPartSize });
       await this.#host.submitRecordingStart(this.#id, this.#metadata, {
         id: this.#id, kind: 'video', createdAt: Date.now(), minPartSize: this.#minPartSize, mimeType: this.#mimeType,
-      });
+        ...(this.#seekable ? { seekable: true } : {}),
+      }, ...(this.#seekable ? [{ firstPartLast: true }] : []));
     } catch (e) {
       this.#cb?.dispose();
       this.#release();
@@ -77,6 +85,8 @@ export class RecordingUpload extends EventTarget {
   /** Bytes held in memory because storage refused them (0 normally). */
   get unsavedBytes() { return this.#unsavedBytes; }
   get state() { return this.#state; }
+  /** True when the header patches go into part 0, which uploads last (startRecording's seekable option). */
+  get seekable() { return this.#seekable; }
   /** Resolves when the recording is stopped and stored (attachMediaRecorder's stop, or stop()). */
   get stopped() { return this.#stopped; }
 
@@ -97,6 +107,7 @@ export class RecordingUpload extends EventTarget {
 
   /** VideoWriter's ondata(bytes, offset): the stream must arrive in order, without seeking back. */
   write(bytes, offset) {
+    if (this.#seekable && offset !== undefined && offset < this.#queuedBytes) return this.#writePatch(bytes, offset);
     if (offset !== undefined && offset !== this.#queuedBytes) {
       return Promise.reject(new RangeError(`RecordingUpload.write: expected offset ${this.#queuedBytes}, got ${offset} (the upload needs a forward-only stream)`));
     }
@@ -108,6 +119,30 @@ export class RecordingUpload extends EventTarget {
   }
 
   #queuedBytes = 0;
+
+  // seekable: a range that overwrites bytes already written (a header patch) goes into the held part 0;
+  // a part of the range past the end is appended.
+  #writePatch(bytes, offset) {
+    if (this.#state !== 'recording') return Promise.reject(new Error(`RecordingUpload.write: the recording is ${this.#state}`));
+    let u8;
+    try {
+      u8 = toBytes(bytes, 'RecordingUpload.write: bytes');
+      if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) throw new RangeError(`RecordingUpload.write: offset must be a non-negative integer, got ${offset}`);
+      if (offset + u8.byteLength > this.#minPartSize) {
+        throw new RangeError(`RecordingUpload.write: a patch at ${offset}..${offset + u8.byteLength} reaches past part 0 (minPartSize ${this.#minPartSize}); seekable needs a minPartSize bigger than the muxer's header`);
+      }
+    } catch (e) { return Promise.reject(e); }
+    const inside = Math.min(u8.byteLength, this.#queuedBytes - offset);
+    const head = new Uint8Array(u8.subarray(0, inside));
+    const p = this.#chain.then(() => this.#cb.patch(offset, head));
+    this.#chain = p.catch(() => {});
+    if (inside < u8.byteLength) {
+      const rest = u8.subarray(inside);
+      this.#queuedBytes += rest.byteLength;
+      return Promise.all([p, this.append(new Uint8Array(rest))]).then(() => {});
+    }
+    return p;
+  }
 
   /** For `new VideoWriter({ ondata: rec.ondata })`. */
   get ondata() {
@@ -136,7 +171,7 @@ export class RecordingUpload extends EventTarget {
     for (const p of parts) {
       ops.push({ type: 'put', store: 'parts', key: [id, p.index], value: { bytes: ownBuffer(p.bytes), sha256: p.sha256, size: p.bytes.byteLength } },
         { type: 'add', store: 'inbox', value: { type: 'addPart', id, index: p.index, size: p.bytes.byteLength, sha256: p.sha256 } });
-      this.#partsStored = p.index + 1;
+      this.#partsStored = Math.max(this.#partsStored, p.index + 1); // seekable: part 0 comes last
     }
     // Tail entries wholly inside stored parts are not needed any more.
     const partEnd = parts.length ? this.#cb.totalBytes - this.#cb.bufferedBytes : null;

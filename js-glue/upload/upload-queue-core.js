@@ -136,8 +136,10 @@ export class QueueCore {
 
   /**
    * Adds an item at the end of the queue.
-   * @param {{id: string, kind: 'screenshot'|'video', size?: number, metadata?: string|object}} item
+   * @param {{id: string, kind: 'screenshot'|'video', size?: number, metadata?: string|object, firstPartLast?: boolean}} item
    *   size: the screenshot's byte size (required for screenshots; a video's size is the sum of its parts)
+   *   firstPartLast: (videos) parts come as 1, 2 ... n and then 0 (seekable streaming: part 0 holds the
+   *   header the muxer patches at the end); finalize waits for part 0.
    */
   enqueue(item) {
     if (item === null || typeof item !== 'object') throw new TypeError('QueueCore.enqueue: item must be an object { id, kind, size?, metadata? }');
@@ -152,7 +154,10 @@ export class QueueCore {
       if (item.size !== undefined) {
         throw new TypeError('QueueCore.enqueue: size is only for screenshots; a video\'s size is the sum of its parts (addPart)');
       }
-      this.#check(h.enqueueVideo(id, metadata), 'enqueue');
+      if (item.firstPartLast !== undefined && typeof item.firstPartLast !== 'boolean') {
+        throw new TypeError(`QueueCore.enqueue: firstPartLast must be a boolean, got ${typeof item.firstPartLast}`);
+      }
+      this.#check(h.enqueueVideo(id, metadata, item.firstPartLast === true), 'enqueue');
     }
   }
 

@@ -414,7 +414,7 @@ export class Uploader extends EventTarget {
         after.push(() => this.#dispatchAll('itemqueued', { itemId: ev.id, kind: 'screenshot', size: ev.size }));
         break;
       case 'enqueueVideo':
-        core.enqueue({ id: ev.id, kind: 'video', metadata: ev.metadata || '' });
+        core.enqueue({ id: ev.id, kind: 'video', metadata: ev.metadata || '', ...(ev.firstPartLast === true ? { firstPartLast: true } : {}) });
         after.push(() => this.#dispatchAll('itemqueued', { itemId: ev.id, kind: 'video' }));
         break;
       case 'addPart':
@@ -974,7 +974,11 @@ export class Uploader extends EventTarget {
     if (typeof id !== 'string' || !id || id.length > 200) throw new TypeError('startRecording: id must be a non-empty string of at most 200 characters');
     const md = metadataJson(metadata, 'startRecording');
     if (await this.#store.get('items', id)) throw new Error(`startRecording: an item "${id}" is already stored`);
-    const rec = new RecordingUpload(this, { id, metadata: md, minPartSize: options.minPartSize ?? this.#o.minPartSize, mimeType: options.mimeType || metadata.mimeType || 'video/webm' });
+    if (options.seekable !== undefined && typeof options.seekable !== 'boolean') throw new TypeError(`startRecording: seekable must be a boolean, got ${typeof options.seekable}`);
+    if (options.seekable && /(^|\+)tus$/.test(String(this.#o.transport.name).split('+')[0])) {
+      throw new Error('startRecording: seekable is not available with the tus transport (tus is append-only, so part 0 cannot be sent last); use the REST or S3 transport, or record without seekable');
+    }
+    const rec = new RecordingUpload(this, { id, metadata: md, minPartSize: options.minPartSize ?? this.#o.minPartSize, mimeType: options.mimeType || metadata.mimeType || 'video/webm', ...(options.seekable ? { seekable: true } : {}) });
     this.#live.set(id, rec);
     try {
       await rec.start();
@@ -986,10 +990,10 @@ export class Uploader extends EventTarget {
   }
 
   /** @internal the sink's first write */
-  async submitRecordingStart(id, metadata, info) {
+  async submitRecordingStart(id, metadata, info, extra = {}) {
     await this.#submit([
       { type: 'put', store: 'items', key: id, value: info },
-      { type: 'add', store: 'inbox', value: { type: 'enqueueVideo', id, metadata } },
+      { type: 'add', store: 'inbox', value: { type: 'enqueueVideo', id, metadata, ...extra } },
     ]);
   }
 

@@ -37,6 +37,7 @@ bool ToInt(double v, double min, double max, const char* what, int64_t* out) {
 
 struct ChunkBufferOptionsJs {
   double minPartSize = 5 * 1024 * 1024;
+  bool holdFirstPart = false;
 };
 
 // The core ChunkBuffer plus the parts the last append/flush produced, which JS collects one by one.
@@ -45,7 +46,7 @@ class ChunkBufferBinding {
   static ChunkBufferBinding* Create(const ChunkBufferOptionsJs& o) {
     int64_t size;
     if (!ToInt(o.minPartSize, 1, double(ck::kMaxPartSize), "minPartSize", &size)) return nullptr;
-    ck::ChunkBufferOptions opts{uint64_t(size)};
+    ck::ChunkBufferOptions opts{uint64_t(size), o.holdFirstPart};
     if (!Check(ck::ChunkBuffer::Validate(opts))) return nullptr;
     return new ChunkBufferBinding(opts);
   }
@@ -55,6 +56,12 @@ class ChunkBufferBinding {
     return Check(buffer_.Append(Ptr<const uint8_t>(ptr), size_t(n), &ready_));
   }
   bool Flush() { return Check(buffer_.Flush(&ready_)); }
+  bool Patch(double offset, uintptr_t ptr, double len) {
+    int64_t off, n;
+    if (!ToInt(offset, 0, kMaxSafe, "patch offset", &off) || !ToInt(len, 0, 2147483647.0, "patch length", &n)) return false;
+    return Check(buffer_.Patch(uint64_t(off), Ptr<const uint8_t>(ptr), size_t(n)));
+  }
+  double HeldBytes() const { return double(buffer_.held_bytes()); }
   size_t ReadyCount() const { return ready_.size(); }
   uint32_t ReadyIndex(size_t i) const { return i < ready_.size() ? ready_[i].index : 0; }
   std::string ReadySha256(size_t i) const { return i < ready_.size() ? ready_[i].sha256 : std::string(); }
@@ -135,6 +142,7 @@ val ItemToJs(const ck::QueueItem& it, bool with_parts) {
   o.set("size", double(it.TotalBytes()));
   o.set("uploadedBytes", double(it.UploadedBytes()));
   o.set("partCount", double(it.parts.size()));
+  o.set("firstPartLast", it.first_part_last);
   o.set("confirmedParts", it.ConfirmedParts());
   o.set("recordingFinished", it.recording_finished);
   o.set("sessionId", it.session_id);
@@ -248,12 +256,15 @@ val Items(ck::UploadQueue& q) {
 
 EMSCRIPTEN_BINDINGS(ck_upload) {
   emscripten::value_object<ChunkBufferOptionsJs>("ChunkBufferOptions")
-      .field("minPartSize", &ChunkBufferOptionsJs::minPartSize);
+      .field("minPartSize", &ChunkBufferOptionsJs::minPartSize)
+      .field("holdFirstPart", &ChunkBufferOptionsJs::holdFirstPart);
 
   emscripten::class_<ChunkBufferBinding>("ChunkBuffer")
       .class_function("create", &ChunkBufferBinding::Create, emscripten::allow_raw_pointers())
       .function("append", &ChunkBufferBinding::Append)
       .function("flush", &ChunkBufferBinding::Flush)
+      .function("patch", &ChunkBufferBinding::Patch)
+      .function("heldBytes", &ChunkBufferBinding::HeldBytes)
       .function("readyCount", &ChunkBufferBinding::ReadyCount)
       .function("readyIndex", &ChunkBufferBinding::ReadyIndex)
       .function("readySha256", &ChunkBufferBinding::ReadySha256)
@@ -283,8 +294,8 @@ EMSCRIPTEN_BINDINGS(ck_upload) {
   emscripten::class_<ck::UploadQueue>("UploadQueue")
       .class_function("create", &CreateQueue, emscripten::allow_raw_pointers())
       .function("enqueueScreenshot", &EnqueueScreenshot)
-      .function("enqueueVideo", +[](ck::UploadQueue& q, const std::string& id, const std::string& metadata) {
-        return Check(q.EnqueueVideo(id, metadata));
+      .function("enqueueVideo", +[](ck::UploadQueue& q, const std::string& id, const std::string& metadata, bool first_part_last) {
+        return Check(q.EnqueueVideo(id, metadata, first_part_last));
       })
       .function("addPart", &AddPart)
       .function("markRecordingFinished", +[](ck::UploadQueue& q, const std::string& id) {

@@ -370,8 +370,11 @@ Status UploadQueue::Decide(int64_t now, Action* out, size_t* item_index) const {
       a.metadata = it.metadata;
     } else {
       size_t first = it.parts.size();
-      for (size_t p = 0; p < it.parts.size(); ++p) {
-        if (!it.parts[p].confirmed && it.parts[p].size != 0) {  // size 0: part 0 not added yet (firstPartLast)
+      // firstPartLast: parts 1..n first, part 0 (the patched header) last; size 0 = not added yet.
+      const size_t start = it.first_part_last ? 1 : 0;
+      for (size_t k = 0; k < it.parts.size(); ++k) {
+        const size_t p = (start + k) % it.parts.size();
+        if (!it.parts[p].confirmed && it.parts[p].size != 0) {
           first = p;
           break;
         }

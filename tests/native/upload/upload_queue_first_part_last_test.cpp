@@ -66,7 +66,7 @@ TEST(UploadQueueFirstPartLast, PartsThenPartZeroThenFinalize) {
   ASSERT_TRUE(q.AddPart("v", 0, 100, Sha(0)).ok());
   ASSERT_TRUE(q.MarkRecordingFinished("v").ok());
   uint32_t count = 0;
-  EXPECT_EQ(Drain(q, &finalized, &count), (std::vector<int64_t>{0, 3}));
+  EXPECT_EQ(Drain(q, &finalized, &count), (std::vector<int64_t>{3, 0}));
   EXPECT_TRUE(finalized);
   EXPECT_EQ(count, 4u);
   const QueueItem* it = q.Find("v");
@@ -107,7 +107,7 @@ TEST(UploadQueueFirstPartLast, RestoreMidway) {
   EXPECT_FALSE(r.AddPart("v", 2, 100, Sha(2)).ok());
   ASSERT_TRUE(r.AddPart("v", 0, 100, Sha(0)).ok());
   ASSERT_TRUE(r.MarkRecordingFinished("v").ok());
-  EXPECT_EQ(Drain(r, &finalized), (std::vector<int64_t>{0, 2}));
+  EXPECT_EQ(Drain(r, &finalized), (std::vector<int64_t>{2, 0}));
   EXPECT_TRUE(finalized);
 }
 

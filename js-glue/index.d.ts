@@ -284,8 +284,13 @@ export const DEFAULT_MIN_PART_SIZE: number;
 export interface UploadPart { index: number; bytes: Uint8Array; sha256: string; last: boolean }
 /** MediaRecorder chunks in, numbered parts out: every part but the last has exactly minPartSize bytes. */
 export class ChunkBuffer {
-  constructor(options?: { minPartSize?: number });
+  /** holdFirstPart (seekable streaming): part 0 is kept back, patch() writes into it, flush() returns it last. */
+  constructor(options?: { minPartSize?: number; holdFirstPart?: boolean });
   append(chunk: Uint8Array | ArrayBufferView | ArrayBuffer): UploadPart[];
+  /** holdFirstPart only: overwrites bytes inside the held part 0 (before flush). */
+  patch(offset: number, bytes: Uint8Array | ArrayBufferView | ArrayBuffer): void;
+  /** Bytes of part 0 held back (holdFirstPart). */
+  readonly heldBytes: number;
   /** The last part ([] when nothing was appended); append/flush throw afterwards. */
   flush(): UploadPart[];
   readonly totalBytes: number;
@@ -319,6 +324,8 @@ export type QueueItemState = 'pending' | 'initializing' | 'uploading' | 'finaliz
 export interface QueueItemInfo {
   id: string; kind: 'screenshot' | 'video'; state: QueueItemState; metadata: string; size: number; uploadedBytes: number;
   partCount: number; confirmedParts: number; recordingFinished: boolean; sessionId: string; failures: number;
+  /** Videos: part 0 comes (and uploads) last (seekable streaming). */
+  firstPartLast?: boolean;
   retryAt: number; lastError: FailureKind | ''; lastErrorMessage: string; result: string;
   parts?: Array<{ index: number; size: number; sha256: string; confirmed: boolean }>;
 }
@@ -332,7 +339,7 @@ export interface QueueSummary {
 export class QueueCore {
   constructor(options?: QueueOptions);
   static restore(json: string, options?: QueueOptions): QueueCore;
-  enqueue(item: { id: string; kind: 'screenshot'; size: number; metadata?: string | object } | { id: string; kind: 'video'; metadata?: string | object }): void;
+  enqueue(item: { id: string; kind: 'screenshot'; size: number; metadata?: string | object } | { id: string; kind: 'video'; metadata?: string | object; firstPartLast?: boolean }): void;
   addPart(itemId: string, part: { index: number; sha256: string; bytes?: Uint8Array; size?: number }): void;
   addPart(itemId: string, index: number, size: number, sha256: string): void;
   markRecordingFinished(itemId: string): void;
@@ -416,6 +423,8 @@ export interface UploaderOptions {
 export class RecordingUpload extends EventTarget {
   readonly itemId: string; readonly bytesAppended: number; readonly partsStored: number; readonly unsavedBytes: number;
   readonly state: 'new' | 'recording' | 'stopping' | 'stopped' | 'aborted' | 'detached';
+  /** startRecording's seekable option. */
+  readonly seekable: boolean;
   readonly stopped: Promise<{ itemId: string; bytes: number; parts: number }>;
   readonly ondata: (bytes: Uint8Array, offset: number) => Promise<void>;
   append(chunk: Blob | Uint8Array | ArrayBufferView | ArrayBuffer): Promise<void>;
@@ -438,7 +447,8 @@ export class Uploader extends EventTarget {
   whenIdle(options?: { signal?: AbortSignal }): Promise<UploadProgress>;
   enqueueScreenshot(capture: { bytes?: Uint8Array; blob?: Blob; format?: string; metadata?: object } | Uint8Array | ArrayBuffer | Blob,
     options?: { id?: string; metadata?: object; filename?: string; mimeType?: string }): Promise<string>;
-  startRecording(metadata?: object, options?: { id?: string; minPartSize?: number; mimeType?: string }): Promise<RecordingUpload>;
+  /** seekable: header patches (VideoWriter ondata) go into part 0, uploaded last (REST, S3; throws with tus). */
+  startRecording(metadata?: object, options?: { id?: string; minPartSize?: number; mimeType?: string; seekable?: boolean }): Promise<RecordingUpload>;
   retryFailed(itemId?: string): Promise<void>;
   remove(itemId: string): Promise<void>;
   setToken(token: string): Promise<void>;

@@ -161,7 +161,7 @@ export class RecordingUpload extends EventTarget {
     const seq = this.#seq++;
     // A copy with a buffer of its own (a Node Buffer's slice() would be a view of a bigger buffer).
     const ops = [{ type: 'put', store: 'tail', key: [id, seq], value: { start, bytes: new Uint8Array(bytes).buffer } }];
-    this.#tailEntries.push({ seq, end: start + bytes.byteLength });
+    this.#tailEntries.push({ seq, start, end: start + bytes.byteLength });
     this.#partOps(parts, ops);
     await this.#save(ops);
   }
@@ -176,8 +176,12 @@ export class RecordingUpload extends EventTarget {
     // Tail entries wholly inside stored parts are not needed any more.
     const partEnd = parts.length ? this.#cb.totalBytes - this.#cb.bufferedBytes : null;
     if (partEnd !== null) {
-      while (this.#tailEntries.length && this.#tailEntries[0].end <= partEnd) {
-        ops.push({ type: 'delete', store: 'tail', key: [id, this.#tailEntries.shift().seq] });
+      // seekable: part 0 is held in memory, so the tail entries with its bytes stay until stop (recovery).
+      const held = this.#seekable ? this.#minPartSize : 0;
+      let i = 0;
+      while (i < this.#tailEntries.length && this.#tailEntries[i].start < held) i++;
+      while (this.#tailEntries.length > i && this.#tailEntries[i].end <= partEnd) {
+        ops.push({ type: 'delete', store: 'tail', key: [id, this.#tailEntries.splice(i, 1)[0].seq] });
       }
     }
   }

@@ -661,6 +661,7 @@ export class Uploader extends EventTarget {
     await this.#drainInbox();
     const fresh = this.#core.item(id);
     if (!fresh || fresh.recordingFinished) return false;
+    if (fresh.firstPartLast) return this.#recoverSeekable(id, fresh);
     const partBytes = fresh.size;
     const tail = await this.#store.getAll('tail', { prefix: id });
     const pieces = [];
@@ -691,6 +692,53 @@ export class Uploader extends EventTarget {
     await this.#store.batch(ops);
     this.#inboxDirty = true;
     this.#dispatchAll('recordingrecovered', { itemId: id, bytes: partBytes + n, parts: fresh.partCount + (n > 0 ? 1 : 0) });
+    return true;
+  }
+
+  // A seekable recording (part 0 held back) whose recorder went away: part 0 and the bytes after the stored
+  // parts 1..k come from 'tail'. The header was never patched, so the file plays as a live recording
+  // (no duration, no cues), like a non-seekable one.
+  async #recoverSeekable(id, fresh) {
+    const info = (await this.#store.get('items', id)) || {};
+    const p0 = info.minPartSize;
+    const tail = await this.#store.getAll('tail', { prefix: id });
+    const slice = (from, to) => {
+      const pieces = [];
+      let n = 0;
+      for (const { value } of tail) {
+        const start = value.start;
+        const end = start + value.bytes.byteLength;
+        const a = Math.max(from, start, from + n);
+        const b = Math.min(to, end);
+        if (b <= a || a !== from + n) continue;
+        pieces.push(new Uint8Array(value.bytes, a - start, b - a));
+        n += b - a;
+      }
+      const out = new Uint8Array(n);
+      let o = 0;
+      for (const p of pieces) { out.set(p, o); o += p.byteLength; }
+      return out;
+    };
+    const part0 = typeof p0 === 'number' && p0 > 0 ? slice(0, p0) : new Uint8Array(0);
+    const rest = part0.byteLength === p0 ? slice(p0 + fresh.size, Infinity) : new Uint8Array(0);
+    const ops = [{ type: 'deletePrefix', store: 'tail', prefix: id }];
+    if (part0.byteLength === 0) {
+      ops.push({ type: 'add', store: 'inbox', value: { type: 'remove', id, reason: 'empty recording (its recorder went away before any byte was stored)' } });
+    } else {
+      if (rest.byteLength > 0) {
+        const sha256 = sha256Hex(rest);
+        ops.push({ type: 'put', store: 'parts', key: [id, fresh.partCount], value: { bytes: rest.buffer, sha256, size: rest.byteLength } },
+          { type: 'add', store: 'inbox', value: { type: 'addPart', id, index: fresh.partCount, size: rest.byteLength, sha256 } });
+      }
+      const sha256 = sha256Hex(part0);
+      ops.push({ type: 'put', store: 'parts', key: [id, 0], value: { bytes: part0.buffer, sha256, size: part0.byteLength } },
+        { type: 'add', store: 'inbox', value: { type: 'addPart', id, index: 0, size: part0.byteLength, sha256 } },
+        { type: 'add', store: 'inbox', value: { type: 'finish', id } });
+    }
+    await this.#store.batch(ops);
+    this.#inboxDirty = true;
+    const parts = part0.byteLength ? fresh.partCount + (rest.byteLength > 0 ? 1 : 0) : 0;
+    this.#dispatchAll('recordingrecovered', { itemId: id, bytes: part0.byteLength + fresh.size + rest.byteLength, parts });
     return true;
   }
 

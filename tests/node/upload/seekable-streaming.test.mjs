@@ -9,11 +9,11 @@ import { init, VideoWriter } from '../../../js-glue/index.js';
 import { ChunkBuffer } from '../../../js-glue/upload/chunk-buffer.js';
 import { QueueCore } from '../../../js-glue/upload/upload-queue-core.js';
 import { createUploader } from '../../../js-glue/upload/uploader.js';
-import { createMemoryStore } from '../../../js-glue/upload/store-memory.js';
+import { createMemoryStore, MemoryLocks } from '../../../js-glue/upload/store-memory.js';
 import { createRestTransport } from '../../../js-glue/upload/transports/rest.js';
 import { createTusTransport } from '../../../js-glue/upload/transports/tus.js';
 import { patternFrame } from '../video/video-fixtures.mjs';
-import { TOKEN, startServer, countingFetch, verifyServer, captureBytes, tempFile, sha256 } from './uploader.helpers.mjs';
+import { TOKEN, startServer, countingFetch, verifyServer, captureBytes, tempFile, sha256, fakeWebm, once } from './uploader.helpers.mjs';
 
 const KiB = 1024;
 const W = 320;
@@ -45,9 +45,9 @@ async function server() {
   return srv;
 }
 
-function uploader(srv, transport) {
+function uploader(srv, transport, { store = createMemoryStore(), locks = null, name = `seek${++seq}` } = {}) {
   const up = createUploader({
-    name: `seek${++seq}`, transport, store: createMemoryStore(), token: TOKEN, locks: null, channel: null, onlineEvents: null,
+    name, transport, store, token: TOKEN, locks, channel: null, onlineEvents: null,
     minPartSize: 16 * KiB, timeoutMs: 5000, queue: { backoffBaseMs: 5, backoffMaxMs: 50, jitter: 0.2, maxRetries: 10 },
   });
   live.push(() => up.close());
@@ -218,4 +218,26 @@ test('QueueCore firstPartLast: 1..n upload first, part 0 last, then finalize; su
   }
   expect(seen).toEqual([1, 2, 0, 'finalize']);
   expect(() => q.enqueue({ id: 'w', kind: 'video', firstPartLast: 'yes' })).toThrow(/firstPartLast must be a boolean/);
+});
+
+test('a seekable recording whose tab went away is recovered: part 0 and the tail come from the stored tail', async () => {
+  const srv = await server();
+  const store = createMemoryStore();
+  const locks = new MemoryLocks();
+  const name = `seekorphan${++seq}`;
+  const rest = () => createRestTransport({ baseUrl: srv.url, fetch: countingFetch() });
+  const a = uploader(srv, rest(), { store, locks, name });
+  await a.ready;
+  const webm = fakeWebm(70 * KiB + 123, 5); // part 0 (held) + 3 full parts of 16 KiB + a tail
+  const rec = await a.startRecording({ filename: 'orphan.webm' }, { seekable: true });
+  for (let o = 0; o < webm.length; o += 10 * KiB) await rec.write(webm.subarray(o, o + 10 * KiB), o);
+  expect(rec.partsStored).toBe(4); // parts 1..3 stored, part 0 held in memory
+  await a.close(); // the tab is gone without stop()
+  const b = uploader(srv, rest(), { store, locks, name });
+  const recovered = once(b, 'recordingrecovered');
+  await b.ready;
+  expect(await recovered).toEqual({ itemId: rec.itemId, bytes: webm.length, parts: 5 });
+  await b.whenIdle();
+  const v = await verifyServer(srv, [{ id: rec.itemId, sha256: sha256(webm), size: webm.length }]);
+  expect([v.arrived, v.identical, v.duplicates]).toEqual([1, 1, 0]);
 });

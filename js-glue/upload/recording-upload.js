@@ -49,9 +49,14 @@ export class RecordingUpload extends EventTarget {
   #seekable = false;
 
   /** @internal created by Uploader.startRecording() */
-  constructor(host, { id, metadata, minPartSize, mimeType, seekable = false }) {
+  // serverFinalize (seekable with the append-only tus transport): header patches are dropped, and the
+  // server makes the finished file seekable (the reference server runs makeSeekable on completion).
+  #serverFinalize = false;
+
+  constructor(host, { id, metadata, minPartSize, mimeType, seekable = false, serverFinalize = false }) {
     super();
     this.#seekable = seekable === true;
+    this.#serverFinalize = serverFinalize === true;
     this.#host = host;
     this.#id = id;
     this.#metadata = metadata;
@@ -108,6 +113,12 @@ export class RecordingUpload extends EventTarget {
   /** VideoWriter's ondata(bytes, offset): the stream must arrive in order, without seeking back. */
   write(bytes, offset) {
     if (this.#seekable && offset !== undefined && offset < this.#queuedBytes) return this.#writePatch(bytes, offset);
+    if (this.#serverFinalize && typeof offset === 'number' && offset < this.#queuedBytes) {
+      let u8;
+      try { u8 = toBytes(bytes, 'RecordingUpload.write: bytes'); } catch (e) { return Promise.reject(e); }
+      if (offset + u8.byteLength <= this.#queuedBytes) return Promise.resolve(); // a header patch: the server re-does it
+      return this.write(u8.subarray(this.#queuedBytes - offset), this.#queuedBytes);
+    }
     if (offset !== undefined && offset !== this.#queuedBytes) {
       return Promise.reject(new RangeError(`RecordingUpload.write: expected offset ${this.#queuedBytes}, got ${offset} (the upload needs a forward-only stream)`));
     }

@@ -1023,10 +1023,12 @@ export class Uploader extends EventTarget {
     const md = metadataJson(metadata, 'startRecording');
     if (await this.#store.get('items', id)) throw new Error(`startRecording: an item "${id}" is already stored`);
     if (options.seekable !== undefined && typeof options.seekable !== 'boolean') throw new TypeError(`startRecording: seekable must be a boolean, got ${typeof options.seekable}`);
-    if (options.seekable && /(^|\+)tus$/.test(String(this.#o.transport.name).split('+')[0])) {
-      throw new Error('startRecording: seekable is not available with the tus transport (tus is append-only, so part 0 cannot be sent last); use the REST or S3 transport, or record without seekable');
-    }
-    const rec = new RecordingUpload(this, { id, metadata: md, minPartSize: options.minPartSize ?? this.#o.minPartSize, mimeType: options.mimeType || metadata.mimeType || 'video/webm', ...(options.seekable ? { seekable: true } : {}) });
+    // tus is append-only, so part 0 cannot be sent last: the header patches are dropped and the server
+    // makes the finished file seekable (metadata capturekitFinalize: 'seekable'; examples/server does).
+    const serverFinalize = !!options.seekable && /(^|\+)tus$/.test(String(this.#o.transport.name).split('+')[0]);
+    const recMd = serverFinalize ? metadataJson({ ...metadata, capturekitFinalize: 'seekable' }, 'startRecording') : md;
+    const rec = new RecordingUpload(this, { id, metadata: recMd, minPartSize: options.minPartSize ?? this.#o.minPartSize, mimeType: options.mimeType || metadata.mimeType || 'video/webm',
+      ...(serverFinalize ? { serverFinalize: true } : options.seekable ? { seekable: true } : {}) });
     this.#live.set(id, rec);
     try {
       await rec.start();

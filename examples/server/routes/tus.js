@@ -5,7 +5,7 @@
 // PNG, JPEG nor WebM). Upload-Metadata keys read: filename, session, metadata (JSON, same schema).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Server } from '@tus/server';
 import { FileStore } from '@tus/file-store';
@@ -13,6 +13,7 @@ import { ID_RE, CAPTURE_SESSION_RE, httpError, newId, sniff } from '../storage.j
 import { validateMetadata, displayName } from '../schema.js';
 import { userFor } from '../auth.js';
 import { readVideoFacts } from '../video-facts.js';
+import { makeSeekable } from '../../../js-glue/video/repair.js';
 
 async function hashFile(path) {
   const hash = createHash('sha256');
@@ -66,11 +67,24 @@ export default async function tusRoutes(app, { ctx }) {
         await tus.datastore.remove(upload.id).catch(() => {});
         throw reject(415, 'the upload is neither PNG, JPEG nor WebM/Matroska (checked by its first bytes)');
       }
-      const { sha256, size } = await hashFile(path);
       const type = kind.kind === 'png' || kind.kind === 'jpeg' ? 'screenshot' : 'video';
       const md = upload.metadata || {};
       let metadata = {};
       try { metadata = md.metadata ? JSON.parse(md.metadata) : {}; } catch { metadata = {}; }
+      // The server-side finalize step for recordings streamed over tus (append-only, so the client could
+      // not send the patched header last): capturekit's makeSeekable rewrites the finished file with
+      // duration, cues and a seek head. A file that does not repair is refused, never stored as complete.
+      if (type === 'video' && metadata.capturekitFinalize === 'seekable') {
+        try {
+          await makeSeekable(path, { output: `${path}.seekable` });
+          await rename(`${path}.seekable`, path);
+        } catch (e) {
+          await rm(`${path}.seekable`, { force: true });
+          await tus.datastore.remove(upload.id).catch(() => {});
+          throw reject(422, `the recording could not be made seekable: ${e.message}`);
+        }
+      }
+      const { sha256, size } = await hashFile(path);
       const rec = await storage.createCapture(user, { path, size, sha256, head }, {
         type,
         mimeType: kind.mime,

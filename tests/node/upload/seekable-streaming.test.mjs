@@ -144,7 +144,7 @@ test('a seekable recording uploaded during recording: part 0 goes last, the serv
   expect(seeked).not.toBe(wrong);
 });
 
-test('without seekable, a patching stream is refused as before; with tus, seekable is a clear error', async () => {
+test('without seekable, a patching stream is refused as before', async () => {
   const srv = await server();
   const up = uploader(srv, createRestTransport({ baseUrl: srv.url, fetch: countingFetch() }));
   await up.ready;
@@ -154,10 +154,55 @@ test('without seekable, a patching stream is refused as before; with tus, seekab
   await expect(rec.write(new Uint8Array(4), 10)).rejects.toThrow(/expected offset 100, got 10 \(the upload needs a forward-only stream\)/);
   await rec.abort();
   await expect(up.startRecording({}, { seekable: 'yes' })).rejects.toThrow(TypeError);
+});
 
-  const tus = uploader(srv, createTusTransport({ endpoint: `${srv.url}/files/`, fetch: countingFetch() }));
-  await tus.ready;
-  await expect(tus.startRecording({ filename: 'x.webm' }, { seekable: true })).rejects.toThrow(/tus is append-only/);
+test('with tus (append-only) a seekable recording streams as it is recorded and the server finalizes it seekable', async () => {
+  const memory = await inMemory();
+  const srv = await server();
+  const up = uploader(srv, createTusTransport({ endpoint: `${srv.url}/files/`, fetch: countingFetch() }));
+  const uploaded = [];
+  up.addEventListener('partuploaded', (e) => uploaded.push(e.detail.partIndex));
+  await up.ready;
+  const rec = await up.startRecording({ filename: 'tus-seekable.webm' }, { seekable: true });
+  expect(rec.seekable).toBe(false); // nothing is held back: tus appends in order
+  let patched = 0;
+  const sink = rec.ondata;
+  let end = 0;
+  const w = await VideoWriter.create({ ...VIDEO, ondata: (bytes, offset) => {
+    if (offset < end) patched++;
+    end = Math.max(end, offset + bytes.length);
+    return sink(bytes, offset);
+  } });
+  for (let i = 0; i < N; i++) {
+    w.addFrame(frames[i]);
+    if (i === 60) {
+      for (let k = 0; k < 200 && !uploaded.includes(0); k++) await new Promise((r) => setTimeout(r, 25));
+      expect(uploaded).toContain(0); // the header part left while recording
+    }
+  }
+  await w.finish();
+  expect(patched).toBeGreaterThan(0);
+  await rec.stop({ duration: N / FPS });
+  expect(await up.whenIdle()).toMatchObject({ uploaded: 1, failed: 0 });
+
+  const list = await (await fetch(`${srv.url}/api/captures`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
+  const items = list.captures || list.items || list;
+  expect(items.length).toBe(1);
+  const bytes = await captureBytes(srv, items[0]);
+  // The server's file is not the live stream the client sent: it has duration, cues and a seek head,
+  // holds every frame, and seeking to the middle lands on frame 45.
+  expect(Buffer.compare(bytes, memory)).not.toBe(0);
+  const file = await tempFile(bytes, 'tus-seekable.webm');
+  const fmt = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'format=duration:stream=nb_read_frames', '-of', 'json', file], { encoding: 'utf8' }));
+  expect(Number(fmt.format.duration)).toBeCloseTo(N / FPS, 1);
+  expect(Number(fmt.streams[0].nb_read_frames)).toBe(N);
+  const info = execFileSync('mkvinfo', ['--all', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  expect(info).toMatch(/\+ Seek head/);
+  expect(info).toMatch(/\+ Cues/);
+  expect(info).not.toMatch(/size is unknown|unknown size/i);
+  const memFile = await tempFile(memory, 'memory-tus.webm');
+  expect(frameMd5(file, { pre: ['-ss', '1.5'], post: [] }))
+    .toBe(frameMd5(memFile, { pre: [], post: ['-vf', 'select=eq(n\\,45)', '-vsync', '0'] }));
 });
 
 test('a seekable patch outside part 0 is a RangeError', async () => {

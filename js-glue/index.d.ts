@@ -447,7 +447,7 @@ export class Uploader extends EventTarget {
   whenIdle(options?: { signal?: AbortSignal }): Promise<UploadProgress>;
   enqueueScreenshot(capture: { bytes?: Uint8Array; blob?: Blob; format?: string; metadata?: object } | Uint8Array | ArrayBuffer | Blob,
     options?: { id?: string; metadata?: object; filename?: string; mimeType?: string }): Promise<string>;
-  /** seekable: header patches (VideoWriter ondata) go into part 0, uploaded last (REST, S3; throws with tus). */
+  /** seekable: header patches (VideoWriter ondata) go into part 0, uploaded last (REST, S3); with tus the server makes the finished file seekable. */
   startRecording(metadata?: object, options?: { id?: string; minPartSize?: number; mimeType?: string; seekable?: boolean }): Promise<RecordingUpload>;
   retryFailed(itemId?: string): Promise<void>;
   remove(itemId: string): Promise<void>;

@@ -47,6 +47,55 @@ struct JsVideoStats {
   int speed = 0;
 };
 
+// Where a writer's or muxer's bytes go: in memory (takeBytes() after finish), or streamed as ranges
+// that JS drains after each call (drainRanges(); an offset below the end is a header patch).
+class OutputSink {
+ public:
+  ck::ByteSink* Open(bool streaming) {
+    if (streaming) {
+      sink_ = std::make_unique<ck::StreamingByteSink>([this](int64_t offset, const uint8_t* d, size_t n) {
+        ranges_.push_back(Range{offset, std::vector<uint8_t>(d, d + n)});
+        return true;
+      });
+    } else {
+      auto memory = std::make_unique<ck::MemoryByteSink>();
+      memory_ = memory.get();
+      sink_ = std::move(memory);
+    }
+    return sink_.get();
+  }
+
+  double Size() const { return sink_ ? double(sink_->Size()) : 0; }
+
+  // The ranges emitted since the last call; the views stay valid until the next call into the owner.
+  val DrainRanges() {
+    drained_.swap(ranges_);
+    ranges_.clear();
+    val out = val::array();
+    for (const Range& r : drained_) {
+      val o = val::object();
+      o.set("offset", double(r.offset));
+      o.set("data", val(emscripten::typed_memory_view(r.bytes.size(), r.bytes.data())));
+      out.call<void>("push", o);
+    }
+    return out;
+  }
+
+  // The whole file (memory output, after finish()).
+  ck::bindings::Bytes* TakeBytes() {
+    return new ck::bindings::Bytes(memory_ ? memory_->Take() : std::vector<uint8_t>());
+  }
+
+ private:
+  struct Range {
+    int64_t offset;
+    std::vector<uint8_t> bytes;
+  };
+  std::unique_ptr<ck::ByteSink> sink_;
+  ck::MemoryByteSink* memory_ = nullptr;  // sink_ when the output is in memory
+  std::vector<Range> ranges_, drained_;
+};
+
 class JsVideoWriter {
  public:
   bool open(const JsVideoOptions& o) {
@@ -73,17 +122,7 @@ class JsVideoWriter {
     w.keyframe_interval = o.keyframeInterval;
     w.speed = o.speed;
     w.flip_y = o.flipY;
-    if (o.streaming) {
-      sink_ = std::make_unique<ck::StreamingByteSink>([this](int64_t offset, const uint8_t* d, size_t n) {
-        ranges_.push_back(Range{offset, std::vector<uint8_t>(d, d + n)});
-        return true;
-      });
-    } else {
-      auto memory = std::make_unique<ck::MemoryByteSink>();
-      memory_ = memory.get();
-      sink_ = std::move(memory);
-    }
-    return Check(writer_.Open(w, sink_.get()));
+    return Check(writer_.Open(w, output_.Open(o.streaming)));
   }
 
   bool addFrame(uintptr_t p, int w, int h, int stride, bool has_ts, double ts_us, uintptr_t meta, int meta_len) {
@@ -108,34 +147,12 @@ class JsVideoWriter {
     return j;
   }
 
-  // The ranges emitted since the last call; the views stay valid until the next call into this writer.
-  val drainRanges() {
-    drained_.swap(ranges_);
-    ranges_.clear();
-    val out = val::array();
-    for (const Range& r : drained_) {
-      val o = val::object();
-      o.set("offset", double(r.offset));
-      o.set("data", val(emscripten::typed_memory_view(r.bytes.size(), r.bytes.data())));
-      out.call<void>("push", o);
-    }
-    return out;
-  }
-
-  // The whole file (memory output, after finish()).
-  ck::bindings::Bytes* takeBytes() {
-    return new ck::bindings::Bytes(memory_ ? memory_->Take() : std::vector<uint8_t>());
-  }
+  val drainRanges() { return output_.DrainRanges(); }
+  ck::bindings::Bytes* takeBytes() { return output_.TakeBytes(); }
 
  private:
-  struct Range {
-    int64_t offset;
-    std::vector<uint8_t> bytes;
-  };
-  std::unique_ptr<ck::ByteSink> sink_;
-  ck::MemoryByteSink* memory_ = nullptr;  // sink_ when the output is in memory
+  OutputSink output_;
   ck::VideoWriter writer_;
-  std::vector<Range> ranges_, drained_;
 };
 
 }  // namespace
@@ -316,17 +333,7 @@ class JsWebmMuxerHandle {
     m.height = o.height;
     m.fps = o.fps;
     codec_ = o.codec;
-    if (o.streaming) {
-      sink_ = std::make_unique<ck::StreamingByteSink>([this](int64_t offset, const uint8_t* d, size_t n) {
-        ranges_.push_back(Range{offset, std::vector<uint8_t>(d, d + n)});
-        return true;
-      });
-    } else {
-      auto memory = std::make_unique<ck::MemoryByteSink>();
-      memory_ = memory.get();
-      sink_ = std::move(memory);
-    }
-    return Check(muxer_.Open(sink_.get(), m));
+    return Check(muxer_.Open(output_.Open(o.streaming), m));
   }
 
   // A refused frame (bad arguments) leaves the muxer usable; any other failure ends it (failed()).
@@ -358,39 +365,19 @@ class JsWebmMuxerHandle {
     j.frames = double(muxer_.frames());
     j.keyframes = double(keyframes_);
     j.duration = muxer_.duration_seconds();
-    j.bytes = sink_ ? double(sink_->Size()) : 0;
+    j.bytes = output_.Size();
     return j;
   }
 
-  val drainRanges() {
-    drained_.swap(ranges_);
-    ranges_.clear();
-    val out = val::array();
-    for (const Range& r : drained_) {
-      val o = val::object();
-      o.set("offset", double(r.offset));
-      o.set("data", val(emscripten::typed_memory_view(r.bytes.size(), r.bytes.data())));
-      out.call<void>("push", o);
-    }
-    return out;
-  }
-
-  ck::bindings::Bytes* takeBytes() {
-    return new ck::bindings::Bytes(memory_ ? memory_->Take() : std::vector<uint8_t>());
-  }
+  val drainRanges() { return output_.DrainRanges(); }
+  ck::bindings::Bytes* takeBytes() { return output_.TakeBytes(); }
 
  private:
-  struct Range {
-    int64_t offset;
-    std::vector<uint8_t> bytes;
-  };
-  std::unique_ptr<ck::ByteSink> sink_;
-  ck::MemoryByteSink* memory_ = nullptr;
+  OutputSink output_;
   ck::WebmMuxer muxer_;
   std::string codec_;
   int64_t keyframes_ = 0;
   bool failed_ = false;
-  std::vector<Range> ranges_, drained_;
 };
 
 }  // namespace

@@ -1,0 +1,88 @@
+// Seed 004, scenario 5: record the next video while the previous one uploads. The wasm recorder (its
+// encoder in a Worker) keeps every frame it is given, and the earlier recording keeps uploading during
+// the new recording; both end on the reference server, byte-identical, and ffprobe counts every frame.
+import { execFileSync } from 'node:child_process';
+import { launchBrowser } from './browser.mjs';
+import { startBrowserServer, verifyServer, captureBytes, tempFile } from '../node/upload/uploader.helpers.mjs';
+
+const PORT = 18797;
+const FRAMES = 90;
+let browser;
+let srv;
+beforeAll(async () => {
+  srv = await startBrowserServer({ port: PORT });
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+test('a wasm recording made while the previous recording uploads drops no frame, and the upload keeps going', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    page.errors = [];
+    page.on('pageerror', (e) => page.errors.push(String(e)));
+    await page.goto(srv.page({ part: String(256 * 1024), name: 'scenario5' }));
+    await page.evaluate(() => window.appReady);
+    // Slow chunk requests down so the previous upload spans the whole new recording.
+    srv.delays['/videos/chunk'] = 120;
+
+    const result = await page.evaluate(async (frames) => {
+      const { ck, uploader } = window.app;
+      // 1. The previous recording: 6 MiB stored, then uploading in 256 KiB parts.
+      const previous = await window.app.fakeVideo(5, 6 * 1024 * 1024, 256 * 1024);
+      let partsDuring = 0;
+      let recording = false;
+      uploader.addEventListener('partuploaded', (e) => { if (recording && e.detail.itemId === previous.id) partsDuring++; });
+
+      // 2. The next recording, frame-exact with the wasm backend, on a changing 2D canvas.
+      const canvas = document.createElement('canvas');
+      canvas.width = 320; canvas.height = 240;
+      document.body.append(canvas);
+      const g = canvas.getContext('2d');
+      const rec = await ck.createRecorder(canvas, { backend: 'wasm', codec: 'vp8', fps: 30, frames: 'manual', maxQueuedFrames: 4 });
+      recording = true;
+      const t0 = performance.now();
+      for (let i = 0; i < frames; i++) {
+        g.fillStyle = `hsl(${(i * 4) % 360} 70% 50%)`;
+        g.fillRect(0, 0, 320, 240);
+        g.fillStyle = '#fff';
+        g.fillRect((i * 3) % 300, 100, 20, 20);
+        await rec.ready; // wait instead of being refused
+        await rec.captureFrame();
+      }
+      const stopped = await rec.stop();
+      recording = false;
+      const ms = performance.now() - t0;
+      const pendingAtStop = uploader.getProgress().pending;
+      const file = new Uint8Array(await stopped.blob.arrayBuffer());
+      return {
+        previous, partsDuring, ms, pendingAtStop,
+        frames: stopped.frames, skipped: rec.skippedFrames, file: Array.from(file),
+      };
+    }, FRAMES);
+    delete srv.delays['/videos/chunk'];
+
+    // The recorder kept every frame: in its own count and in the file, by ffprobe.
+    expect(result.frames).toBe(FRAMES);
+    expect(result.skipped).toBe(0);
+    const file = await tempFile(Buffer.from(result.file), 'scenario5.webm');
+    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries',
+      'stream=nb_read_frames:format=duration', '-of', 'json', file], { encoding: 'utf8' }));
+    expect(Number(probe.streams[0].nb_read_frames)).toBe(FRAMES);
+    expect(Number(probe.format.duration)).toBeCloseTo(FRAMES / 30, 1);
+
+    // The previous recording kept uploading while the new one was recorded, and arrives intact.
+    expect(result.partsDuring).toBeGreaterThan(0);
+    expect(result.pendingAtStop).toBeGreaterThan(0); // still uploading when the recording ended: they overlapped
+    await page.evaluate(() => window.app.uploader.whenIdle());
+    const v = await verifyServer(srv, [result.previous]);
+    expect([v.arrived, v.identical, v.duplicates]).toEqual([1, 1, 0]);
+    expect((await captureBytes(srv, v.byClient.get(result.previous.id)[0])).length).toBe(result.previous.size);
+    expect(page.errors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});

@@ -8,6 +8,21 @@
 namespace ck {
 namespace {
 constexpr int64_t kMaxSafeTimestampUs = int64_t(1) << 53;  // what a JS number holds exactly
+
+// The encoder's share of the writer's (resolved) options.
+VpxEncoderOptions EncoderOptionsOf(const VideoWriterOptions& o) {
+  VpxEncoderOptions e;
+  e.codec = o.codec;
+  e.width = o.width;
+  e.height = o.height;
+  e.fps = o.fps;
+  e.bitrate = o.bitrate;
+  e.keyframe_interval = o.keyframe_interval;
+  e.speed = o.speed;
+  e.rate_control = o.rate_control;
+  return e;
+}
+
 }  // namespace
 
 VideoWriter::VideoWriter() = default;
@@ -18,16 +33,7 @@ Status VideoWriter::ResolveOptions(const VideoWriterOptions& in, VideoWriterOpti
   if (o.speed == 0) o.speed = DefaultSpeed(o.codec);
   if (o.keyframe_interval == 0 && o.fps > 0 && std::isfinite(o.fps))
     o.keyframe_interval = int(std::max(1.0, std::round(2 * o.fps)));
-  VpxEncoderOptions e;
-  e.codec = o.codec;
-  e.width = o.width;
-  e.height = o.height;
-  e.fps = o.fps;
-  e.bitrate = o.bitrate;
-  e.keyframe_interval = o.keyframe_interval;
-  e.speed = o.speed;
-  e.rate_control = o.rate_control;
-  Status s = CheckEncoderOptions(e);
+  Status s = CheckEncoderOptions(EncoderOptionsOf(o));
   if (!s.ok()) return s;
   *out = o;
   return Status::Ok();
@@ -56,16 +62,7 @@ Status VideoWriter::Open(const VideoWriterOptions& options, ByteSink* sink) {
   VideoWriterOptions o;
   Status s = ResolveOptions(options, &o);
   if (!s.ok()) return s;
-  VpxEncoderOptions e;
-  e.codec = o.codec;
-  e.width = o.width;
-  e.height = o.height;
-  e.fps = o.fps;
-  e.bitrate = o.bitrate;
-  e.keyframe_interval = o.keyframe_interval;
-  e.speed = o.speed;
-  e.rate_control = o.rate_control;
-  s = encoder_.Open(e);
+  s = encoder_.Open(EncoderOptionsOf(o));
   if (!s.ok()) return s;
   s = muxer_.Open(sink, WebmMuxerOptions{o.codec, o.width, o.height, o.fps});
   if (!s.ok()) return s;

@@ -15,7 +15,11 @@ export function makeImage(data, width, height, stride = width * 4) {
  * and returns the changed pixels as a new image (the input is not touched).
  */
 export function transformInPlace(img, name, op) {
-  const M = getCore();
+  return transformInPlaceOn(getCore(), img, name, op);
+}
+
+/** transformInPlace() on a given module instance (getCore() or one from loadVariant()). */
+export function transformInPlaceOn(M, img, name, op) {
   const src = checkImage(img, `${name}: image`);
   const ptr = alloc(M, src.data.length, 'image');
   try {

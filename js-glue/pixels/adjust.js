@@ -1,8 +1,7 @@
 // Brightness / contrast / saturation (wasm/pixels/color_adjust.h has the exact fixed-point formulas).
 import { getCore } from '../core.js';
-import { makeImage } from '../image-ops.js';
-import { checkImage, checkNumber } from '../validate.js';
-import { alloc, check } from '../wasm-memory.js';
+import { transformInPlaceOn } from '../image-ops.js';
+import { checkNumber } from '../validate.js';
 
 const KEYS = ['brightness', 'contrast', 'saturation'];
 
@@ -24,16 +23,8 @@ export function adjustOptions(options) {
 
 /** adjust() on a given module instance (getCore() or one from loadVariant()). */
 export function adjustOn(M, image, options) {
-  const src = checkImage(image, 'adjust: image');
-  const opts = adjustOptions(options);
-  const ptr = alloc(M, src.data.length, 'image');
-  try {
-    M.HEAPU8.set(src.data, ptr);
-    check(M, M.adjustColor(ptr, src.width, src.height, src.stride, opts), 'adjust');
-    return makeImage(M.HEAPU8.slice(ptr, ptr + src.data.length), src.width, src.height, src.stride);
-  } finally {
-    M._free(ptr);
-  }
+  // Options are checked after the image (as the messages' order promises) and before any native work.
+  return transformInPlaceOn(M, image, 'adjust', (mod, ptr, src) => mod.adjustColor(ptr, src.width, src.height, src.stride, adjustOptions(options)));
 }
 
 /**

@@ -1,8 +1,7 @@
 // Gaussian blur (wasm/pixels/blur.h: sigma = radius / 2, integer weights summing to 2^14, edges clamped).
 import { getCore } from '../core.js';
-import { makeImage } from '../image-ops.js';
-import { checkImage, checkNumber } from '../validate.js';
-import { alloc, check } from '../wasm-memory.js';
+import { transformInPlaceOn } from '../image-ops.js';
+import { checkNumber } from '../validate.js';
 
 export const MAX_BLUR_RADIUS = 64;
 
@@ -19,16 +18,8 @@ export function blurOptions(options) {
 
 /** blur() on a given module instance (getCore() or one from loadVariant()). */
 export function blurOn(M, image, options) {
-  const src = checkImage(image, 'blur: image');
-  const opts = blurOptions(options);
-  const ptr = alloc(M, src.data.length, 'image');
-  try {
-    M.HEAPU8.set(src.data, ptr);
-    check(M, M.gaussianBlur(ptr, src.width, src.height, src.stride, opts), 'blur');
-    return makeImage(M.HEAPU8.slice(ptr, ptr + src.data.length), src.width, src.height, src.stride);
-  } finally {
-    M._free(ptr);
-  }
+  // Options are checked after the image (as the messages' order promises) and before any native work.
+  return transformInPlaceOn(M, image, 'blur', (mod, ptr, src) => mod.gaussianBlur(ptr, src.width, src.height, src.stride, blurOptions(options)));
 }
 
 /**

@@ -20,14 +20,23 @@ afterAll(async () => {
 
 test('a wasm recording made while the previous recording uploads drops no frame, and the upload keeps going', async () => {
   const context = await browser.newContext();
+  let openGate;
   try {
     const page = await context.newPage();
     page.errors = [];
     page.on('pageerror', (e) => page.errors.push(String(e)));
     await page.goto(srv.page({ part: String(256 * 1024), name: 'scenario5' }));
     await page.evaluate(() => window.appReady);
-    // Slow chunk requests down so the previous upload spans the whole new recording.
-    srv.delays['/videos/chunk'] = 120;
+    // The overlap must not depend on the machine's speed: each part takes 60 ms on the server, and
+    // from the 16th part on the server holds the parts until the test opens the gate after the
+    // recording stopped, so the previous upload is still going when the recording ends.
+    let parts = 0;
+    const gate = new Promise((r) => { openGate = r; });
+    srv.delays['/videos/chunk'] = async () => {
+      parts++;
+      await new Promise((r) => setTimeout(r, 60));
+      if (parts >= 16) await gate;
+    };
 
     const result = await page.evaluate(async (frames) => {
       const { ck, uploader } = window.app;
@@ -35,7 +44,14 @@ test('a wasm recording made while the previous recording uploads drops no frame,
       const previous = await window.app.fakeVideo(5, 6 * 1024 * 1024, 256 * 1024);
       let partsDuring = 0;
       let recording = false;
-      uploader.addEventListener('partuploaded', (e) => { if (recording && e.detail.itemId === previous.id) partsDuring++; });
+      let firstPart;
+      const uploading = new Promise((r) => { firstPart = r; });
+      uploader.addEventListener('partuploaded', (e) => {
+        if (e.detail.itemId !== previous.id) return;
+        firstPart();
+        if (recording) partsDuring++;
+      });
+      await uploading; // the previous upload is under way before the next recording starts
 
       // 2. The next recording, frame-exact with the wasm backend, on a changing 2D canvas.
       const canvas = document.createElement('canvas');
@@ -52,6 +68,7 @@ test('a wasm recording made while the previous recording uploads drops no frame,
         g.fillRect((i * 3) % 300, 100, 20, 20);
         await rec.ready; // wait instead of being refused
         await rec.captureFrame();
+        await new Promise((r) => setTimeout(r, 1000 / 30)); // a real-time render loop: 3 s in all
       }
       const stopped = await rec.stop();
       recording = false;
@@ -63,6 +80,7 @@ test('a wasm recording made while the previous recording uploads drops no frame,
         frames: stopped.frames, skipped: rec.skippedFrames, file: Array.from(file),
       };
     }, FRAMES);
+    openGate();
     delete srv.delays['/videos/chunk'];
 
     // The recorder kept every frame: in its own count and in the file, by ffprobe.
@@ -83,6 +101,7 @@ test('a wasm recording made while the previous recording uploads drops no frame,
     expect((await captureBytes(srv, v.byClient.get(result.previous.id)[0])).length).toBe(result.previous.size);
     expect(page.errors).toEqual([]);
   } finally {
+    openGate?.();
     await context.close();
   }
 });

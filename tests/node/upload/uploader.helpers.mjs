@@ -47,7 +47,8 @@ export async function startBrowserServer({ port, faults = { rate: 0 }, routes = 
     staticMounts: [...DEFAULTS.staticMounts, 'tests/browser/pages'],
   });
   for (const [path, handler] of Object.entries(routes)) app.get(path, handler);
-  // Slows chosen requests down on the server (e.g. so that a reload lands between parts).
+  // Slows chosen requests down on the server (e.g. so that a reload lands between parts), or holds
+  // them at a gate that the test opens.
   const delays = {};
   const requestLog = [];
   app.addHook('onRequest', async (request) => {
@@ -58,8 +59,9 @@ export async function startBrowserServer({ port, faults = { rate: 0 }, routes = 
       request.raw.once('close', () => { e.closed = Date.now(); });
       request.logEntry = e;
     }
-    const ms = delays[path];
-    if (ms) await new Promise((r) => setTimeout(r, ms));
+    const delay = delays[path]; // milliseconds, or a function that returns a promise (a gate)
+    if (typeof delay === 'function') await delay(request);
+    else if (delay) await new Promise((r) => setTimeout(r, delay));
   });
   if (logRequests) {
     app.addHook('onResponse', async (request, reply) => {

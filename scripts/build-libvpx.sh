@@ -15,6 +15,13 @@
 #   --disable-temporal-denoising --disable-spatial-resampling   unused here (noise_sensitivity 0, no
 #                                                      resize): 7 KB gzipped less
 #   decoders, examples, tools, docs, unit tests off    only the encoders are linked into the module
+#
+# The SIMD variant also routes libvpx's hottest DSP functions to our wasm SIMD128 versions: after
+# configure it generates libvpx's RTCD headers (vp8_rtcd.h, vpx_dsp_rtcd.h) and appends
+# `#include "vpx_simd_rtcd.h"` (wasm/video/vpx_simd/) to them, which re-points e.g. vpx_sad16x16 from
+# vpx_sad16x16_c to vpx_sad16x16_wasm. The *_wasm functions themselves are compiled by CMake
+# (ck_vpx_simd); the routing header's hash is part of the stamp, so changing the list rebuilds.
+# The generated config headers are kept in <output>/config for those files and the check program.
 # The configure line is stamped into the output (config.txt); a different line rebuilds.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,11 +54,14 @@ flock 8
 for variant in "${variants[@]}"; do
   case $variant in
     base) cflags="" ;;
-    simd) cflags="-msimd128" ;;
+    simd) cflags="-msimd128 -I$root/wasm/video/vpx_simd" ;;
     *) echo "build-libvpx: unknown variant $variant (base | simd)" >&2; exit 1 ;;
   esac
   out="$root/.cache/build/libvpx-$version-wasm-$variant"
   config="CFLAGS=$cflags ${options[*]}"
+  if [[ $variant == simd ]]; then
+    config+=" routing=$(sha256sum "$root/wasm/video/vpx_simd/vpx_simd_rtcd.h" | cut -c1-16)"
+  fi
   if [[ -f "$out/libvpx.a" && -f "$out/include/vpx/vp8cx.h" && "$(cat "$out/config.txt" 2>/dev/null)" == "$config" ]]; then
     continue
   fi
@@ -64,10 +74,18 @@ for variant in "${variants[@]}"; do
     CFLAGS="$cflags" CXXFLAGS="$cflags" STRIP=llvm-strip-14 emconfigure "$src/configure" \
       --prefix="$out" "${options[@]}" >configure.log 2>&1 ||
       { tail -30 configure.log >&2; exit 1; }
+    if [[ $variant == simd ]]; then
+      emmake make vp8_rtcd.h vpx_dsp_rtcd.h >rtcd.log 2>&1 || { tail -20 rtcd.log >&2; exit 1; }
+      for h in vp8_rtcd.h vpx_dsp_rtcd.h; do
+        printf '\n/* capturekit: wasm SIMD128 routing (scripts/build-libvpx.sh) */\n#include "vpx_simd_rtcd.h"\n' >>"$h"
+      done
+    fi
     emmake make -j "$jobs" >make.log 2>&1 || { tail -40 make.log >&2; exit 1; }
     emmake make install >install.log 2>&1 || { tail -20 install.log >&2; exit 1; }
   )
   cp "$out/lib/libvpx.a" "$out/libvpx.a"
+  mkdir -p "$out/config"
+  cp "$obj"/vpx_config.h "$obj"/*_rtcd.h "$out/config/"
   echo "$config" >"$out/config.txt"
   rm -rf "$obj"
 done

@@ -38,6 +38,25 @@ if(EMSCRIPTEN)
   endif()
   target_include_directories(ck_libvpx SYSTEM INTERFACE "${CK_LIBVPX_DIR}/include")
   target_link_libraries(ck_libvpx INTERFACE "${CK_LIBVPX_DIR}/libvpx.a")
+  if(CK_SIMD)
+    # libvpx's hottest DSP functions in wasm SIMD128 (wasm/video/vpx_simd/vpx_simd_rtcd.h says which):
+    # the SIMD libvpx.a calls them in place of its C versions, so they link with it.
+    set(CK_LIBVPX_SRC "${CK_DEPS_DIR}/libvpx-${ck_vpx_version}")
+    file(GLOB ck_vpx_simd_src CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/wasm/video/vpx_simd/*.c")
+    add_library(ck_vpx_simd STATIC ${ck_vpx_simd_src})
+    target_include_directories(ck_vpx_simd PUBLIC "${CMAKE_SOURCE_DIR}/wasm/video/vpx_simd")
+    target_include_directories(ck_vpx_simd SYSTEM PRIVATE "${CK_LIBVPX_DIR}/config" "${CK_LIBVPX_SRC}")
+    target_compile_options(ck_vpx_simd PRIVATE -Wall -Wextra)
+    target_link_libraries(ck_libvpx INTERFACE ck_vpx_simd)
+
+    # The check program: every *_wasm function against its libvpx *_c twin on random and extreme
+    # inputs (run by tests/node/video/vpx-simd.test.mjs with Node).
+    add_executable(vpx_simd_check "${CMAKE_SOURCE_DIR}/tests/wasm/vpx_simd_check.c")
+    target_include_directories(vpx_simd_check SYSTEM PRIVATE "${CK_LIBVPX_DIR}/config" "${CK_LIBVPX_SRC}")
+    target_link_libraries(vpx_simd_check PRIVATE ck_libvpx)
+    target_link_options(vpx_simd_check PRIVATE -sENVIRONMENT=node -sEXIT_RUNTIME=1 -sSINGLE_FILE=1)
+    set_target_properties(vpx_simd_check PROPERTIES SUFFIX ".cjs") # the package is "type": "module"
+  endif()
 else()
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(CK_VPX REQUIRED IMPORTED_TARGET vpx)

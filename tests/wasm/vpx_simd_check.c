@@ -1,0 +1,295 @@
+/*
+ * capturekit: checks every libvpx DSP function we route to wasm SIMD128 (wasm/video/vpx_simd) against
+ * libvpx's own C version of it, on random inputs, realistic inputs (smooth pictures with edges, where
+ * the loop filter really filters) and extremes (0 and 255, the largest coefficients). Any difference
+ * is a failure: the SIMD build must write the same bitstream as the C build.
+ *
+ * Built with emcc by the SIMD wasm build (build/wasm-simd/vpx_simd_check.cjs, the wasm inlined: Emscripten 3.1.6 would fetch() a path in Node 20), run with Node by
+ * tests/node/video/vpx-simd.test.mjs. Prints one line per function, exits 1 on any mismatch.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vp8/common/loopfilter.h"
+#include "vp8/encoder/block.h"
+#include "vp8_rtcd.h"
+#include "vpx_dsp_rtcd.h"
+#include "vpx_simd_rtcd.h"
+
+static uint32_t rng = 12345;
+static uint32_t next(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 17;
+  rng ^= rng << 5;
+  return rng;
+}
+static int range(int lo, int hi) { return lo + (int)(next() % (uint32_t)(hi - lo + 1)); }
+
+static int failures = 0;
+static void report(const char *name, int bad, int runs) {
+  printf("%s %s (%d runs)\n", bad ? "FAIL" : "ok", name, runs);
+  if (bad) ++failures;
+}
+
+/* A picture of `n` bytes: kind 0 random, 1 smooth with a step, 2 extremes (0/255), 3 flat. */
+static void fill(uint8_t *p, int n, int stride, int kind) {
+  const int base = range(0, 255), step = range(-40, 40), noise = range(0, 6);
+  for (int i = 0; i < n; ++i) {
+    const int x = i % stride, y = i / stride;
+    int v;
+    switch (kind) {
+      case 0: v = (int)(next() & 255); break;
+      case 1: v = base + (x * 3 + y * 2) / 8 + (x >= stride / 2 ? step : 0) + range(-noise, noise); break;
+      case 2: v = (next() & 1) ? 255 : 0; break;
+      default: v = base; break;
+    }
+    p[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+  }
+}
+
+#define RUNS 3000
+enum { S = 64, BUF = S * 48 };
+static uint8_t src_buf[BUF], ref_buf[BUF], a_buf[BUF], b_buf[BUF];
+
+static void check_sad_variance(void) {
+  typedef unsigned int (*Sad)(const uint8_t *, int, const uint8_t *, int);
+  typedef unsigned int (*Var)(const uint8_t *, int, const uint8_t *, int, unsigned int *);
+  typedef uint32_t (*SubVar)(const uint8_t *, int, int, int, const uint8_t *, int, uint32_t *);
+  struct { const char *name; Sad c, w; } sads[] = {
+    { "vpx_sad16x16", vpx_sad16x16_c, vpx_sad16x16_wasm }, { "vpx_sad16x8", vpx_sad16x8_c, vpx_sad16x8_wasm },
+    { "vpx_sad8x16", vpx_sad8x16_c, vpx_sad8x16_wasm },   { "vpx_sad8x8", vpx_sad8x8_c, vpx_sad8x8_wasm },
+  };
+  struct { const char *name; Var c, w; } vars[] = {
+    { "vpx_variance16x16", vpx_variance16x16_c, vpx_variance16x16_wasm },
+    { "vpx_variance16x8", vpx_variance16x8_c, vpx_variance16x8_wasm },
+    { "vpx_variance8x16", vpx_variance8x16_c, vpx_variance8x16_wasm },
+    { "vpx_variance8x8", vpx_variance8x8_c, vpx_variance8x8_wasm },
+    { "vpx_mse16x16", vpx_mse16x16_c, vpx_mse16x16_wasm },
+  };
+  struct { const char *name; SubVar c, w; } subs[] = {
+    { "vpx_sub_pixel_variance16x16", vpx_sub_pixel_variance16x16_c, vpx_sub_pixel_variance16x16_wasm },
+    { "vpx_sub_pixel_variance16x8", vpx_sub_pixel_variance16x8_c, vpx_sub_pixel_variance16x8_wasm },
+    { "vpx_sub_pixel_variance8x16", vpx_sub_pixel_variance8x16_c, vpx_sub_pixel_variance8x16_wasm },
+    { "vpx_sub_pixel_variance8x8", vpx_sub_pixel_variance8x8_c, vpx_sub_pixel_variance8x8_wasm },
+  };
+  for (size_t f = 0; f < sizeof(sads) / sizeof(sads[0]); ++f) {
+    int bad = 0;
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      const int ss = range(16, S), rs = range(16, S);
+      fill(src_buf, BUF, ss, r % 4);
+      fill(ref_buf, BUF, rs, (r / 4) % 4);
+      const int so = range(0, 7), ro = range(0, 7);
+      bad = sads[f].c(src_buf + so, ss, ref_buf + ro, rs) != sads[f].w(src_buf + so, ss, ref_buf + ro, rs);
+    }
+    report(sads[f].name, bad, RUNS);
+  }
+  for (size_t f = 0; f < sizeof(vars) / sizeof(vars[0]); ++f) {
+    int bad = 0;
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      const int ss = range(16, S), rs = range(16, S), o = range(0, 9);
+      fill(src_buf, BUF, ss, r % 4);
+      fill(ref_buf, BUF, rs, (r / 4) % 4);
+      unsigned int sse_c = 1, sse_w = 2;
+      const unsigned int vc = vars[f].c(src_buf + o, ss, ref_buf, rs, &sse_c);
+      const unsigned int vw = vars[f].w(src_buf + o, ss, ref_buf, rs, &sse_w);
+      bad = vc != vw || sse_c != sse_w;
+    }
+    report(vars[f].name, bad, RUNS);
+  }
+  {
+    int bad = 0;
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      const int ss = range(16, S), rs = range(16, S);
+      fill(src_buf, BUF, ss, r % 4);
+      fill(ref_buf, BUF, rs, (r / 4) % 4);
+      unsigned int sse_c = 1, sse_w = 2;
+      int sum_c = 3, sum_w = 4;
+      vpx_get16x16var_c(src_buf, ss, ref_buf + 1, rs, &sse_c, &sum_c);
+      vpx_get16x16var_wasm(src_buf, ss, ref_buf + 1, rs, &sse_w, &sum_w);
+      bad = sse_c != sse_w || sum_c != sum_w;
+    }
+    report("vpx_get16x16var", bad, RUNS);
+  }
+  for (size_t f = 0; f < sizeof(subs) / sizeof(subs[0]); ++f) {
+    int bad = 0;
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      const int ss = range(17, S), rs = range(16, S), xo = r % 8, yo = (r / 8) % 8;
+      fill(src_buf, BUF, ss, r % 4);
+      fill(ref_buf, BUF, rs, (r / 3) % 4);
+      uint32_t sse_c = 1, sse_w = 2;
+      const uint32_t vc = subs[f].c(src_buf + 2, ss, xo, yo, ref_buf, rs, &sse_c);
+      const uint32_t vw = subs[f].w(src_buf + 2, ss, xo, yo, ref_buf, rs, &sse_w);
+      bad = vc != vw || sse_c != sse_w;
+    }
+    report(subs[f].name, bad, RUNS);
+  }
+  {
+    int bad = 0;
+    int16_t dc[S * 32], dw[S * 32];
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      const int rows = 4 << range(0, 3), cols = 4 << range(0, 3);
+      const int ss = range(cols, S), ps = range(cols, S);
+      fill(src_buf, BUF, ss, r % 4);
+      fill(ref_buf, BUF, ps, (r / 4) % 4);
+      memset(dc, 0x55, sizeof(dc));
+      memset(dw, 0x55, sizeof(dw));
+      vpx_subtract_block_c(rows, cols, dc, S, src_buf, ss, ref_buf, ps);
+      vpx_subtract_block_wasm(rows, cols, dw, S, src_buf, ss, ref_buf, ps);
+      bad = memcmp(dc, dw, sizeof(dc)) != 0;
+    }
+    report("vpx_subtract_block", bad, RUNS);
+  }
+}
+
+static void check_dct_quantize(void) {
+  int bad = 0;
+  short in[4 * 16], oc[32], ow[32];
+  for (int r = 0; r < RUNS && !bad; ++r) {
+    const int kind = r % 3;
+    for (int i = 0; i < 4 * 16; ++i) in[i] = (short)(kind == 0 ? range(-255, 255) : kind == 1 ? ((next() & 1) ? 255 : -255) : range(-8, 8));
+    vp8_short_fdct4x4_c(in, oc, 32);
+    vp8_short_fdct4x4_wasm(in, ow, 32);
+    bad = memcmp(oc, ow, 16 * sizeof(short)) != 0;
+    vp8_short_fdct8x4_c(in + 16, oc, 32);
+    vp8_short_fdct8x4_wasm(in + 16, ow, 32);
+    bad |= memcmp(oc, ow, sizeof(oc)) != 0;
+  }
+  report("vp8_short_fdct4x4 + 8x4", bad, RUNS);
+
+  bad = 0;
+  DECLARE_ALIGNED(16, short, coeff[16]);
+  DECLARE_ALIGNED(16, short, round[16]);
+  DECLARE_ALIGNED(16, short, quant[16]);
+  DECLARE_ALIGNED(16, short, dequant[16]);
+  DECLARE_ALIGNED(16, short, qc[16]);
+  DECLARE_ALIGNED(16, short, dqc[16]);
+  DECLARE_ALIGNED(16, short, qw[16]);
+  DECLARE_ALIGNED(16, short, dqw[16]);
+  char eob_c, eob_w;
+  BLOCK b;
+  BLOCKD d;
+  memset(&b, 0, sizeof(b));
+  memset(&d, 0, sizeof(d));
+  b.coeff = coeff;
+  b.round = round;
+  b.quant_fast = quant;
+  d.dequant = dequant;
+  for (int r = 0; r < RUNS * 4 && !bad; ++r) {
+    const int q = range(4, 320), sparse = r % 4;
+    for (int i = 0; i < 16; ++i) {
+      coeff[i] = (short)(sparse == 0 ? range(-32768, 32767) : sparse == 1 ? range(-2048, 2047)
+                         : (next() % 5 == 0) ? range(-300, 300) : 0);
+      dequant[i] = (short)q;
+      quant[i] = (short)((1 << 16) / q);
+      round[i] = (short)((q * range(40, 100)) >> 7);
+    }
+    if (r % 7 == 0) coeff[range(0, 15)] = -32768;
+    d.qcoeff = qc; d.dqcoeff = dqc; d.eob = &eob_c;
+    vp8_fast_quantize_b_c(&b, &d);
+    d.qcoeff = qw; d.dqcoeff = dqw; d.eob = &eob_w;
+    vp8_fast_quantize_b_wasm(&b, &d);
+    bad = memcmp(qc, qw, sizeof(qc)) != 0 || memcmp(dqc, dqw, sizeof(dqc)) != 0 || eob_c != eob_w;
+  }
+  report("vp8_fast_quantize_b", bad, RUNS * 4);
+
+  bad = 0;
+  for (int r = 0; r < RUNS && !bad; ++r) {
+    const int ps = range(4, S), ds = range(4, S);
+    const short dc = (short)(r % 5 == 0 ? range(-32768, 32767) : range(-600, 600));
+    fill(src_buf, BUF, ps, r % 4);
+    fill(a_buf, BUF, ds, 0);
+    memcpy(b_buf, a_buf, BUF);
+    vp8_dc_only_idct_add_c(dc, src_buf, ps, a_buf, ds);
+    vp8_dc_only_idct_add_wasm(dc, src_buf, ps, b_buf, ds);
+    bad = memcmp(a_buf, b_buf, BUF) != 0;
+  }
+  report("vp8_dc_only_idct_add", bad, RUNS);
+
+  bad = 0;
+  for (int r = 0; r < 200 && !bad; ++r) {
+    const int ss = range(16, S), ds = range(16, S);
+    fill(src_buf, BUF, ss, 0);
+    fill(a_buf, BUF, ds, 0);
+    memcpy(b_buf, a_buf, BUF);
+    vp8_copy_mem16x16_c(src_buf + 1, ss, a_buf + 2, ds);
+    vp8_copy_mem16x16_wasm(src_buf + 1, ss, b_buf + 2, ds);
+    bad = memcmp(a_buf, b_buf, BUF) != 0;
+  }
+  report("vp8_copy_mem16x16", bad, 200);
+}
+
+static void check_sixtap(void) {
+  typedef void (*Pred)(unsigned char *, int, int, int, unsigned char *, int);
+  struct { const char *name; Pred c, w; } preds[] = {
+    { "vp8_sixtap_predict16x16", vp8_sixtap_predict16x16_c, vp8_sixtap_predict16x16_wasm },
+    { "vp8_sixtap_predict8x8", vp8_sixtap_predict8x8_c, vp8_sixtap_predict8x8_wasm },
+    { "vp8_sixtap_predict8x4", vp8_sixtap_predict8x4_c, vp8_sixtap_predict8x4_wasm },
+  };
+  for (size_t f = 0; f < sizeof(preds) / sizeof(preds[0]); ++f) {
+    int bad = 0;
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      const int ss = range(24, S), ds = range(16, S), xo = r % 8, yo = (r / 8) % 8;
+      fill(src_buf, BUF, ss, r % 4);
+      fill(a_buf, BUF, ds, 0);
+      memcpy(b_buf, a_buf, BUF);
+      unsigned char *s = src_buf + 3 * ss + 3;
+      preds[f].c(s, ss, xo, yo, a_buf + 1, ds);
+      preds[f].w(s, ss, xo, yo, b_buf + 1, ds);
+      bad = memcmp(a_buf, b_buf, BUF) != 0;
+    }
+    report(preds[f].name, bad, RUNS);
+  }
+}
+
+static void check_loopfilter(void) {
+  typedef void (*Lf)(unsigned char *, unsigned char *, unsigned char *, int, int, loop_filter_info *);
+  struct { const char *name; Lf c, w; } lfs[] = {
+    { "vp8_loop_filter_mbh", vp8_loop_filter_mbh_c, vp8_loop_filter_mbh_wasm },
+    { "vp8_loop_filter_mbv", vp8_loop_filter_mbv_c, vp8_loop_filter_mbv_wasm },
+    { "vp8_loop_filter_bh", vp8_loop_filter_bh_c, vp8_loop_filter_bh_wasm },
+    { "vp8_loop_filter_bv", vp8_loop_filter_bv_c, vp8_loop_filter_bv_wasm },
+  };
+  static uint8_t y0[BUF], ya[BUF], yb[BUF], ua[BUF], ub[BUF], va[BUF], vb[BUF];
+  for (size_t f = 0; f < sizeof(lfs) / sizeof(lfs[0]); ++f) {
+    int bad = 0, filtered = 0;
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      /* The encoder's ranges (vp8_loop_filter_update_sharpness / frame_init). */
+      const int level = range(0, 63), sharp = range(0, 7);
+      int lim = level >> ((sharp > 0) + (sharp > 4));
+      if (sharp > 0 && lim > 9 - sharp) lim = 9 - sharp;
+      if (lim < 1) lim = 1;
+      unsigned char mblim = (unsigned char)((level + 2) * 2 + lim), blim = (unsigned char)(level * 2 + lim);
+      unsigned char limv = (unsigned char)lim, hev = (unsigned char)range(0, 3);
+      loop_filter_info lfi = { &mblim, &blim, &limv, &hev };
+      const int ys = range(24, S), uvs = range(16, S);
+      fill(ya, BUF, ys, r % 4 == 0 ? 0 : 1);
+      fill(ua, BUF, uvs, r % 4 == 0 ? 2 : 1);
+      fill(va, BUF, uvs, 1);
+      memcpy(yb, ya, BUF); memcpy(ub, ua, BUF); memcpy(vb, va, BUF);
+      memcpy(y0, ya, BUF);
+      const int planes = r % 5; /* 0..2: Y+U+V, 3: Y+U only, 4: Y+V only */
+      unsigned char *uc = planes == 4 ? 0 : ua + 8 * uvs + 8, *uw = planes == 4 ? 0 : ub + 8 * uvs + 8;
+      unsigned char *vc = planes == 3 ? 0 : va + 8 * uvs + 8, *vw = planes == 3 ? 0 : vb + 8 * uvs + 8;
+      lfs[f].c(ya + 8 * ys + 8, uc, vc, ys, uvs, &lfi);
+      lfs[f].w(yb + 8 * ys + 8, uw, vw, ys, uvs, &lfi);
+      bad = memcmp(ya, yb, BUF) != 0 || memcmp(ua, ub, BUF) != 0 || memcmp(va, vb, BUF) != 0;
+      filtered += memcmp(ya, y0, BUF) != 0;
+    }
+    /* A check that never filtered would prove nothing: at least a quarter of the runs must change pixels. */
+    if (!bad && filtered < RUNS / 4) {
+      printf("FAIL %s: only %d of %d runs filtered anything\n", lfs[f].name, filtered, RUNS);
+      bad = 1;
+    }
+    report(lfs[f].name, bad, RUNS);
+  }
+}
+
+int main(void) {
+  check_sad_variance();
+  check_dct_quantize();
+  check_sixtap();
+  check_loopfilter();
+  printf("%s: %d failing\n", failures ? "FAIL" : "ok", failures);
+  return failures ? 1 : 0;
+}

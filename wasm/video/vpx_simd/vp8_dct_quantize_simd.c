@@ -1,0 +1,137 @@
+/*
+ * capturekit: wasm SIMD128 versions of VP8's forward 4x4 DCT, fast quantizer, DC-only inverse DCT
+ * and 16x16 copy (see vpx_simd_rtcd.h). Each computes exactly what libvpx's C version computes
+ * (vp8/encoder/dct.c, vp8_quantize.c, vp8/common/idctllm.c, reconinter.c), in 32-bit lanes where C
+ * uses int, with C's truncation to short where C stores a short.
+ */
+#include <string.h>
+#include <wasm_simd128.h>
+
+#include "vp8/encoder/block.h"
+#include "vpx_simd_rtcd.h"
+
+/* 4x4 transpose of 32-bit lanes: rows r0..r3 in, columns out. */
+static inline void transpose4(v128_t *r0, v128_t *r1, v128_t *r2, v128_t *r3) {
+  const v128_t t0 = wasm_i32x4_shuffle(*r0, *r1, 0, 4, 1, 5);
+  const v128_t t1 = wasm_i32x4_shuffle(*r0, *r1, 2, 6, 3, 7);
+  const v128_t t2 = wasm_i32x4_shuffle(*r2, *r3, 0, 4, 1, 5);
+  const v128_t t3 = wasm_i32x4_shuffle(*r2, *r3, 2, 6, 3, 7);
+  *r0 = wasm_i64x2_shuffle(t0, t2, 0, 2);
+  *r1 = wasm_i64x2_shuffle(t0, t2, 1, 3);
+  *r2 = wasm_i64x2_shuffle(t1, t3, 0, 2);
+  *r3 = wasm_i64x2_shuffle(t1, t3, 1, 3);
+}
+
+/* A short stored from an int, as C's assignment does: keep the low 16 bits, sign-extended. */
+static inline v128_t as_short(v128_t v) { return wasm_i32x4_shr(wasm_i32x4_shl(v, 16), 16); }
+
+void vp8_short_fdct4x4_wasm(short *input, short *output, int pitch) {
+  const int step = pitch / 2;
+  v128_t c0 = wasm_i32x4_load16x4(input);
+  v128_t c1 = wasm_i32x4_load16x4(input + step);
+  v128_t c2 = wasm_i32x4_load16x4(input + 2 * step);
+  v128_t c3 = wasm_i32x4_load16x4(input + 3 * step);
+  /* First pass, along each row: lanes are rows, so transpose the rows into columns first. */
+  transpose4(&c0, &c1, &c2, &c3);
+  const v128_t a1 = wasm_i32x4_shl(wasm_i32x4_add(c0, c3), 3);
+  const v128_t b1 = wasm_i32x4_shl(wasm_i32x4_add(c1, c2), 3);
+  const v128_t cc = wasm_i32x4_shl(wasm_i32x4_sub(c1, c2), 3);
+  const v128_t d1 = wasm_i32x4_shl(wasm_i32x4_sub(c0, c3), 3);
+  const v128_t k2217 = wasm_i32x4_splat(2217), k5352 = wasm_i32x4_splat(5352);
+  /* op[k] of each row, as short. */
+  v128_t o0 = as_short(wasm_i32x4_add(a1, b1));
+  v128_t o1 = as_short(wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_mul(cc, k2217),
+                                                                     wasm_i32x4_mul(d1, k5352)),
+                                                      wasm_i32x4_splat(14500)), 12));
+  v128_t o2 = as_short(wasm_i32x4_sub(a1, b1));
+  v128_t o3 = as_short(wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_sub(wasm_i32x4_mul(d1, k2217),
+                                                                     wasm_i32x4_mul(cc, k5352)),
+                                                      wasm_i32x4_splat(7500)), 12));
+  /* Second pass, down each column: lanes become columns. */
+  transpose4(&o0, &o1, &o2, &o3); /* o_i = row i of the intermediate block */
+  const v128_t A = wasm_i32x4_add(o0, o3);
+  const v128_t B = wasm_i32x4_add(o1, o2);
+  const v128_t C = wasm_i32x4_sub(o1, o2);
+  const v128_t D = wasm_i32x4_sub(o0, o3);
+  const v128_t seven = wasm_i32x4_splat(7);
+  const v128_t r0 = wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_add(A, B), seven), 4);
+  const v128_t r2 = wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_sub(A, B), seven), 4);
+  /* + (d1 != 0): the comparison is all ones (-1) where D != 0, so subtract it. */
+  const v128_t r1 = wasm_i32x4_sub(
+      wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_mul(C, k2217), wasm_i32x4_mul(D, k5352)),
+                                    wasm_i32x4_splat(12000)), 16),
+      wasm_i32x4_ne(D, wasm_i32x4_splat(0)));
+  const v128_t r3 = wasm_i32x4_shr(
+      wasm_i32x4_add(wasm_i32x4_sub(wasm_i32x4_mul(D, k2217), wasm_i32x4_mul(C, k5352)),
+                     wasm_i32x4_splat(51000)), 16);
+  /* Narrowing keeps the low 16 bits only if no lane saturates; take the low halves explicitly. */
+  wasm_v128_store(output, wasm_i16x8_shuffle(r0, r1, 0, 2, 4, 6, 8, 10, 12, 14));
+  wasm_v128_store(output + 8, wasm_i16x8_shuffle(r2, r3, 0, 2, 4, 6, 8, 10, 12, 14));
+}
+
+void vp8_short_fdct8x4_wasm(short *input, short *output, int pitch) {
+  vp8_short_fdct4x4_wasm(input, output, pitch);
+  vp8_short_fdct4x4_wasm(input + 4, output + 16, pitch);
+}
+
+/* For raster position rc, 1 + its index in vp8_default_zig_zag1d (the end-of-block it implies). */
+static const int16_t kEobOfRaster[16] = { 1, 2, 6, 7, 3, 5, 8, 13, 4, 9, 12, 14, 10, 11, 15, 16 };
+
+/* ((abs(z) + round) * quant) >> 16 for 4 coefficients, in int as C computes it. */
+static inline v128_t quantize4(v128_t z, v128_t round, v128_t quant) {
+  return wasm_i32x4_shr(wasm_i32x4_mul(wasm_i32x4_add(wasm_i32x4_abs(z), round), quant), 16);
+}
+
+void vp8_fast_quantize_b_wasm(BLOCK *b, BLOCKD *d) {
+  v128_t eob = wasm_i16x8_splat(0);
+  for (int half = 0; half < 2; ++half) {
+    const int o = half * 8;
+    const v128_t z = wasm_v128_load(b->coeff + o);
+    const v128_t round = wasm_v128_load(b->round + o);
+    const v128_t quant = wasm_v128_load(b->quant_fast + o);
+    const v128_t y_lo = quantize4(wasm_i32x4_extend_low_i16x8(z), wasm_i32x4_extend_low_i16x8(round),
+                                  wasm_i32x4_extend_low_i16x8(quant));
+    const v128_t y_hi = quantize4(wasm_i32x4_extend_high_i16x8(z), wasm_i32x4_extend_high_i16x8(round),
+                                  wasm_i32x4_extend_high_i16x8(quant));
+    /* C stores x = sign(z) * y into a short: keep the low 16 bits of each int. */
+    const v128_t y = wasm_i16x8_shuffle(y_lo, y_hi, 0, 2, 4, 6, 8, 10, 12, 14);
+    const v128_t nz = wasm_i16x8_shuffle(wasm_i32x4_ne(y_lo, wasm_i32x4_splat(0)),
+                                         wasm_i32x4_ne(y_hi, wasm_i32x4_splat(0)),
+                                         0, 2, 4, 6, 8, 10, 12, 14);
+    const v128_t sz = wasm_i16x8_shr(z, 15);
+    const v128_t x = wasm_i16x8_sub(wasm_v128_xor(y, sz), sz);
+    wasm_v128_store(d->qcoeff + o, x);
+    wasm_v128_store(d->dqcoeff + o, wasm_i16x8_mul(x, wasm_v128_load(d->dequant + o)));
+    eob = wasm_i16x8_max(eob, wasm_v128_and(nz, wasm_v128_load(kEobOfRaster + o)));
+  }
+  eob = wasm_i16x8_max(eob, wasm_i32x4_shuffle(eob, eob, 2, 3, 0, 1));
+  eob = wasm_i16x8_max(eob, wasm_i32x4_shuffle(eob, eob, 1, 0, 3, 2));
+  eob = wasm_i16x8_max(eob, wasm_i16x8_shuffle(eob, eob, 1, 0, 3, 2, 5, 4, 7, 6));
+  *d->eob = (char)wasm_i16x8_extract_lane(eob, 0);
+}
+
+void vp8_dc_only_idct_add_wasm(short input_dc, unsigned char *pred_ptr, int pred_stride,
+                               unsigned char *dst_ptr, int dst_stride) {
+  const int a1 = ((input_dc + 4) >> 3);
+  /* a1 spans -4096..4095: add in 16 bits and saturate to 0..255 as C's clamp does. */
+  const v128_t add = wasm_i16x8_splat((int16_t)a1);
+  for (int r = 0; r < 4; r += 2) {
+    uint32_t p0, p1;
+    memcpy(&p0, pred_ptr + r * pred_stride, 4);
+    memcpy(&p1, pred_ptr + (r + 1) * pred_stride, 4);
+    const v128_t p = wasm_u16x8_extend_low_u8x16(wasm_i32x4_make((int32_t)p0, (int32_t)p1, 0, 0));
+    const v128_t out = wasm_u8x16_narrow_i16x8(wasm_i16x8_add_sat(p, add), p);
+    const uint32_t o0 = (uint32_t)wasm_i32x4_extract_lane(out, 0);
+    const uint32_t o1 = (uint32_t)wasm_i32x4_extract_lane(out, 1);
+    memcpy(dst_ptr + r * dst_stride, &o0, 4);
+    memcpy(dst_ptr + (r + 1) * dst_stride, &o1, 4);
+  }
+}
+
+void vp8_copy_mem16x16_wasm(unsigned char *src, int src_stride, unsigned char *dst, int dst_stride) {
+  for (int r = 0; r < 16; ++r) {
+    wasm_v128_store(dst, wasm_v128_load(src));
+    src += src_stride;
+    dst += dst_stride;
+  }
+}

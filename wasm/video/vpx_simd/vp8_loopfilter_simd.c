@@ -1,0 +1,238 @@
+/*
+ * capturekit: wasm SIMD128 versions of VP8's normal loop filter (see vpx_simd_rtcd.h): the
+ * macroblock-edge filter (vp8_loop_filter_mbh / mbv) and the inner block-edge filter (bh / bv),
+ * computing exactly what libvpx vp8/common/loopfilter_filters.c computes. The C code works on signed
+ * chars with clamping, which is what 8-bit saturating lanes do; 16 pixels along an edge are filtered
+ * at once (a luma edge, or the U and V edges side by side). Vertical edges are transposed into
+ * columns, filtered, and transposed back.
+ *
+ * Saturating adds are exact here: C computes clamp(f + 3 * (q0 - p0)) in int, and adding the
+ * saturated difference three times with saturation gives the same value because every step moves the
+ * same way, so saturation can only happen when the exact result is past the same bound.
+ */
+#include <wasm_simd128.h>
+
+#include "vp8/common/loopfilter.h"
+#include "vpx_simd_rtcd.h"
+
+typedef struct {
+  v128_t p3, p2, p1, p0, q0, q1, q2, q3;
+} Edge;
+
+static inline v128_t absdiff(v128_t a, v128_t b) {
+  return wasm_v128_or(wasm_u8x16_sub_sat(a, b), wasm_u8x16_sub_sat(b, a));
+}
+
+/* vp8_filter_mask: all ones where the edge is filtered. */
+static inline v128_t filter_mask(const Edge *e, v128_t limit, v128_t blimit) {
+  v128_t m = wasm_u8x16_max(absdiff(e->p3, e->p2), absdiff(e->p2, e->p1));
+  m = wasm_u8x16_max(m, absdiff(e->p1, e->p0));
+  m = wasm_u8x16_max(m, absdiff(e->q1, e->q0));
+  m = wasm_u8x16_max(m, absdiff(e->q2, e->q1));
+  m = wasm_u8x16_max(m, absdiff(e->q3, e->q2));
+  const v128_t pq0 = absdiff(e->p0, e->q0);
+  /* abs(p0 - q0) * 2 + abs(p1 - q1) / 2 saturates at 255, above every blimit (at most 193). */
+  const v128_t edge = wasm_u8x16_add_sat(wasm_u8x16_add_sat(pq0, pq0), wasm_u8x16_shr(absdiff(e->p1, e->q1), 1));
+  return wasm_v128_not(wasm_v128_or(wasm_u8x16_gt(m, limit), wasm_u8x16_gt(edge, blimit)));
+}
+
+/* vp8_hevmask: all ones where the edge has high variance. */
+static inline v128_t hev_mask(const Edge *e, v128_t thresh) {
+  return wasm_v128_or(wasm_u8x16_gt(absdiff(e->p1, e->p0), thresh),
+                      wasm_u8x16_gt(absdiff(e->q1, e->q0), thresh));
+}
+
+static inline v128_t flip(v128_t v) { return wasm_v128_xor(v, wasm_i8x16_splat((int8_t)0x80)); }
+
+/* clamp(f + 3 * (qs0 - ps0)) */
+static inline v128_t add_3_diff(v128_t f, v128_t ps0, v128_t qs0) {
+  const v128_t d = wasm_i8x16_sub_sat(qs0, ps0);
+  return wasm_i8x16_add_sat(wasm_i8x16_add_sat(wasm_i8x16_add_sat(f, d), d), d);
+}
+
+/* vp8_filter: the inner-edge filter. */
+static inline void filter_normal(Edge *e, v128_t mask, v128_t hev) {
+  const v128_t ps1 = flip(e->p1), ps0 = flip(e->p0), qs0 = flip(e->q0), qs1 = flip(e->q1);
+  v128_t f = wasm_v128_and(wasm_i8x16_sub_sat(ps1, qs1), hev);
+  f = wasm_v128_and(add_3_diff(f, ps0, qs0), mask);
+  const v128_t f1 = wasm_i8x16_shr(wasm_i8x16_add_sat(f, wasm_i8x16_splat(4)), 3);
+  const v128_t f2 = wasm_i8x16_shr(wasm_i8x16_add_sat(f, wasm_i8x16_splat(3)), 3);
+  e->q0 = flip(wasm_i8x16_sub_sat(qs0, f1));
+  e->p0 = flip(wasm_i8x16_add_sat(ps0, f2));
+  f = wasm_v128_andnot(wasm_i8x16_shr(wasm_i8x16_add(f1, wasm_i8x16_splat(1)), 1), hev);
+  e->q1 = flip(wasm_i8x16_sub_sat(qs1, f));
+  e->p1 = flip(wasm_i8x16_add_sat(ps1, f));
+}
+
+/* clamp((63 + f * k) >> 7) for signed 8-bit f (never actually clamps: |f * k| <= 128 * 27). */
+static inline v128_t tap7(v128_t f, int k) {
+  const v128_t kk = wasm_i16x8_splat((int16_t)k), r = wasm_i16x8_splat(63);
+  const v128_t lo = wasm_i16x8_shr(wasm_i16x8_add(wasm_i16x8_mul(wasm_i16x8_extend_low_i8x16(f), kk), r), 7);
+  const v128_t hi = wasm_i16x8_shr(wasm_i16x8_add(wasm_i16x8_mul(wasm_i16x8_extend_high_i8x16(f), kk), r), 7);
+  return wasm_i8x16_narrow_i16x8(lo, hi);
+}
+
+/* vp8_mbfilter: the macroblock-edge filter. */
+static inline void filter_mb(Edge *e, v128_t mask, v128_t hev) {
+  const v128_t ps2 = flip(e->p2), ps1 = flip(e->p1), qs1 = flip(e->q1), qs2 = flip(e->q2);
+  v128_t ps0 = flip(e->p0), qs0 = flip(e->q0);
+  v128_t f = wasm_v128_and(add_3_diff(wasm_i8x16_sub_sat(ps1, qs1), ps0, qs0), mask);
+  const v128_t fh = wasm_v128_and(f, hev);
+  const v128_t f1 = wasm_i8x16_shr(wasm_i8x16_add_sat(fh, wasm_i8x16_splat(4)), 3);
+  const v128_t f2 = wasm_i8x16_shr(wasm_i8x16_add_sat(fh, wasm_i8x16_splat(3)), 3);
+  qs0 = wasm_i8x16_sub_sat(qs0, f1);
+  ps0 = wasm_i8x16_add_sat(ps0, f2);
+  f = wasm_v128_andnot(f, hev);
+  const v128_t u27 = tap7(f, 27), u18 = tap7(f, 18), u9 = tap7(f, 9);
+  e->q0 = flip(wasm_i8x16_sub_sat(qs0, u27));
+  e->p0 = flip(wasm_i8x16_add_sat(ps0, u27));
+  e->q1 = flip(wasm_i8x16_sub_sat(qs1, u18));
+  e->p1 = flip(wasm_i8x16_add_sat(ps1, u18));
+  e->q2 = flip(wasm_i8x16_sub_sat(qs2, u9));
+  e->p2 = flip(wasm_i8x16_add_sat(ps2, u9));
+}
+
+static inline void filter_edge(Edge *e, const unsigned char *blimit, const unsigned char *limit,
+                               const unsigned char *thresh, int mb) {
+  const v128_t mask = filter_mask(e, wasm_i8x16_splat((int8_t)limit[0]), wasm_i8x16_splat((int8_t)blimit[0]));
+  const v128_t hev = hev_mask(e, wasm_i8x16_splat((int8_t)thresh[0]));
+  if (mb) {
+    filter_mb(e, mask, hev);
+  } else {
+    filter_normal(e, mask, hev);
+  }
+}
+
+/* ---- horizontal edges: rows s - 4p .. s + 3p, 16 luma pixels or 8 U + 8 V pixels per row ---- */
+
+static inline v128_t load_row(const unsigned char *a, const unsigned char *b) {
+  if (!b) return wasm_v128_load(a);
+  return wasm_v128_load64_lane(b, wasm_v128_load64_zero(a), 1);
+}
+
+static inline void store_row(unsigned char *a, unsigned char *b, v128_t v) {
+  if (!b) {
+    wasm_v128_store(a, v);
+  } else {
+    wasm_v128_store64_lane(a, v, 0);
+    wasm_v128_store64_lane(b, v, 1);
+  }
+}
+
+/* a: the edge's first row (16 pixels), or the U edge with b the V edge (8 pixels each). */
+static void horizontal_edge(unsigned char *a, unsigned char *b, int p, const unsigned char *blimit,
+                            const unsigned char *limit, const unsigned char *thresh, int mb) {
+  Edge e;
+  e.p3 = load_row(a - 4 * p, b ? b - 4 * p : 0);
+  e.p2 = load_row(a - 3 * p, b ? b - 3 * p : 0);
+  e.p1 = load_row(a - 2 * p, b ? b - 2 * p : 0);
+  e.p0 = load_row(a - 1 * p, b ? b - 1 * p : 0);
+  e.q0 = load_row(a, b);
+  e.q1 = load_row(a + 1 * p, b ? b + 1 * p : 0);
+  e.q2 = load_row(a + 2 * p, b ? b + 2 * p : 0);
+  e.q3 = load_row(a + 3 * p, b ? b + 3 * p : 0);
+  filter_edge(&e, blimit, limit, thresh, mb);
+  if (mb) store_row(a - 3 * p, b ? b - 3 * p : 0, e.p2);
+  store_row(a - 2 * p, b ? b - 2 * p : 0, e.p1);
+  store_row(a - 1 * p, b ? b - 1 * p : 0, e.p0);
+  store_row(a, b, e.q0);
+  store_row(a + 1 * p, b ? b + 1 * p : 0, e.q1);
+  if (mb) store_row(a + 2 * p, b ? b + 2 * p : 0, e.q2);
+}
+
+/* ---- vertical edges: 16 rows of the 8 pixels s - 4 .. s + 3, transposed into 8 columns ---- */
+
+static void vertical_edge(unsigned char *const rows[16], const unsigned char *blimit,
+                          const unsigned char *limit, const unsigned char *thresh, int mb) {
+  /* 16 rows x 8 bytes -> 8 columns x 16 bytes, by interleaving 8-, 16-, 32- and 64-bit lanes. */
+  v128_t a[8];
+  for (int i = 0; i < 8; ++i) {
+    a[i] = wasm_i8x16_shuffle(wasm_v128_load64_zero(rows[2 * i] - 4), wasm_v128_load64_zero(rows[2 * i + 1] - 4),
+                              0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  }
+  v128_t lo[4], hi[4]; /* lo[j]: 32-bit lane k = column k (0..3) of rows 4j..4j+3; hi: columns 4..7 */
+  for (int j = 0; j < 4; ++j) {
+    lo[j] = wasm_i16x8_shuffle(a[2 * j], a[2 * j + 1], 0, 8, 1, 9, 2, 10, 3, 11);
+    hi[j] = wasm_i16x8_shuffle(a[2 * j], a[2 * j + 1], 4, 12, 5, 13, 6, 14, 7, 15);
+  }
+  v128_t col[8];
+  for (int h = 0; h < 2; ++h) {
+    const v128_t *x = h ? hi : lo;
+    const v128_t e0 = wasm_i32x4_shuffle(x[0], x[1], 0, 4, 1, 5); /* col 0 rows 0-7, col 1 rows 0-7 */
+    const v128_t e1 = wasm_i32x4_shuffle(x[0], x[1], 2, 6, 3, 7); /* cols 2, 3 */
+    const v128_t f0 = wasm_i32x4_shuffle(x[2], x[3], 0, 4, 1, 5); /* cols 0, 1 of rows 8-15 */
+    const v128_t f1 = wasm_i32x4_shuffle(x[2], x[3], 2, 6, 3, 7);
+    col[4 * h + 0] = wasm_i64x2_shuffle(e0, f0, 0, 2);
+    col[4 * h + 1] = wasm_i64x2_shuffle(e0, f0, 1, 3);
+    col[4 * h + 2] = wasm_i64x2_shuffle(e1, f1, 0, 2);
+    col[4 * h + 3] = wasm_i64x2_shuffle(e1, f1, 1, 3);
+  }
+  Edge e = { col[0], col[1], col[2], col[3], col[4], col[5], col[6], col[7] };
+  filter_edge(&e, blimit, limit, thresh, mb);
+  col[1] = e.p2; col[2] = e.p1; col[3] = e.p0; col[4] = e.q0; col[5] = e.q1; col[6] = e.q2;
+
+  /* 8 columns x 16 -> 16 rows x 8, the same interleaving the other way. */
+  for (int h = 0; h < 2; ++h) { /* rows 0-7, then rows 8-15 */
+    v128_t g[4];
+    for (int k = 0; k < 4; ++k) {
+      g[k] = h ? wasm_i8x16_shuffle(col[2 * k], col[2 * k + 1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
+               : wasm_i8x16_shuffle(col[2 * k], col[2 * k + 1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    }
+    const v128_t h0lo = wasm_i16x8_shuffle(g[0], g[1], 0, 8, 1, 9, 2, 10, 3, 11);  /* rows 0-3, cols 0-3 */
+    const v128_t h0hi = wasm_i16x8_shuffle(g[0], g[1], 4, 12, 5, 13, 6, 14, 7, 15); /* rows 4-7, cols 0-3 */
+    const v128_t h1lo = wasm_i16x8_shuffle(g[2], g[3], 0, 8, 1, 9, 2, 10, 3, 11);  /* rows 0-3, cols 4-7 */
+    const v128_t h1hi = wasm_i16x8_shuffle(g[2], g[3], 4, 12, 5, 13, 6, 14, 7, 15);
+    const v128_t r[4] = { wasm_i32x4_shuffle(h0lo, h1lo, 0, 4, 1, 5), wasm_i32x4_shuffle(h0lo, h1lo, 2, 6, 3, 7),
+                          wasm_i32x4_shuffle(h0hi, h1hi, 0, 4, 1, 5), wasm_i32x4_shuffle(h0hi, h1hi, 2, 6, 3, 7) };
+    for (int k = 0; k < 4; ++k) {
+      wasm_v128_store64_lane(rows[8 * h + 2 * k] - 4, r[k], 0);
+      wasm_v128_store64_lane(rows[8 * h + 2 * k + 1] - 4, r[k], 1);
+    }
+  }
+}
+
+static void vertical_luma(unsigned char *s, int p, const unsigned char *blimit,
+                          const unsigned char *limit, const unsigned char *thresh, int mb) {
+  unsigned char *rows[16];
+  for (int i = 0; i < 16; ++i) rows[i] = s + i * p;
+  vertical_edge(rows, blimit, limit, thresh, mb);
+}
+
+static void vertical_chroma(unsigned char *u, unsigned char *v, int p, const unsigned char *blimit,
+                            const unsigned char *limit, const unsigned char *thresh, int mb) {
+  unsigned char *rows[16];
+  for (int i = 0; i < 8; ++i) {
+    rows[i] = u + i * p;
+    rows[8 + i] = v + i * p;
+  }
+  vertical_edge(rows, blimit, limit, thresh, mb);
+}
+
+/* U and V side by side; a plane given alone fills both halves with the same pixels, which filter to
+ * the same values and are stored twice to the same place. */
+#define CK_CHROMA(u, v) ((u) ? (u) : (v)), ((v) ? (v) : (u))
+void vp8_loop_filter_mbh_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
+                              int y_stride, int uv_stride, loop_filter_info *lfi) {
+  horizontal_edge(y_ptr, 0, y_stride, lfi->mblim, lfi->lim, lfi->hev_thr, 1);
+  if (u_ptr || v_ptr) horizontal_edge(CK_CHROMA(u_ptr, v_ptr), uv_stride, lfi->mblim, lfi->lim, lfi->hev_thr, 1);
+}
+
+void vp8_loop_filter_mbv_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
+                              int y_stride, int uv_stride, loop_filter_info *lfi) {
+  vertical_luma(y_ptr, y_stride, lfi->mblim, lfi->lim, lfi->hev_thr, 1);
+  if (u_ptr || v_ptr) vertical_chroma(CK_CHROMA(u_ptr, v_ptr), uv_stride, lfi->mblim, lfi->lim, lfi->hev_thr, 1);
+}
+
+void vp8_loop_filter_bh_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
+                             int y_stride, int uv_stride, loop_filter_info *lfi) {
+  for (int k = 4; k < 16; k += 4) horizontal_edge(y_ptr + k * y_stride, 0, y_stride, lfi->blim, lfi->lim, lfi->hev_thr, 0);
+  if (u_ptr || v_ptr) {
+    horizontal_edge(CK_CHROMA(u_ptr ? u_ptr + 4 * uv_stride : 0, v_ptr ? v_ptr + 4 * uv_stride : 0), uv_stride, lfi->blim, lfi->lim, lfi->hev_thr, 0);
+  }
+}
+
+void vp8_loop_filter_bv_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
+                             int y_stride, int uv_stride, loop_filter_info *lfi) {
+  for (int k = 4; k < 16; k += 4) vertical_luma(y_ptr + k, y_stride, lfi->blim, lfi->lim, lfi->hev_thr, 0);
+  if (u_ptr || v_ptr) vertical_chroma(CK_CHROMA(u_ptr ? u_ptr + 4 : 0, v_ptr ? v_ptr + 4 : 0), uv_stride, lfi->blim, lfi->lim, lfi->hev_thr, 0);
+}

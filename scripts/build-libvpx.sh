@@ -17,7 +17,7 @@
 #   decoders, examples, tools, docs, unit tests off    only the encoders are linked into the module
 #
 # The SIMD variant also routes libvpx's hottest DSP functions to our wasm SIMD128 versions: after
-# configure it generates libvpx's RTCD headers (vp8_rtcd.h, vpx_dsp_rtcd.h) and appends
+# configure it generates libvpx's RTCD headers (vp8_rtcd.h, vp9_rtcd.h, vpx_dsp_rtcd.h) and appends
 # `#include "vpx_simd_rtcd.h"` (wasm/video/vpx_simd/) to them, which re-points e.g. vpx_sad16x16 from
 # vpx_sad16x16_c to vpx_sad16x16_wasm. The *_wasm functions themselves are compiled by CMake
 # (ck_vpx_simd); the routing header's hash is part of the stamp, so changing the list rebuilds.
@@ -75,8 +75,8 @@ for variant in "${variants[@]}"; do
       --prefix="$out" "${options[@]}" >configure.log 2>&1 ||
       { tail -30 configure.log >&2; exit 1; }
     if [[ $variant == simd ]]; then
-      emmake make vp8_rtcd.h vpx_dsp_rtcd.h >rtcd.log 2>&1 || { tail -20 rtcd.log >&2; exit 1; }
-      for h in vp8_rtcd.h vpx_dsp_rtcd.h; do
+      emmake make vp8_rtcd.h vp9_rtcd.h vpx_dsp_rtcd.h >rtcd.log 2>&1 || { tail -20 rtcd.log >&2; exit 1; }
+      for h in vp8_rtcd.h vp9_rtcd.h vpx_dsp_rtcd.h; do
         printf '\n/* capturekit: wasm SIMD128 routing (scripts/build-libvpx.sh) */\n#include "vpx_simd_rtcd.h"\n' >>"$h"
       done
     fi

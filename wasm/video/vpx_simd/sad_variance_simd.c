@@ -44,6 +44,34 @@ static inline unsigned int sad_wxh(const uint8_t *src, int src_stride, const uin
   return hsum_u32(wasm_u32x4_extadd_pairwise_u16x8(acc));
 }
 
+/* Blocks 32 or 64 wide: fold into 32-bit lanes every row. */
+static inline unsigned int sad_wide(const uint8_t *src, int src_stride, const uint8_t *ref,
+                                    int ref_stride, int w, int h) {
+  v128_t acc = wasm_i32x4_splat(0);
+  for (int y = 0; y < h; ++y) {
+    v128_t row = wasm_i16x8_splat(0);
+    for (int x = 0; x < w; x += 16) {
+      row = wasm_i16x8_add(row, wasm_u16x8_extadd_pairwise_u8x16(
+                                    absdiff_u8(wasm_v128_load(src + x), wasm_v128_load(ref + x))));
+    }
+    acc = wasm_i32x4_add(acc, wasm_u32x4_extadd_pairwise_u16x8(row));
+    src += src_stride;
+    ref += ref_stride;
+  }
+  return hsum_u32(acc);
+}
+
+#define CK_SAD_WIDE_DEF(w, h)                                                                    \
+  unsigned int vpx_sad##w##x##h##_wasm(const uint8_t *src_ptr, int src_stride,                   \
+                                       const uint8_t *ref_ptr, int ref_stride) {                 \
+    return sad_wide(src_ptr, src_stride, ref_ptr, ref_stride, w, h);                             \
+  }
+CK_SAD_WIDE_DEF(64, 64)
+CK_SAD_WIDE_DEF(64, 32)
+CK_SAD_WIDE_DEF(32, 64)
+CK_SAD_WIDE_DEF(32, 32)
+CK_SAD_WIDE_DEF(32, 16)
+
 #define CK_SAD_DEF(w, h)                                                                         \
   unsigned int vpx_sad##w##x##h##_wasm(const uint8_t *src_ptr, int src_stride,                   \
                                        const uint8_t *ref_ptr, int ref_stride) {                 \
@@ -53,6 +81,7 @@ CK_SAD_DEF(16, 16)
 CK_SAD_DEF(16, 8)
 CK_SAD_DEF(8, 16)
 CK_SAD_DEF(8, 8)
+CK_SAD_DEF(16, 32)
 
 /* Differences of 8 pixels (signed 16-bit) into the running sum and sum of squares. */
 static inline void var_acc8(v128_t a16, v128_t b16, v128_t *sum, v128_t *sse) {
@@ -61,11 +90,18 @@ static inline void var_acc8(v128_t a16, v128_t b16, v128_t *sum, v128_t *sse) {
   *sse = wasm_i32x4_add(*sse, wasm_i32x4_dot_i16x8(d, d));
 }
 
+static inline void variance_wide(const uint8_t *src, int src_stride, const uint8_t *ref,
+                                 int ref_stride, int w, int h, uint32_t *sse_out, int *sum_out);
+
 static inline void variance_wxh(const uint8_t *src, int src_stride, const uint8_t *ref,
                                 int ref_stride, int w, int h, uint32_t *sse_out, int *sum_out) {
   v128_t sum16 = wasm_i16x8_splat(0);
   v128_t sum = wasm_i32x4_splat(0);
   v128_t sse = wasm_i32x4_splat(0);
+  if (w > 16) {
+    variance_wide(src, src_stride, ref, ref_stride, w, h, sse_out, sum_out);
+    return;
+  }
   for (int y = 0; y < h; ++y) {
     if (w == 16) {
       const v128_t a = wasm_v128_load(src);
@@ -84,7 +120,29 @@ static inline void variance_wxh(const uint8_t *src, int src_stride, const uint8_
     ref += ref_stride;
   }
   sum = wasm_i32x4_add(sum, wasm_i32x4_extadd_pairwise_i16x8(sum16));
-  *sse_out = (uint32_t)hsum_i32(sse);
+  *sse_out = hsum_u32(sse);
+  *sum_out = hsum_i32(sum);
+}
+
+/* Blocks 32 or 64 wide: the sums of each row go to 32-bit lanes. The SSE of a 64x64 block is at
+ * most 4096 x 255^2 < 2^32: C adds it in a uint32_t and so does this. */
+static inline void variance_wide(const uint8_t *src, int src_stride, const uint8_t *ref,
+                                 int ref_stride, int w, int h, uint32_t *sse_out, int *sum_out) {
+  v128_t sum = wasm_i32x4_splat(0);
+  v128_t sse = wasm_i32x4_splat(0);
+  for (int y = 0; y < h; ++y) {
+    v128_t row = wasm_i16x8_splat(0);
+    for (int x = 0; x < w; x += 16) {
+      const v128_t a = wasm_v128_load(src + x);
+      const v128_t b = wasm_v128_load(ref + x);
+      var_acc8(wasm_u16x8_extend_low_u8x16(a), wasm_u16x8_extend_low_u8x16(b), &row, &sse);
+      var_acc8(wasm_u16x8_extend_high_u8x16(a), wasm_u16x8_extend_high_u8x16(b), &row, &sse);
+    }
+    sum = wasm_i32x4_add(sum, wasm_i32x4_extadd_pairwise_i16x8(row));
+    src += src_stride;
+    ref += ref_stride;
+  }
+  *sse_out = hsum_u32(sse);
   *sum_out = hsum_i32(sum);
 }
 
@@ -100,6 +158,12 @@ CK_VAR_DEF(16, 16)
 CK_VAR_DEF(16, 8)
 CK_VAR_DEF(8, 16)
 CK_VAR_DEF(8, 8)
+CK_VAR_DEF(64, 64)
+CK_VAR_DEF(64, 32)
+CK_VAR_DEF(32, 64)
+CK_VAR_DEF(32, 32)
+CK_VAR_DEF(32, 16)
+CK_VAR_DEF(16, 32)
 
 unsigned int vpx_mse16x16_wasm(const uint8_t *src_ptr, int src_stride, const uint8_t *ref_ptr,
                                int ref_stride, unsigned int *sse) {

@@ -1,12 +1,13 @@
 /*
  * capturekit: libvpx DSP functions in wasm SIMD128, routed in through libvpx's own RTCD tables.
  *
- * libvpx picks each DSP function through generated headers (vp8_rtcd.h, vpx_dsp_rtcd.h): for the
+ * libvpx picks each DSP function through generated headers (vp8_rtcd.h, vp9_rtcd.h, vpx_dsp_rtcd.h): for the
  * generic-gnu target we build for wasm they all map to the plain C versions (`#define vpx_sad16x16
  * vpx_sad16x16_c`). scripts/build-libvpx.sh appends `#include "vpx_simd_rtcd.h"` to those generated
  * headers in the SIMD variant only, and this header re-points the functions that dominate a VP8
- * realtime encode (measured with perf on a C-only build: SAD, variance, sub-pixel variance, six-tap
- * prediction, forward DCT, quantizer, loop filters) to the *_wasm versions in this folder.
+ * realtime encode and of a VP9 one (measured with perf on a C-only build: SAD, variance, sub-pixel
+ * variance, six-tap and 8-tap prediction, forward DCT, quantizers, loop filters) to the *_wasm
+ * versions in this folder.
  *
  * Every *_wasm function computes exactly what its *_c twin computes (tests/wasm/vpx_simd_check.c
  * compares them on random and extreme inputs, and the encoders' output is byte-identical between the
@@ -29,18 +30,23 @@ struct loop_filter_info;
 /* ---- vpx_dsp: sum of absolute differences, variance, MSE, sub-pixel variance, subtraction ---- */
 #define CK_SAD(w, h) unsigned int vpx_sad##w##x##h##_wasm(const uint8_t *src_ptr, int src_stride, \
                                                          const uint8_t *ref_ptr, int ref_stride);
-#define CK_VAR(w, h)                                                                              \
+#define CK_VARIANCE(w, h)                                                                         \
   unsigned int vpx_variance##w##x##h##_wasm(const uint8_t *src_ptr, int src_stride,               \
                                             const uint8_t *ref_ptr, int ref_stride,               \
-                                            unsigned int *sse);                                   \
+                                            unsigned int *sse);
+#define CK_SUBPIX(w, h)                                                                           \
   uint32_t vpx_sub_pixel_variance##w##x##h##_wasm(const uint8_t *src_ptr, int src_stride,         \
                                                   int x_offset, int y_offset,                     \
                                                   const uint8_t *ref_ptr, int ref_stride,         \
                                                   uint32_t *sse);
-CK_SAD(16, 16) CK_SAD(16, 8) CK_SAD(8, 16) CK_SAD(8, 8)
-CK_VAR(16, 16) CK_VAR(16, 8) CK_VAR(8, 16) CK_VAR(8, 8)
+#define CK_BLOCK_SIZES(X) X(64, 64) X(64, 32) X(32, 64) X(32, 32) X(32, 16) X(16, 32) \
+  X(16, 16) X(16, 8) X(8, 16) X(8, 8)
+CK_BLOCK_SIZES(CK_SAD)
+CK_BLOCK_SIZES(CK_VARIANCE)
+CK_SUBPIX(16, 16) CK_SUBPIX(16, 8) CK_SUBPIX(8, 16) CK_SUBPIX(8, 8)
 #undef CK_SAD
-#undef CK_VAR
+#undef CK_VARIANCE
+#undef CK_SUBPIX
 unsigned int vpx_mse16x16_wasm(const uint8_t *src_ptr, int src_stride, const uint8_t *ref_ptr,
                                int ref_stride, unsigned int *sse);
 void vpx_get16x16var_wasm(const uint8_t *src_ptr, int src_stride, const uint8_t *ref_ptr,
@@ -48,6 +54,25 @@ void vpx_get16x16var_wasm(const uint8_t *src_ptr, int src_stride, const uint8_t 
 void vpx_subtract_block_wasm(int rows, int cols, int16_t *diff_ptr, ptrdiff_t diff_stride,
                              const uint8_t *src_ptr, ptrdiff_t src_stride, const uint8_t *pred_ptr,
                              ptrdiff_t pred_stride);
+
+/* ---- vpx_dsp (VP9): 8-tap convolution, the 8-wide loop filter ---- */
+typedef int16_t CkInterpKernel[8]; /* libvpx's InterpKernel */
+#define CK_CONVOLVE(name)                                                                      \
+  void vpx_##name##_wasm(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,              \
+                         ptrdiff_t dst_stride, const CkInterpKernel *filter, int x0_q4,        \
+                         int x_step_q4, int y0_q4, int y_step_q4, int w, int h);
+CK_CONVOLVE(convolve8) CK_CONVOLVE(convolve8_horiz) CK_CONVOLVE(convolve8_vert)
+#undef CK_CONVOLVE
+void vpx_lpf_horizontal_8_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const uint8_t *limit,
+                               const uint8_t *thresh);
+void vpx_lpf_vertical_8_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const uint8_t *limit,
+                             const uint8_t *thresh);
+
+/* ---- VP9: the realtime quantizer ---- */
+void vp9_quantize_fp_wasm(const int16_t *coeff_ptr, intptr_t n_coeffs, const int16_t *round_ptr,
+                          const int16_t *quant_ptr, int16_t *qcoeff_ptr, int16_t *dqcoeff_ptr,
+                          const int16_t *dequant_ptr, uint16_t *eob_ptr, const int16_t *scan,
+                          const int16_t *iscan);
 
 /* ---- VP8: forward DCT, quantizer, DC-only inverse DCT, prediction, loop filter ---- */
 void vp8_short_fdct4x4_wasm(short *input, short *output, int pitch);
@@ -76,10 +101,22 @@ CK_LF(mbh) CK_LF(mbv) CK_LF(bh) CK_LF(bv)
 #endif  // CK_VPX_SIMD_RTCD_H_
 
 /* The routing, outside the include guard: it must win over each generated header's #defines, and
- * both vp8_rtcd.h and vpx_dsp_rtcd.h include this file. Only names their header declared are
+ * vp8_rtcd.h, vp9_rtcd.h and vpx_dsp_rtcd.h all include this file. Only names their header declared are
  * re-pointed, so each header re-points its own functions. */
 #if defined(VPX_DSP_RTCD_H_) && !defined(CK_VPX_SIMD_DSP_ROUTED)
 #define CK_VPX_SIMD_DSP_ROUTED
+#undef vpx_sad64x64
+#define vpx_sad64x64 vpx_sad64x64_wasm
+#undef vpx_sad64x32
+#define vpx_sad64x32 vpx_sad64x32_wasm
+#undef vpx_sad32x64
+#define vpx_sad32x64 vpx_sad32x64_wasm
+#undef vpx_sad32x32
+#define vpx_sad32x32 vpx_sad32x32_wasm
+#undef vpx_sad32x16
+#define vpx_sad32x16 vpx_sad32x16_wasm
+#undef vpx_sad16x32
+#define vpx_sad16x32 vpx_sad16x32_wasm
 #undef vpx_sad16x16
 #define vpx_sad16x16 vpx_sad16x16_wasm
 #undef vpx_sad16x8
@@ -88,6 +125,18 @@ CK_LF(mbh) CK_LF(mbv) CK_LF(bh) CK_LF(bv)
 #define vpx_sad8x16 vpx_sad8x16_wasm
 #undef vpx_sad8x8
 #define vpx_sad8x8 vpx_sad8x8_wasm
+#undef vpx_variance64x64
+#define vpx_variance64x64 vpx_variance64x64_wasm
+#undef vpx_variance64x32
+#define vpx_variance64x32 vpx_variance64x32_wasm
+#undef vpx_variance32x64
+#define vpx_variance32x64 vpx_variance32x64_wasm
+#undef vpx_variance32x32
+#define vpx_variance32x32 vpx_variance32x32_wasm
+#undef vpx_variance32x16
+#define vpx_variance32x16 vpx_variance32x16_wasm
+#undef vpx_variance16x32
+#define vpx_variance16x32 vpx_variance16x32_wasm
 #undef vpx_variance16x16
 #define vpx_variance16x16 vpx_variance16x16_wasm
 #undef vpx_variance16x8
@@ -110,6 +159,16 @@ CK_LF(mbh) CK_LF(mbv) CK_LF(bh) CK_LF(bv)
 #define vpx_get16x16var vpx_get16x16var_wasm
 #undef vpx_subtract_block
 #define vpx_subtract_block vpx_subtract_block_wasm
+#undef vpx_convolve8
+#define vpx_convolve8 vpx_convolve8_wasm
+#undef vpx_convolve8_horiz
+#define vpx_convolve8_horiz vpx_convolve8_horiz_wasm
+#undef vpx_convolve8_vert
+#define vpx_convolve8_vert vpx_convolve8_vert_wasm
+#undef vpx_lpf_horizontal_8
+#define vpx_lpf_horizontal_8 vpx_lpf_horizontal_8_wasm
+#undef vpx_lpf_vertical_8
+#define vpx_lpf_vertical_8 vpx_lpf_vertical_8_wasm
 #endif
 
 #if defined(VP8_RTCD_H_) && !defined(CK_VPX_SIMD_VP8_ROUTED)
@@ -138,4 +197,10 @@ CK_LF(mbh) CK_LF(mbv) CK_LF(bh) CK_LF(bv)
 #define vp8_loop_filter_bh vp8_loop_filter_bh_wasm
 #undef vp8_loop_filter_bv
 #define vp8_loop_filter_bv vp8_loop_filter_bv_wasm
+#endif
+
+#if defined(VP9_RTCD_H_) && !defined(CK_VPX_SIMD_VP9_ROUTED)
+#define CK_VPX_SIMD_VP9_ROUTED
+#undef vp9_quantize_fp
+#define vp9_quantize_fp vp9_quantize_fp_wasm
 #endif

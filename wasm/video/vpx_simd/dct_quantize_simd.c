@@ -135,3 +135,54 @@ void vp8_copy_mem16x16_wasm(unsigned char *src, int src_stride, unsigned char *d
     dst += dst_stride;
   }
 }
+
+/* ---- VP9: vp9_quantize_fp (vp9/encoder/vp9_quantize.c), 8 coefficients at a time in raster order.
+ * C walks the scan order only to find the end of block: the last nonzero coefficient's position in
+ * the scan, which iscan gives directly. round/quant/dequant[0] apply to the DC coefficient, [1] to the
+ * rest. ---- */
+
+/* clamp(abs(coeff) + round, INT16_MIN, INT16_MAX) * quant >> 16, in int as C computes it. */
+static inline v128_t quantize_fp4(v128_t coeff, v128_t round, v128_t quant) {
+  const v128_t t = wasm_i32x4_min(wasm_i32x4_add(wasm_i32x4_abs(coeff), round), wasm_i32x4_splat(32767));
+  return wasm_i32x4_shr(wasm_i32x4_mul(t, quant), 16);
+}
+
+void vp9_quantize_fp_wasm(const int16_t *coeff_ptr, intptr_t n_coeffs, const int16_t *round_ptr,
+                          const int16_t *quant_ptr, int16_t *qcoeff_ptr, int16_t *dqcoeff_ptr,
+                          const int16_t *dequant_ptr, uint16_t *eob_ptr, const int16_t *scan,
+                          const int16_t *iscan) {
+  (void)scan;
+  /* The DC lane takes [0], the others [1]. */
+  v128_t round = wasm_i16x8_make(round_ptr[0], round_ptr[1], round_ptr[1], round_ptr[1], round_ptr[1],
+                                 round_ptr[1], round_ptr[1], round_ptr[1]);
+  v128_t quant = wasm_i16x8_make(quant_ptr[0], quant_ptr[1], quant_ptr[1], quant_ptr[1], quant_ptr[1],
+                                 quant_ptr[1], quant_ptr[1], quant_ptr[1]);
+  v128_t dequant = wasm_i16x8_make(dequant_ptr[0], dequant_ptr[1], dequant_ptr[1], dequant_ptr[1],
+                                   dequant_ptr[1], dequant_ptr[1], dequant_ptr[1], dequant_ptr[1]);
+  v128_t eob = wasm_i16x8_splat(0);
+  for (intptr_t i = 0; i < n_coeffs; i += 8) {
+    const v128_t z = wasm_v128_load(coeff_ptr + i);
+    const v128_t y_lo = quantize_fp4(wasm_i32x4_extend_low_i16x8(z), wasm_i32x4_extend_low_i16x8(round),
+                                     wasm_i32x4_extend_low_i16x8(quant));
+    const v128_t y_hi = quantize_fp4(wasm_i32x4_extend_high_i16x8(z), wasm_i32x4_extend_high_i16x8(round),
+                                     wasm_i32x4_extend_high_i16x8(quant));
+    const v128_t y = wasm_i16x8_shuffle(y_lo, y_hi, 0, 2, 4, 6, 8, 10, 12, 14);
+    const v128_t nz = wasm_i16x8_shuffle(wasm_i32x4_ne(y_lo, wasm_i32x4_splat(0)),
+                                         wasm_i32x4_ne(y_hi, wasm_i32x4_splat(0)), 0, 2, 4, 6, 8, 10, 12, 14);
+    const v128_t sz = wasm_i16x8_shr(z, 15);
+    const v128_t q = wasm_i16x8_sub(wasm_v128_xor(y, sz), sz);
+    wasm_v128_store(qcoeff_ptr + i, q);
+    wasm_v128_store(dqcoeff_ptr + i, wasm_i16x8_mul(q, dequant));
+    /* iscan + 1 where nonzero; iscan < n_coeffs <= 1024 */
+    eob = wasm_i16x8_max(eob, wasm_v128_and(nz, wasm_i16x8_add(wasm_v128_load(iscan + i), wasm_i16x8_splat(1))));
+    if (i == 0) {
+      round = wasm_i16x8_splat(round_ptr[1]);
+      quant = wasm_i16x8_splat(quant_ptr[1]);
+      dequant = wasm_i16x8_splat(dequant_ptr[1]);
+    }
+  }
+  eob = wasm_i16x8_max(eob, wasm_i32x4_shuffle(eob, eob, 2, 3, 0, 1));
+  eob = wasm_i16x8_max(eob, wasm_i32x4_shuffle(eob, eob, 1, 0, 3, 2));
+  eob = wasm_i16x8_max(eob, wasm_i16x8_shuffle(eob, eob, 1, 0, 3, 2, 5, 4, 7, 6));
+  *eob_ptr = (uint16_t)wasm_i16x8_extract_lane(eob, 0);
+}

@@ -1,7 +1,8 @@
 /*
  * capturekit: wasm SIMD128 versions of VP8's normal loop filter (see vpx_simd_rtcd.h): the
  * macroblock-edge filter (vp8_loop_filter_mbh / mbv) and the inner block-edge filter (bh / bv),
- * computing exactly what libvpx vp8/common/loopfilter_filters.c computes. The C code works on signed
+ * computing exactly what libvpx vp8/common/loopfilter_filters.c computes, and of VP9's 8-pixel
+ * edge filter (vpx_lpf_horizontal_8 / vertical_8, vpx_dsp/loopfilter.c). The C code works on signed
  * chars with clamping, which is what 8-bit saturating lanes do; 16 pixels along an edge are filtered
  * at once (a luma edge, or the U and V edges side by side). Vertical edges are transposed into
  * columns, filtered, and transposed back.
@@ -92,12 +93,58 @@ static inline void filter_mb(Edge *e, v128_t mask, v128_t hev) {
   e->p2 = flip(wasm_i8x16_add_sat(ps2, u9));
 }
 
+/* ---- VP9's filter8 (vpx_dsp/loopfilter.c): where the edge is flat (every pixel within 1 of p0 or
+ * q0) and filtered, a 7-tap [1 1 1 2 1 1 1] average replaces p2..q2; elsewhere filter4, which is
+ * VP8's inner-edge filter. ---- */
+
+static inline v128_t flat_mask(const Edge *e) {
+  v128_t m = wasm_u8x16_max(absdiff(e->p1, e->p0), absdiff(e->q1, e->q0));
+  m = wasm_u8x16_max(m, absdiff(e->p2, e->p0));
+  m = wasm_u8x16_max(m, absdiff(e->q2, e->q0));
+  m = wasm_u8x16_max(m, absdiff(e->p3, e->p0));
+  m = wasm_u8x16_max(m, absdiff(e->q3, e->q0));
+  return wasm_v128_not(wasm_u8x16_gt(m, wasm_i8x16_splat(1)));
+}
+
+/* (a + b + c + d + e + f + g + h + 4) >> 3 of eight 8-bit vectors, in 16-bit lanes. */
+static inline v128_t avg8(v128_t a, v128_t b, v128_t c, v128_t d, v128_t e, v128_t f, v128_t g, v128_t h) {
+  v128_t lo = wasm_i16x8_splat(4), hi = wasm_i16x8_splat(4);
+  const v128_t in[8] = { a, b, c, d, e, f, g, h };
+  for (int i = 0; i < 8; ++i) {
+    lo = wasm_i16x8_add(lo, wasm_u16x8_extend_low_u8x16(in[i]));
+    hi = wasm_i16x8_add(hi, wasm_u16x8_extend_high_u8x16(in[i]));
+  }
+  return wasm_u8x16_narrow_i16x8(wasm_u16x8_shr(lo, 3), wasm_u16x8_shr(hi, 3));
+}
+
+static inline void filter8_vp9(Edge *e, v128_t mask, v128_t hev) {
+  const Edge o = *e;
+  const v128_t flat = wasm_v128_and(flat_mask(&o), mask);
+  filter_normal(e, mask, hev);
+  const v128_t op2 = avg8(o.p3, o.p3, o.p3, o.p2, o.p2, o.p1, o.p0, o.q0);
+  const v128_t op1 = avg8(o.p3, o.p3, o.p2, o.p1, o.p1, o.p0, o.q0, o.q1);
+  const v128_t op0 = avg8(o.p3, o.p2, o.p1, o.p0, o.p0, o.q0, o.q1, o.q2);
+  const v128_t oq0 = avg8(o.p2, o.p1, o.p0, o.q0, o.q0, o.q1, o.q2, o.q3);
+  const v128_t oq1 = avg8(o.p1, o.p0, o.q0, o.q1, o.q1, o.q2, o.q3, o.q3);
+  const v128_t oq2 = avg8(o.p0, o.q0, o.q1, o.q2, o.q2, o.q3, o.q3, o.q3);
+  e->p2 = wasm_v128_bitselect(op2, o.p2, flat);
+  e->p1 = wasm_v128_bitselect(op1, e->p1, flat);
+  e->p0 = wasm_v128_bitselect(op0, e->p0, flat);
+  e->q0 = wasm_v128_bitselect(oq0, e->q0, flat);
+  e->q1 = wasm_v128_bitselect(oq1, e->q1, flat);
+  e->q2 = wasm_v128_bitselect(oq2, o.q2, flat);
+}
+
+enum { kVp8Inner = 0, kVp8Macroblock = 1, kVp9Filter8 = 2 };
+
 static inline void filter_edge(Edge *e, const unsigned char *blimit, const unsigned char *limit,
-                               const unsigned char *thresh, int mb) {
+                               const unsigned char *thresh, int kind) {
   const v128_t mask = filter_mask(e, wasm_i8x16_splat((int8_t)limit[0]), wasm_i8x16_splat((int8_t)blimit[0]));
   const v128_t hev = hev_mask(e, wasm_i8x16_splat((int8_t)thresh[0]));
-  if (mb) {
+  if (kind == kVp8Macroblock) {
     filter_mb(e, mask, hev);
+  } else if (kind == kVp9Filter8) {
+    filter8_vp9(e, mask, hev);
   } else {
     filter_normal(e, mask, hev);
   }
@@ -121,7 +168,8 @@ static inline void store_row(unsigned char *a, unsigned char *b, v128_t v) {
 
 /* a: the edge's first row (16 pixels), or the U edge with b the V edge (8 pixels each). */
 static void horizontal_edge(unsigned char *a, unsigned char *b, int p, const unsigned char *blimit,
-                            const unsigned char *limit, const unsigned char *thresh, int mb) {
+                            const unsigned char *limit, const unsigned char *thresh, int kind) {
+  const int mb = kind != kVp8Inner; /* p2 and q2 change too */
   Edge e;
   e.p3 = load_row(a - 4 * p, b ? b - 4 * p : 0);
   e.p2 = load_row(a - 3 * p, b ? b - 3 * p : 0);
@@ -131,7 +179,7 @@ static void horizontal_edge(unsigned char *a, unsigned char *b, int p, const uns
   e.q1 = load_row(a + 1 * p, b ? b + 1 * p : 0);
   e.q2 = load_row(a + 2 * p, b ? b + 2 * p : 0);
   e.q3 = load_row(a + 3 * p, b ? b + 3 * p : 0);
-  filter_edge(&e, blimit, limit, thresh, mb);
+  filter_edge(&e, blimit, limit, thresh, kind);
   if (mb) store_row(a - 3 * p, b ? b - 3 * p : 0, e.p2);
   store_row(a - 2 * p, b ? b - 2 * p : 0, e.p1);
   store_row(a - 1 * p, b ? b - 1 * p : 0, e.p0);
@@ -143,7 +191,7 @@ static void horizontal_edge(unsigned char *a, unsigned char *b, int p, const uns
 /* ---- vertical edges: 16 rows of the 8 pixels s - 4 .. s + 3, transposed into 8 columns ---- */
 
 static void vertical_edge(unsigned char *const rows[16], const unsigned char *blimit,
-                          const unsigned char *limit, const unsigned char *thresh, int mb) {
+                          const unsigned char *limit, const unsigned char *thresh, int kind) {
   /* 16 rows x 8 bytes -> 8 columns x 16 bytes, by interleaving 8-, 16-, 32- and 64-bit lanes. */
   v128_t a[8];
   for (int i = 0; i < 8; ++i) {
@@ -168,7 +216,7 @@ static void vertical_edge(unsigned char *const rows[16], const unsigned char *bl
     col[4 * h + 3] = wasm_i64x2_shuffle(e1, f1, 1, 3);
   }
   Edge e = { col[0], col[1], col[2], col[3], col[4], col[5], col[6], col[7] };
-  filter_edge(&e, blimit, limit, thresh, mb);
+  filter_edge(&e, blimit, limit, thresh, kind);
   col[1] = e.p2; col[2] = e.p1; col[3] = e.p0; col[4] = e.q0; col[5] = e.q1; col[6] = e.q2;
 
   /* 8 columns x 16 -> 16 rows x 8, the same interleaving the other way. */
@@ -192,20 +240,20 @@ static void vertical_edge(unsigned char *const rows[16], const unsigned char *bl
 }
 
 static void vertical_luma(unsigned char *s, int p, const unsigned char *blimit,
-                          const unsigned char *limit, const unsigned char *thresh, int mb) {
+                          const unsigned char *limit, const unsigned char *thresh, int kind) {
   unsigned char *rows[16];
   for (int i = 0; i < 16; ++i) rows[i] = s + i * p;
-  vertical_edge(rows, blimit, limit, thresh, mb);
+  vertical_edge(rows, blimit, limit, thresh, kind);
 }
 
 static void vertical_chroma(unsigned char *u, unsigned char *v, int p, const unsigned char *blimit,
-                            const unsigned char *limit, const unsigned char *thresh, int mb) {
+                            const unsigned char *limit, const unsigned char *thresh, int kind) {
   unsigned char *rows[16];
   for (int i = 0; i < 8; ++i) {
     rows[i] = u + i * p;
     rows[8 + i] = v + i * p;
   }
-  vertical_edge(rows, blimit, limit, thresh, mb);
+  vertical_edge(rows, blimit, limit, thresh, kind);
 }
 
 /* U and V side by side; a plane given alone fills both halves with the same pixels, which filter to
@@ -213,26 +261,38 @@ static void vertical_chroma(unsigned char *u, unsigned char *v, int p, const uns
 #define CK_CHROMA(u, v) ((u) ? (u) : (v)), ((v) ? (v) : (u))
 void vp8_loop_filter_mbh_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
                               int y_stride, int uv_stride, loop_filter_info *lfi) {
-  horizontal_edge(y_ptr, 0, y_stride, lfi->mblim, lfi->lim, lfi->hev_thr, 1);
-  if (u_ptr || v_ptr) horizontal_edge(CK_CHROMA(u_ptr, v_ptr), uv_stride, lfi->mblim, lfi->lim, lfi->hev_thr, 1);
+  horizontal_edge(y_ptr, 0, y_stride, lfi->mblim, lfi->lim, lfi->hev_thr, kVp8Macroblock);
+  if (u_ptr || v_ptr) horizontal_edge(CK_CHROMA(u_ptr, v_ptr), uv_stride, lfi->mblim, lfi->lim, lfi->hev_thr, kVp8Macroblock);
 }
 
 void vp8_loop_filter_mbv_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
                               int y_stride, int uv_stride, loop_filter_info *lfi) {
-  vertical_luma(y_ptr, y_stride, lfi->mblim, lfi->lim, lfi->hev_thr, 1);
-  if (u_ptr || v_ptr) vertical_chroma(CK_CHROMA(u_ptr, v_ptr), uv_stride, lfi->mblim, lfi->lim, lfi->hev_thr, 1);
+  vertical_luma(y_ptr, y_stride, lfi->mblim, lfi->lim, lfi->hev_thr, kVp8Macroblock);
+  if (u_ptr || v_ptr) vertical_chroma(CK_CHROMA(u_ptr, v_ptr), uv_stride, lfi->mblim, lfi->lim, lfi->hev_thr, kVp8Macroblock);
 }
 
 void vp8_loop_filter_bh_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
                              int y_stride, int uv_stride, loop_filter_info *lfi) {
-  for (int k = 4; k < 16; k += 4) horizontal_edge(y_ptr + k * y_stride, 0, y_stride, lfi->blim, lfi->lim, lfi->hev_thr, 0);
+  for (int k = 4; k < 16; k += 4) horizontal_edge(y_ptr + k * y_stride, 0, y_stride, lfi->blim, lfi->lim, lfi->hev_thr, kVp8Inner);
   if (u_ptr || v_ptr) {
-    horizontal_edge(CK_CHROMA(u_ptr ? u_ptr + 4 * uv_stride : 0, v_ptr ? v_ptr + 4 * uv_stride : 0), uv_stride, lfi->blim, lfi->lim, lfi->hev_thr, 0);
+    horizontal_edge(CK_CHROMA(u_ptr ? u_ptr + 4 * uv_stride : 0, v_ptr ? v_ptr + 4 * uv_stride : 0), uv_stride, lfi->blim, lfi->lim, lfi->hev_thr, kVp8Inner);
   }
 }
 
 void vp8_loop_filter_bv_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
                              int y_stride, int uv_stride, loop_filter_info *lfi) {
-  for (int k = 4; k < 16; k += 4) vertical_luma(y_ptr + k, y_stride, lfi->blim, lfi->lim, lfi->hev_thr, 0);
-  if (u_ptr || v_ptr) vertical_chroma(CK_CHROMA(u_ptr ? u_ptr + 4 : 0, v_ptr ? v_ptr + 4 : 0), uv_stride, lfi->blim, lfi->lim, lfi->hev_thr, 0);
+  for (int k = 4; k < 16; k += 4) vertical_luma(y_ptr + k, y_stride, lfi->blim, lfi->lim, lfi->hev_thr, kVp8Inner);
+  if (u_ptr || v_ptr) vertical_chroma(CK_CHROMA(u_ptr ? u_ptr + 4 : 0, v_ptr ? v_ptr + 4 : 0), uv_stride, lfi->blim, lfi->lim, lfi->hev_thr, kVp8Inner);
+}
+
+/* VP9's 8-pixel edges: a horizontal edge is 8 pixels of 8 rows (the upper half of each vector is
+ * unused), a vertical one 8 rows, each given twice to the 16-row transpose. */
+void vpx_lpf_horizontal_8_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const uint8_t *limit,
+                               const uint8_t *thresh) {
+  horizontal_edge(s, s, pitch, blimit, limit, thresh, kVp9Filter8);
+}
+
+void vpx_lpf_vertical_8_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const uint8_t *limit,
+                             const uint8_t *thresh) {
+  vertical_chroma(s, s, pitch, blimit, limit, thresh, kVp9Filter8);
 }

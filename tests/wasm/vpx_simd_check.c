@@ -77,12 +77,9 @@ static void check_sad_variance(void) {
     CK_BLOCK_SIZES(CK_VAR_ROW)
     { "vpx_mse16x16", vpx_mse16x16_c, vpx_mse16x16_wasm },
   };
-  struct { const char *name; SubVar c, w; } subs[] = {
-    { "vpx_sub_pixel_variance16x16", vpx_sub_pixel_variance16x16_c, vpx_sub_pixel_variance16x16_wasm },
-    { "vpx_sub_pixel_variance16x8", vpx_sub_pixel_variance16x8_c, vpx_sub_pixel_variance16x8_wasm },
-    { "vpx_sub_pixel_variance8x16", vpx_sub_pixel_variance8x16_c, vpx_sub_pixel_variance8x16_wasm },
-    { "vpx_sub_pixel_variance8x8", vpx_sub_pixel_variance8x8_c, vpx_sub_pixel_variance8x8_wasm },
-  };
+#define CK_SUBPIX_ROW(w, h) { "vpx_sub_pixel_variance" #w "x" #h, vpx_sub_pixel_variance##w##x##h##_c, \
+                              vpx_sub_pixel_variance##w##x##h##_wasm },
+  struct { const char *name; SubVar c, w; } subs[] = { CK_BLOCK_SIZES(CK_SUBPIX_ROW) };
   for (size_t f = 0; f < sizeof(sads) / sizeof(sads[0]); ++f) {
     int bad = 0;
     for (int r = 0; r < RUNS && !bad; ++r) {
@@ -126,7 +123,7 @@ static void check_sad_variance(void) {
   for (size_t f = 0; f < sizeof(subs) / sizeof(subs[0]); ++f) {
     int bad = 0;
     for (int r = 0; r < RUNS && !bad; ++r) {
-      const int ss = range(17, S), rs = range(16, S), xo = r % 8, yo = (r / 8) % 8;
+      const int ss = range(67, S), rs = range(64, S), xo = r % 8, yo = (r / 8) % 8;
       fill(src_buf, BUF, ss, r % 4);
       fill(ref_buf, BUF, rs, (r / 3) % 4);
       uint32_t sse_c = 1, sse_w = 2;
@@ -155,21 +152,27 @@ static void check_sad_variance(void) {
 }
 
 static void check_dct_quantize(void) {
-  int bad = 0;
-  short in[4 * 16], oc[32], ow[32];
-  for (int r = 0; r < RUNS && !bad; ++r) {
-    const int kind = r % 3;
-    for (int i = 0; i < 4 * 16; ++i) in[i] = (short)(kind == 0 ? range(-255, 255) : kind == 1 ? ((next() & 1) ? 255 : -255) : range(-8, 8));
-    vp8_short_fdct4x4_c(in, oc, 32);
-    vp8_short_fdct4x4_wasm(in, ow, 32);
-    bad = memcmp(oc, ow, 16 * sizeof(short)) != 0;
-    vp8_short_fdct8x4_c(in + 16, oc, 32);
-    vp8_short_fdct8x4_wasm(in + 16, ow, 32);
-    bad |= memcmp(oc, ow, sizeof(oc)) != 0;
+  for (int wide = 0; wide < 2; ++wide) {
+    int bad = 0;
+    short in[4 * 16], oc[32], ow[32];
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      const int kind = r % 3;
+      for (int i = 0; i < 4 * 16; ++i) in[i] = (short)(kind == 0 ? range(-255, 255) : kind == 1 ? ((next() & 1) ? 255 : -255) : range(-8, 8));
+      memset(oc, 0, sizeof(oc));
+      memset(ow, 0, sizeof(ow));
+      if (wide) {
+        vp8_short_fdct8x4_c(in, oc, 32);
+        vp8_short_fdct8x4_wasm(in, ow, 32);
+      } else {
+        vp8_short_fdct4x4_c(in + 4, oc, 32);
+        vp8_short_fdct4x4_wasm(in + 4, ow, 32);
+      }
+      bad = memcmp(oc, ow, sizeof(oc)) != 0;
+    }
+    report(wide ? "vp8_short_fdct8x4" : "vp8_short_fdct4x4", bad, RUNS);
   }
-  report("vp8_short_fdct4x4 + 8x4", bad, RUNS);
 
-  bad = 0;
+  int bad = 0;
   DECLARE_ALIGNED(16, short, coeff[16]);
   DECLARE_ALIGNED(16, short, round[16]);
   DECLARE_ALIGNED(16, short, quant[16]);
@@ -322,6 +325,24 @@ static void check_vp9(void) {
     report(convs[f].name, bad, RUNS);
   }
 
+  {
+    int bad8 = 0;
+    DECLARE_ALIGNED(16, int16_t, in[16 * 8]);
+    DECLARE_ALIGNED(16, int16_t, oc[64]);
+    DECLARE_ALIGNED(16, int16_t, ow[64]);
+    for (int r = 0; r < RUNS && !bad8; ++r) {
+      const int kind = r % 4, stride = (r & 4) ? 16 : 8;
+      for (int i = 0; i < 16 * 8; ++i) {
+        in[i] = (int16_t)(kind == 0 ? range(-255, 255) : kind == 1 ? ((next() & 1) ? 255 : -255)
+                          : kind == 2 ? range(-3, 3) : range(-4095, 4095));
+      }
+      vpx_fdct8x8_c(in, oc, stride);
+      vpx_fdct8x8_wasm(in, ow, stride);
+      bad8 = memcmp(oc, ow, sizeof(oc)) != 0;
+    }
+    report("vpx_fdct8x8", bad8, RUNS);
+  }
+
   int bad = 0;
   DECLARE_ALIGNED(16, int16_t, coeff[1024]);
   DECLARE_ALIGNED(16, int16_t, qc[1024]);
@@ -351,6 +372,38 @@ static void check_vp9(void) {
     { "vpx_lpf_vertical_8", vpx_lpf_vertical_8_c, vpx_lpf_vertical_8_wasm },
   };
   static uint8_t y0[BUF], ya[BUF], yb[BUF];
+  typedef void (*LpfDual)(uint8_t *, int, const uint8_t *, const uint8_t *, const uint8_t *,
+                          const uint8_t *, const uint8_t *, const uint8_t *);
+  struct { const char *name; LpfDual c, w; } duals[] = {
+    { "vpx_lpf_horizontal_8_dual", vpx_lpf_horizontal_8_dual_c, vpx_lpf_horizontal_8_dual_wasm },
+    { "vpx_lpf_vertical_8_dual", vpx_lpf_vertical_8_dual_c, vpx_lpf_vertical_8_dual_wasm },
+  };
+  for (size_t f = 0; f < sizeof(duals) / sizeof(duals[0]); ++f) {
+    int filtered = 0;
+    bad = 0;
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      uint8_t lim[2], mblim[2], hev[2];
+      for (int k = 0; k < 2; ++k) {
+        const int level = range(0, 63);
+        lim[k] = (uint8_t)range(1, 9);
+        mblim[k] = (uint8_t)(2 * (level + 2) + lim[k]);
+        hev[k] = (uint8_t)(level >> 4);
+      }
+      const int ys = range(32, S);
+      fill(ya, BUF, ys, r % 4 == 0 ? 0 : r % 4 == 1 ? 4 : 1);
+      memcpy(yb, ya, BUF);
+      memcpy(y0, ya, BUF);
+      duals[f].c(ya + 8 * ys + 8, ys, &mblim[0], &lim[0], &hev[0], &mblim[1], &lim[1], &hev[1]);
+      duals[f].w(yb + 8 * ys + 8, ys, &mblim[0], &lim[0], &hev[0], &mblim[1], &lim[1], &hev[1]);
+      bad = memcmp(ya, yb, BUF) != 0;
+      filtered += memcmp(ya, y0, BUF) != 0;
+    }
+    if (!bad && filtered < RUNS / 4) {
+      printf("FAIL %s: only %d of %d runs filtered anything\n", duals[f].name, filtered, RUNS);
+      bad = 1;
+    }
+    report(duals[f].name, bad, RUNS);
+  }
   for (size_t f = 0; f < sizeof(lpfs) / sizeof(lpfs[0]); ++f) {
     int filtered = 0;
     bad = 0;

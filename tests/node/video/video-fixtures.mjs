@@ -63,3 +63,23 @@ function parsePsnr(text) {
   const n = (s) => (s === 'inf' ? Infinity : Number(s));
   return { y: n(m[1]), u: n(m[2]), v: n(m[3]), average: n(m[4]) };
 }
+
+/**
+ * Frames of a real rendered 3D game scene (a Cube 2 screenshot from Debian's emscripten package,
+ * which the build installs) seen by a slowly turning and drifting camera: sub-pixel motion over real
+ * textures, what the encoders' motion search, sub-pixel filters and loop filters work hardest on.
+ * `noise` adds per-frame grain (camera-like). ffmpeg renders them.
+ */
+export function cameraFrames(width, height, count, { noise = 0 } = {}) {
+  const side = Math.ceil(Math.hypot(width, height) * 1.25);
+  const filters = [`scale=${side}:${side}:flags=lanczos`, 'rotate=0.01*n:bilinear=1',
+    `crop=${width}:${height}:(iw-${width})/2-20+1.3*n:(ih-${height})/2-10+0.7*n`];
+  if (noise) filters.push(`noise=alls=${noise}:allf=t`);
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-loop', '1', '-i', '/usr/share/emscripten/tests/screenshot.png',
+    '-vf', filters.join(','), '-frames:v', String(count), '-pix_fmt', 'rgba', '-f', 'rawvideo', '-'],
+  { maxBuffer: width * height * 4 * count + 1024 });
+  const size = width * height * 4;
+  return Array.from({ length: count }, (_, i) => ({
+    data: new Uint8Array(raw.buffer, raw.byteOffset + i * size, size), width, height,
+  }));
+}

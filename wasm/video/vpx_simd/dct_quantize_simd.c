@@ -186,3 +186,77 @@ void vp9_quantize_fp_wasm(const int16_t *coeff_ptr, intptr_t n_coeffs, const int
   eob = wasm_i16x8_max(eob, wasm_i16x8_shuffle(eob, eob, 1, 0, 3, 2, 5, 4, 7, 6));
   *eob_ptr = (uint16_t)wasm_i16x8_extract_lane(eob, 0);
 }
+
+/* ---- VP9/vpx_dsp: vpx_fdct8x8 (vpx_dsp/fwd_txfm.c), 4 columns per 32-bit vector: the column pass
+ * on the rows as loaded, a transpose, the row pass, a transpose back, and C's final halving
+ * (integer division, towards zero). tran_high_t is int32 in this build, as here; a value stored to
+ * tran_low_t keeps its low 16 bits. ---- */
+
+static inline v128_t round_shift14(v128_t v) {
+  return wasm_i32x4_shr(wasm_i32x4_add(v, wasm_i32x4_splat(1 << 13)), 14);
+}
+
+/* One 8-point pass over 4 lanes: in[k] is the k-th input of each lane's transform. */
+static inline void fdct8_pass(const v128_t in[8], v128_t out[8], int scale4) {
+  const v128_t c4 = wasm_i32x4_splat(16069), c8 = wasm_i32x4_splat(15137), c12 = wasm_i32x4_splat(13623);
+  const v128_t c16 = wasm_i32x4_splat(11585), c20 = wasm_i32x4_splat(9102), c24 = wasm_i32x4_splat(6270);
+  const v128_t c28 = wasm_i32x4_splat(3196);
+  v128_t s0 = wasm_i32x4_add(in[0], in[7]), s1 = wasm_i32x4_add(in[1], in[6]);
+  v128_t s2 = wasm_i32x4_add(in[2], in[5]), s3 = wasm_i32x4_add(in[3], in[4]);
+  v128_t s4 = wasm_i32x4_sub(in[3], in[4]), s5 = wasm_i32x4_sub(in[2], in[5]);
+  v128_t s6 = wasm_i32x4_sub(in[1], in[6]), s7 = wasm_i32x4_sub(in[0], in[7]);
+  if (scale4) {
+    s0 = wasm_i32x4_shl(s0, 2); s1 = wasm_i32x4_shl(s1, 2); s2 = wasm_i32x4_shl(s2, 2); s3 = wasm_i32x4_shl(s3, 2);
+    s4 = wasm_i32x4_shl(s4, 2); s5 = wasm_i32x4_shl(s5, 2); s6 = wasm_i32x4_shl(s6, 2); s7 = wasm_i32x4_shl(s7, 2);
+  }
+  v128_t x0 = wasm_i32x4_add(s0, s3), x1 = wasm_i32x4_add(s1, s2);
+  v128_t x2 = wasm_i32x4_sub(s1, s2), x3 = wasm_i32x4_sub(s0, s3);
+  out[0] = as_short(round_shift14(wasm_i32x4_mul(wasm_i32x4_add(x0, x1), c16)));
+  out[4] = as_short(round_shift14(wasm_i32x4_mul(wasm_i32x4_sub(x0, x1), c16)));
+  out[2] = as_short(round_shift14(wasm_i32x4_add(wasm_i32x4_mul(x2, c24), wasm_i32x4_mul(x3, c8))));
+  out[6] = as_short(round_shift14(wasm_i32x4_sub(wasm_i32x4_mul(x3, c24), wasm_i32x4_mul(x2, c8))));
+  const v128_t t2 = round_shift14(wasm_i32x4_mul(wasm_i32x4_sub(s6, s5), c16));
+  const v128_t t3 = round_shift14(wasm_i32x4_mul(wasm_i32x4_add(s6, s5), c16));
+  x0 = wasm_i32x4_add(s4, t2);
+  x1 = wasm_i32x4_sub(s4, t2);
+  x2 = wasm_i32x4_sub(s7, t3);
+  x3 = wasm_i32x4_add(s7, t3);
+  out[1] = as_short(round_shift14(wasm_i32x4_add(wasm_i32x4_mul(x0, c28), wasm_i32x4_mul(x3, c4))));
+  out[5] = as_short(round_shift14(wasm_i32x4_add(wasm_i32x4_mul(x1, c12), wasm_i32x4_mul(x2, c20))));
+  out[3] = as_short(round_shift14(wasm_i32x4_sub(wasm_i32x4_mul(x2, c12), wasm_i32x4_mul(x1, c20))));
+  out[7] = as_short(round_shift14(wasm_i32x4_sub(wasm_i32x4_mul(x3, c28), wasm_i32x4_mul(x0, c4))));
+}
+
+/* 8x8 of 32-bit values as lo (columns 0-3) and hi (columns 4-7) halves of each row, transposed. */
+static inline void transpose8(v128_t lo[8], v128_t hi[8]) {
+  for (int q = 0; q < 8; q += 4) {
+    transpose4(&lo[q], &lo[q + 1], &lo[q + 2], &lo[q + 3]);
+    transpose4(&hi[q], &hi[q + 1], &hi[q + 2], &hi[q + 3]);
+  }
+  for (int k = 0; k < 4; ++k) { /* swap the off-diagonal blocks */
+    const v128_t t = hi[k];
+    hi[k] = lo[4 + k];
+    lo[4 + k] = t;
+  }
+}
+
+void vpx_fdct8x8_wasm(const int16_t *input, int16_t *output, int stride) {
+  v128_t lo[8], hi[8], out_lo[8], out_hi[8];
+  for (int r = 0; r < 8; ++r) {
+    const v128_t row = wasm_v128_load(input + r * stride);
+    lo[r] = wasm_i32x4_extend_low_i16x8(row);
+    hi[r] = wasm_i32x4_extend_high_i16x8(row);
+  }
+  fdct8_pass(lo, out_lo, 1); /* columns: lanes are columns, out[k] the k-th coefficient */
+  fdct8_pass(hi, out_hi, 1);
+  transpose8(out_lo, out_hi); /* now row a holds column a's coefficients: the row pass's inputs */
+  fdct8_pass(out_lo, lo, 0);
+  fdct8_pass(out_hi, hi, 0);
+  transpose8(lo, hi);
+  for (int r = 0; r < 8; ++r) {
+    /* x / 2 towards zero */
+    const v128_t a = wasm_i32x4_shr(wasm_i32x4_add(lo[r], wasm_u32x4_shr(lo[r], 31)), 1);
+    const v128_t b = wasm_i32x4_shr(wasm_i32x4_add(hi[r], wasm_u32x4_shr(hi[r], 31)), 1);
+    wasm_v128_store(output + r * 8, wasm_i16x8_narrow_i32x4(a, b));
+  }
+}

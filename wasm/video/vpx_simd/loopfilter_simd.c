@@ -137,10 +137,31 @@ static inline void filter8_vp9(Edge *e, v128_t mask, v128_t hev) {
 
 enum { kVp8Inner = 0, kVp8Macroblock = 1, kVp9Filter8 = 2 };
 
-static inline void filter_edge(Edge *e, const unsigned char *blimit, const unsigned char *limit,
-                               const unsigned char *thresh, int kind) {
-  const v128_t mask = filter_mask(e, wasm_i8x16_splat((int8_t)limit[0]), wasm_i8x16_splat((int8_t)blimit[0]));
-  const v128_t hev = hev_mask(e, wasm_i8x16_splat((int8_t)thresh[0]));
+/* The edge's limits, one per lane: the same for all 16, or (VP9's dual calls) one set for lanes 0-7
+ * and another for lanes 8-15. */
+typedef struct {
+  v128_t blimit, limit, thresh;
+} Limits;
+
+static inline Limits limits_of(const unsigned char *blimit, const unsigned char *limit,
+                               const unsigned char *thresh) {
+  const Limits l = { wasm_i8x16_splat((int8_t)blimit[0]), wasm_i8x16_splat((int8_t)limit[0]),
+                     wasm_i8x16_splat((int8_t)thresh[0]) };
+  return l;
+}
+
+static inline Limits limits_dual(const unsigned char *blimit0, const unsigned char *limit0,
+                                 const unsigned char *thresh0, const unsigned char *blimit1,
+                                 const unsigned char *limit1, const unsigned char *thresh1) {
+  const Limits a = limits_of(blimit0, limit0, thresh0), b = limits_of(blimit1, limit1, thresh1);
+  const Limits l = { wasm_i64x2_shuffle(a.blimit, b.blimit, 0, 3), wasm_i64x2_shuffle(a.limit, b.limit, 0, 3),
+                     wasm_i64x2_shuffle(a.thresh, b.thresh, 0, 3) };
+  return l;
+}
+
+static inline void filter_edge(Edge *e, const Limits *l, int kind) {
+  const v128_t mask = filter_mask(e, l->limit, l->blimit);
+  const v128_t hev = hev_mask(e, l->thresh);
   if (kind == kVp8Macroblock) {
     filter_mb(e, mask, hev);
   } else if (kind == kVp9Filter8) {
@@ -167,8 +188,7 @@ static inline void store_row(unsigned char *a, unsigned char *b, v128_t v) {
 }
 
 /* a: the edge's first row (16 pixels), or the U edge with b the V edge (8 pixels each). */
-static void horizontal_edge(unsigned char *a, unsigned char *b, int p, const unsigned char *blimit,
-                            const unsigned char *limit, const unsigned char *thresh, int kind) {
+static void horizontal_edge(unsigned char *a, unsigned char *b, int p, Limits l, int kind) {
   const int mb = kind != kVp8Inner; /* p2 and q2 change too */
   Edge e;
   e.p3 = load_row(a - 4 * p, b ? b - 4 * p : 0);
@@ -179,7 +199,7 @@ static void horizontal_edge(unsigned char *a, unsigned char *b, int p, const uns
   e.q1 = load_row(a + 1 * p, b ? b + 1 * p : 0);
   e.q2 = load_row(a + 2 * p, b ? b + 2 * p : 0);
   e.q3 = load_row(a + 3 * p, b ? b + 3 * p : 0);
-  filter_edge(&e, blimit, limit, thresh, kind);
+  filter_edge(&e, &l, kind);
   if (mb) store_row(a - 3 * p, b ? b - 3 * p : 0, e.p2);
   store_row(a - 2 * p, b ? b - 2 * p : 0, e.p1);
   store_row(a - 1 * p, b ? b - 1 * p : 0, e.p0);
@@ -190,8 +210,7 @@ static void horizontal_edge(unsigned char *a, unsigned char *b, int p, const uns
 
 /* ---- vertical edges: 16 rows of the 8 pixels s - 4 .. s + 3, transposed into 8 columns ---- */
 
-static void vertical_edge(unsigned char *const rows[16], const unsigned char *blimit,
-                          const unsigned char *limit, const unsigned char *thresh, int kind) {
+static void vertical_edge(unsigned char *const rows[16], Limits l, int kind) {
   /* 16 rows x 8 bytes -> 8 columns x 16 bytes, by interleaving 8-, 16-, 32- and 64-bit lanes. */
   v128_t a[8];
   for (int i = 0; i < 8; ++i) {
@@ -216,7 +235,7 @@ static void vertical_edge(unsigned char *const rows[16], const unsigned char *bl
     col[4 * h + 3] = wasm_i64x2_shuffle(e1, f1, 1, 3);
   }
   Edge e = { col[0], col[1], col[2], col[3], col[4], col[5], col[6], col[7] };
-  filter_edge(&e, blimit, limit, thresh, kind);
+  filter_edge(&e, &l, kind);
   col[1] = e.p2; col[2] = e.p1; col[3] = e.p0; col[4] = e.q0; col[5] = e.q1; col[6] = e.q2;
 
   /* 8 columns x 16 -> 16 rows x 8, the same interleaving the other way. */
@@ -239,21 +258,19 @@ static void vertical_edge(unsigned char *const rows[16], const unsigned char *bl
   }
 }
 
-static void vertical_luma(unsigned char *s, int p, const unsigned char *blimit,
-                          const unsigned char *limit, const unsigned char *thresh, int kind) {
+static void vertical_luma(unsigned char *s, int p, Limits l, int kind) {
   unsigned char *rows[16];
   for (int i = 0; i < 16; ++i) rows[i] = s + i * p;
-  vertical_edge(rows, blimit, limit, thresh, kind);
+  vertical_edge(rows, l, kind);
 }
 
-static void vertical_chroma(unsigned char *u, unsigned char *v, int p, const unsigned char *blimit,
-                            const unsigned char *limit, const unsigned char *thresh, int kind) {
+static void vertical_chroma(unsigned char *u, unsigned char *v, int p, Limits l, int kind) {
   unsigned char *rows[16];
   for (int i = 0; i < 8; ++i) {
     rows[i] = u + i * p;
     rows[8 + i] = v + i * p;
   }
-  vertical_edge(rows, blimit, limit, thresh, kind);
+  vertical_edge(rows, l, kind);
 }
 
 /* U and V side by side; a plane given alone fills both halves with the same pixels, which filter to
@@ -261,38 +278,53 @@ static void vertical_chroma(unsigned char *u, unsigned char *v, int p, const uns
 #define CK_CHROMA(u, v) ((u) ? (u) : (v)), ((v) ? (v) : (u))
 void vp8_loop_filter_mbh_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
                               int y_stride, int uv_stride, loop_filter_info *lfi) {
-  horizontal_edge(y_ptr, 0, y_stride, lfi->mblim, lfi->lim, lfi->hev_thr, kVp8Macroblock);
-  if (u_ptr || v_ptr) horizontal_edge(CK_CHROMA(u_ptr, v_ptr), uv_stride, lfi->mblim, lfi->lim, lfi->hev_thr, kVp8Macroblock);
+  horizontal_edge(y_ptr, 0, y_stride, limits_of(lfi->mblim, lfi->lim, lfi->hev_thr), kVp8Macroblock);
+  if (u_ptr || v_ptr) horizontal_edge(CK_CHROMA(u_ptr, v_ptr), uv_stride, limits_of(lfi->mblim, lfi->lim, lfi->hev_thr), kVp8Macroblock);
 }
 
 void vp8_loop_filter_mbv_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
                               int y_stride, int uv_stride, loop_filter_info *lfi) {
-  vertical_luma(y_ptr, y_stride, lfi->mblim, lfi->lim, lfi->hev_thr, kVp8Macroblock);
-  if (u_ptr || v_ptr) vertical_chroma(CK_CHROMA(u_ptr, v_ptr), uv_stride, lfi->mblim, lfi->lim, lfi->hev_thr, kVp8Macroblock);
+  vertical_luma(y_ptr, y_stride, limits_of(lfi->mblim, lfi->lim, lfi->hev_thr), kVp8Macroblock);
+  if (u_ptr || v_ptr) vertical_chroma(CK_CHROMA(u_ptr, v_ptr), uv_stride, limits_of(lfi->mblim, lfi->lim, lfi->hev_thr), kVp8Macroblock);
 }
 
 void vp8_loop_filter_bh_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
                              int y_stride, int uv_stride, loop_filter_info *lfi) {
-  for (int k = 4; k < 16; k += 4) horizontal_edge(y_ptr + k * y_stride, 0, y_stride, lfi->blim, lfi->lim, lfi->hev_thr, kVp8Inner);
+  for (int k = 4; k < 16; k += 4) horizontal_edge(y_ptr + k * y_stride, 0, y_stride, limits_of(lfi->blim, lfi->lim, lfi->hev_thr), kVp8Inner);
   if (u_ptr || v_ptr) {
-    horizontal_edge(CK_CHROMA(u_ptr ? u_ptr + 4 * uv_stride : 0, v_ptr ? v_ptr + 4 * uv_stride : 0), uv_stride, lfi->blim, lfi->lim, lfi->hev_thr, kVp8Inner);
+    horizontal_edge(CK_CHROMA(u_ptr ? u_ptr + 4 * uv_stride : 0, v_ptr ? v_ptr + 4 * uv_stride : 0), uv_stride, limits_of(lfi->blim, lfi->lim, lfi->hev_thr), kVp8Inner);
   }
 }
 
 void vp8_loop_filter_bv_wasm(unsigned char *y_ptr, unsigned char *u_ptr, unsigned char *v_ptr,
                              int y_stride, int uv_stride, loop_filter_info *lfi) {
-  for (int k = 4; k < 16; k += 4) vertical_luma(y_ptr + k, y_stride, lfi->blim, lfi->lim, lfi->hev_thr, kVp8Inner);
-  if (u_ptr || v_ptr) vertical_chroma(CK_CHROMA(u_ptr ? u_ptr + 4 : 0, v_ptr ? v_ptr + 4 : 0), uv_stride, lfi->blim, lfi->lim, lfi->hev_thr, kVp8Inner);
+  for (int k = 4; k < 16; k += 4) vertical_luma(y_ptr + k, y_stride, limits_of(lfi->blim, lfi->lim, lfi->hev_thr), kVp8Inner);
+  if (u_ptr || v_ptr) vertical_chroma(CK_CHROMA(u_ptr ? u_ptr + 4 : 0, v_ptr ? v_ptr + 4 : 0), uv_stride, limits_of(lfi->blim, lfi->lim, lfi->hev_thr), kVp8Inner);
 }
 
 /* VP9's 8-pixel edges: a horizontal edge is 8 pixels of 8 rows (the upper half of each vector is
  * unused), a vertical one 8 rows, each given twice to the 16-row transpose. */
 void vpx_lpf_horizontal_8_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const uint8_t *limit,
                                const uint8_t *thresh) {
-  horizontal_edge(s, s, pitch, blimit, limit, thresh, kVp9Filter8);
+  horizontal_edge(s, s, pitch, limits_of(blimit, limit, thresh), kVp9Filter8);
 }
 
 void vpx_lpf_vertical_8_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const uint8_t *limit,
                              const uint8_t *thresh) {
-  vertical_chroma(s, s, pitch, blimit, limit, thresh, kVp9Filter8);
+  vertical_chroma(s, s, pitch, limits_of(blimit, limit, thresh), kVp9Filter8);
+}
+
+/* The dual forms: two neighbouring 8-pixel edges (side by side, or one above the other) with their
+ * own limits, as one 16-lane edge. */
+void vpx_lpf_horizontal_8_dual_wasm(uint8_t *s, int pitch, const uint8_t *blimit0,
+                                    const uint8_t *limit0, const uint8_t *thresh0,
+                                    const uint8_t *blimit1, const uint8_t *limit1,
+                                    const uint8_t *thresh1) {
+  horizontal_edge(s, 0, pitch, limits_dual(blimit0, limit0, thresh0, blimit1, limit1, thresh1), kVp9Filter8);
+}
+
+void vpx_lpf_vertical_8_dual_wasm(uint8_t *s, int pitch, const uint8_t *blimit0, const uint8_t *limit0,
+                                  const uint8_t *thresh0, const uint8_t *blimit1,
+                                  const uint8_t *limit1, const uint8_t *thresh1) {
+  vertical_luma(s, pitch, limits_dual(blimit0, limit0, thresh0, blimit1, limit1, thresh1), kVp9Filter8);
 }

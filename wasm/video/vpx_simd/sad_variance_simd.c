@@ -189,38 +189,42 @@ static inline v128_t bilinear8(v128_t a16, v128_t b16, v128_t f0, v128_t f1) {
 }
 
 /* The two passes of var_filter_block2d_bil_{first,second}_pass into a w x h block of 8-bit pixels
- * (the first pass reads h + 1 rows, as the C version does), then the variance against ref. */
+ * (the first pass reads h + 1 rows, as the C version does), 16 columns at a time (or 8 for w = 8),
+ * then the variance against ref. */
 static inline uint32_t sub_pixel_variance_wxh(const uint8_t *src, int src_stride, int x_offset,
                                               int y_offset, const uint8_t *ref, int ref_stride,
                                               uint32_t *sse, int w, int h) {
-  uint8_t block[16 * 16];
+  uint8_t block[64 * 64];
   const v128_t hf0 = wasm_i16x8_splat(kBilinear[x_offset][0]);
   const v128_t hf1 = wasm_i16x8_splat(kBilinear[x_offset][1]);
   const v128_t vf0 = wasm_i16x8_splat(kBilinear[y_offset][0]);
   const v128_t vf1 = wasm_i16x8_splat(kBilinear[y_offset][1]);
-  v128_t prev_lo = wasm_i16x8_splat(0), prev_hi = wasm_i16x8_splat(0);
-  for (int y = 0; y <= h; ++y) {
-    v128_t lo, hi = wasm_i16x8_splat(0);
-    if (w == 16) {
-      const v128_t a = wasm_v128_load(src);
-      const v128_t b = wasm_v128_load(src + 1);
-      lo = bilinear8(wasm_u16x8_extend_low_u8x16(a), wasm_u16x8_extend_low_u8x16(b), hf0, hf1);
-      hi = bilinear8(wasm_u16x8_extend_high_u8x16(a), wasm_u16x8_extend_high_u8x16(b), hf0, hf1);
-    } else {
-      lo = bilinear8(wasm_u16x8_load8x8(src), wasm_u16x8_load8x8(src + 1), hf0, hf1);
-    }
-    if (y > 0) {
-      const v128_t out_lo = bilinear8(prev_lo, lo, vf0, vf1);
-      if (w == 16) {
-        const v128_t out_hi = bilinear8(prev_hi, hi, vf0, vf1);
-        wasm_v128_store(block + (y - 1) * 16, wasm_u8x16_narrow_i16x8(out_lo, out_hi));
+  for (int x = 0; x < w; x += 16) {
+    const uint8_t *in = src + x;
+    v128_t prev_lo = wasm_i16x8_splat(0), prev_hi = wasm_i16x8_splat(0);
+    for (int y = 0; y <= h; ++y) {
+      v128_t lo, hi = wasm_i16x8_splat(0);
+      if (w >= 16) {
+        const v128_t a = wasm_v128_load(in);
+        const v128_t b = wasm_v128_load(in + 1);
+        lo = bilinear8(wasm_u16x8_extend_low_u8x16(a), wasm_u16x8_extend_low_u8x16(b), hf0, hf1);
+        hi = bilinear8(wasm_u16x8_extend_high_u8x16(a), wasm_u16x8_extend_high_u8x16(b), hf0, hf1);
       } else {
-        wasm_v128_store64_lane(block + (y - 1) * 8, wasm_u8x16_narrow_i16x8(out_lo, out_lo), 0);
+        lo = bilinear8(wasm_u16x8_load8x8(in), wasm_u16x8_load8x8(in + 1), hf0, hf1);
       }
+      if (y > 0) {
+        const v128_t out_lo = bilinear8(prev_lo, lo, vf0, vf1);
+        if (w >= 16) {
+          const v128_t out_hi = bilinear8(prev_hi, hi, vf0, vf1);
+          wasm_v128_store(block + (y - 1) * w + x, wasm_u8x16_narrow_i16x8(out_lo, out_hi));
+        } else {
+          wasm_v128_store64_lane(block + (y - 1) * w, wasm_u8x16_narrow_i16x8(out_lo, out_lo), 0);
+        }
+      }
+      prev_lo = lo;
+      prev_hi = hi;
+      in += src_stride;
     }
-    prev_lo = lo;
-    prev_hi = hi;
-    src += src_stride;
   }
   int sum;
   variance_wxh(block, w, ref, ref_stride, w, h, sse, &sum);
@@ -239,6 +243,12 @@ CK_SUBPIX_DEF(16, 16)
 CK_SUBPIX_DEF(16, 8)
 CK_SUBPIX_DEF(8, 16)
 CK_SUBPIX_DEF(8, 8)
+CK_SUBPIX_DEF(64, 64)
+CK_SUBPIX_DEF(64, 32)
+CK_SUBPIX_DEF(32, 64)
+CK_SUBPIX_DEF(32, 32)
+CK_SUBPIX_DEF(32, 16)
+CK_SUBPIX_DEF(16, 32)
 
 void vpx_subtract_block_wasm(int rows, int cols, int16_t *diff_ptr, ptrdiff_t diff_stride,
                              const uint8_t *src_ptr, ptrdiff_t src_stride, const uint8_t *pred_ptr,

@@ -43,7 +43,7 @@ struct loop_filter_info;
   X(16, 16) X(16, 8) X(8, 16) X(8, 8)
 CK_BLOCK_SIZES(CK_SAD)
 CK_BLOCK_SIZES(CK_VARIANCE)
-CK_SUBPIX(16, 16) CK_SUBPIX(16, 8) CK_SUBPIX(8, 16) CK_SUBPIX(8, 8)
+CK_BLOCK_SIZES(CK_SUBPIX)
 #undef CK_SAD
 #undef CK_VARIANCE
 #undef CK_SUBPIX
@@ -67,6 +67,15 @@ void vpx_lpf_horizontal_8_wasm(uint8_t *s, int pitch, const uint8_t *blimit, con
                                const uint8_t *thresh);
 void vpx_lpf_vertical_8_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const uint8_t *limit,
                              const uint8_t *thresh);
+#define CK_LPF_DUAL(name)                                                                        \
+  void vpx_lpf_##name##_8_dual_wasm(uint8_t *s, int pitch, const uint8_t *blimit0,               \
+                                    const uint8_t *limit0, const uint8_t *thresh0,               \
+                                    const uint8_t *blimit1, const uint8_t *limit1,               \
+                                    const uint8_t *thresh1);
+CK_LPF_DUAL(horizontal) CK_LPF_DUAL(vertical)
+#undef CK_LPF_DUAL
+
+void vpx_fdct8x8_wasm(const int16_t *input, int16_t *output, int stride);
 
 /* ---- VP9: the realtime quantizer ---- */
 void vp9_quantize_fp_wasm(const int16_t *coeff_ptr, intptr_t n_coeffs, const int16_t *round_ptr,
@@ -153,6 +162,20 @@ CK_LF(mbh) CK_LF(mbv) CK_LF(bh) CK_LF(bv)
 #define vpx_sub_pixel_variance8x16 vpx_sub_pixel_variance8x16_wasm
 #undef vpx_sub_pixel_variance8x8
 #define vpx_sub_pixel_variance8x8 vpx_sub_pixel_variance8x8_wasm
+#undef vpx_sub_pixel_variance64x64
+#define vpx_sub_pixel_variance64x64 vpx_sub_pixel_variance64x64_wasm
+#undef vpx_sub_pixel_variance64x32
+#define vpx_sub_pixel_variance64x32 vpx_sub_pixel_variance64x32_wasm
+#undef vpx_sub_pixel_variance32x64
+#define vpx_sub_pixel_variance32x64 vpx_sub_pixel_variance32x64_wasm
+#undef vpx_sub_pixel_variance32x32
+#define vpx_sub_pixel_variance32x32 vpx_sub_pixel_variance32x32_wasm
+#undef vpx_sub_pixel_variance32x16
+#define vpx_sub_pixel_variance32x16 vpx_sub_pixel_variance32x16_wasm
+#undef vpx_sub_pixel_variance16x32
+#define vpx_sub_pixel_variance16x32 vpx_sub_pixel_variance16x32_wasm
+#undef vpx_fdct8x8
+#define vpx_fdct8x8 vpx_fdct8x8_wasm
 #undef vpx_mse16x16
 #define vpx_mse16x16 vpx_mse16x16_wasm
 #undef vpx_get16x16var
@@ -169,6 +192,10 @@ CK_LF(mbh) CK_LF(mbv) CK_LF(bh) CK_LF(bv)
 #define vpx_lpf_horizontal_8 vpx_lpf_horizontal_8_wasm
 #undef vpx_lpf_vertical_8
 #define vpx_lpf_vertical_8 vpx_lpf_vertical_8_wasm
+#undef vpx_lpf_horizontal_8_dual
+#define vpx_lpf_horizontal_8_dual vpx_lpf_horizontal_8_dual_wasm
+#undef vpx_lpf_vertical_8_dual
+#define vpx_lpf_vertical_8_dual vpx_lpf_vertical_8_dual_wasm
 #endif
 
 #if defined(VP8_RTCD_H_) && !defined(CK_VPX_SIMD_VP8_ROUTED)

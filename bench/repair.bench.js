@@ -89,7 +89,17 @@ if (process.argv[1] === SELF && process.argv[2] === 'child') {
 
 // ---- parent ----
 
+// Every tool starts on a quiet disk: the previous output is deleted and the kernel's dirty pages are
+// flushed first (on this VM, a write that lands while the last run's gigabyte is still being written
+// back stalls for a second or more, whoever made it).
+function settle(args) {
+  const out = args[2];
+  if (out) rmSync(out, { force: true });
+  spawnSync('sync');
+}
+
 function runChild(args, { heapMiB } = {}) {
+  settle(args);
   const node = [...(heapMiB ? [`--max-old-space-size=${heapMiB}`] : []), SELF, 'child', ...args];
   const r = spawnSync(process.execPath, node, { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, maxBuffer: 1 << 20 });
   const last = (r.stdout || '').trim().split('\n').pop();
@@ -194,7 +204,7 @@ export default async function run({ report }) {
     ];
     const minutes = `${Math.floor(big.durationMs / 60000)}:${String(Math.round((big.durationMs % 60000) / 1000)).padStart(2, '0')}`;
     report(`makeSeekable: repair a 1 GiB MediaRecorder-style WebM (VP8 720p 4 Mbit/s + Opus, ${minutes} min, ${nat.clusters || '?'} unknown-size Clusters)`,
-      `Best of ${RUNS} runs per tool (time; peak RSS is the largest of the runs). Input and output on local disk (page cache warm). ` +
+      `Best of ${RUNS} runs per tool (time; peak RSS is the largest of the runs). Input and output on local disk (page cache warm; before each run the previous output is deleted and sync(1) flushes the dirty pages, so no run pays for the last one's writeback). ` +
       `MB/s = input bytes / wall time of both passes and the write. ` +
       `Peak RSS of the tool's own Node process (Node + video module alone: ${idle.failed ? '?' : fmt(mib(idle.maxRssKiB), 0)} MiB). ` +
       `"× ts-ebml" compares throughput with ts-ebml's${lastOk && lastOk.bytes !== big.size ? ` on the largest file it handled (${fmt(mb(lastOk.bytes), 0)} MB)` : ''}. ` +

@@ -16,6 +16,9 @@ import { checkNumber } from '../validate.js';
 import { alloc, check } from '../wasm-memory.js';
 
 export const REPAIR_DEFAULT_CHUNK = 1 << 20;
+// Files are read (and the output written) in pieces this big: one request to the thread pool per
+// 8 MiB instead of per chunk; the wasm still takes chunkSize bytes at a time.
+const FILE_READ_CHUNK = 8 << 20;
 const MIN_CHUNK = 64 << 10;
 const MAX_CHUNK = 64 << 20;
 const OPTION_KEYS = new Set(['output', 'ondata', 'oninfo', 'onprogress', 'allowTruncated', 'chunkSize', 'type', 'module']);
@@ -239,9 +242,9 @@ async function openSource(input, chunk) {
     } catch (e) {
       throw new Error(`${W}: cannot open ${input}: ${e.message}`, { cause: e });
     }
-    return fileSource(handle, true, chunk);
+    return fileSource(handle, true, Math.max(chunk, FILE_READ_CHUNK));
   }
-  if (isFileHandle(input)) return fileSource(input, false, chunk);
+  if (isFileHandle(input)) return fileSource(input, false, Math.max(chunk, FILE_READ_CHUNK));
   if (isStream(input)) return streamSource(input, chunk);
   throw new TypeError(`${W}: input must be a Blob, an ArrayBuffer or typed array, an array of chunks, a file path or FileHandle (Node), or a ReadableStream; got ${describe(input)}`);
 }
@@ -298,13 +301,16 @@ async function* repairChunks(input, o) {
     const info = infoFrom(repair.info());
     if (o.oninfo) await o.oninfo(info);
 
-    // Output buffers: fresh ones for callers that keep them (Blob parts, ondata, iterators); two that
-    // take turns for the file sinks, which finish writing one before it is needed again (fresh large
+    // Output: one buffer per input chunk (a file is read 8 MiB at a time, so each write is about that
+    // big). Fresh buffers for callers that keep them (Blob parts, ondata, iterators); two that take
+    // turns for the file sinks, which finish writing one before it is needed again (fresh large
     // buffers cost a page fault per 4 KiB).
     const pool = o.reuseOutput ? [new Uint8Array(0), new Uint8Array(0)] : null;
     let turn = 0;
     done = 0;
     for await (const chunk of source.read()) {
+      let out = null;
+      let at = 0;
       for (let off = 0; off < chunk.length; off += o.chunkSize) {
         const part = chunk.subarray(off, off + o.chunkSize);
         M.HEAPU8.set(part, buf);
@@ -315,15 +321,20 @@ async function* repairChunks(input, o) {
         let total = 0;
         for (let i = 2; i < pieces.length; i += 3) total += pieces[i];
         if (total === 0) continue;
-        let out;
-        if (pool) {
-          if (pool[turn].length < total) pool[turn] = new Uint8Array(Math.max(total, o.chunkSize + (64 << 10)));
-          out = pool[turn].subarray(0, total);
-          turn ^= 1;
-        } else {
-          out = new Uint8Array(total);
+        if (!out || at + total > out.length) {
+          // Room for the rest of the chunk as it came in, plus what the writer adds.
+          const need = at + total + (chunk.length - off - part.length) + (64 << 10);
+          let next;
+          if (pool) {
+            if (pool[turn].length < need) pool[turn] = new Uint8Array(need);
+            next = pool[turn];
+            turn ^= 1;
+          } else {
+            next = new Uint8Array(need);
+          }
+          if (out && at) next.set(out.subarray(0, at));
+          out = next;
         }
-        let at = 0;
         let literal = null;
         let prelude = null;
         for (let i = 0; i < pieces.length; i += 3) {
@@ -336,8 +347,8 @@ async function* repairChunks(input, o) {
           out.set(view.subarray(from, from + n), at);
           at += n;
         }
-        yield out;
       }
+      if (at) yield out.subarray(0, at);
       done += chunk.length;
       if (o.onprogress) o.onprogress({ pass: 2, bytes: done, total: source.size });
     }

@@ -1,5 +1,6 @@
 // npm run bench: runs every bench/*.bench.js (or the ones named on the command line) in one process,
-// one after the other, and writes their tables to bench/results/<date>.md and to stdout.
+// one after the other, and writes their tables to bench/results/<date>.md (<date>-<names>.md for a
+// partial run) and to stdout.
 //   node bench/run.js [name ...]     e.g. node bench/run.js codecs pixels
 import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -33,6 +34,7 @@ const cpu = os.cpus()[0]?.model || 'unknown CPU';
 const header = `# capturekit benchmarks, ${date}\n\nMachine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}. ` +
   `Every table compares peers measured in the same run; ratios are ours / peer for time (lower is better) unless stated.\n\n`;
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-const out = new URL(`./results/${date}.md`, import.meta.url);
+// A run of only some benchmarks gets its own file, so it never replaces the day's full report.
+const out = new URL(`./results/${date}${only.length ? `-${only.join('-')}` : ''}.md`, import.meta.url);
 await writeFile(out, header + sections.join('\n'));
 console.log(`bench: wrote ${out.pathname}`);

@@ -29,6 +29,10 @@ const root = new URL('../', import.meta.url);
 const FRAMES = Number(process.env.CK_VIDEO_FRAMES) || 150;
 const FPS = 30;
 const BITRATE = 2_500_000;
+// Keyframes every 128 frames for every encoder here: libvpx's default, which webm-wasm keeps (it has no
+// option for it). capturekit's own default is 2 s, so that a recording's cues are never further apart;
+// comparing encoders with different keyframe spacing would compare keyframe counts, not encoders.
+const KEYFRAME_INTERVAL = 128;
 
 function benchFrame(w, h, i) {
   const data = new Uint8Array(w * h * 4);
@@ -113,7 +117,8 @@ async function timedFrames(raw, w, h, encode, finish) {
 }
 
 async function ours(M, codec, w, h, speed, raw) {
-  const writer = await VideoWriter.create({ module: M, codec, width: w, height: h, fps: FPS, bitrate: BITRATE, speed });
+  const writer = await VideoWriter.create({ module: M, codec, width: w, height: h, fps: FPS, bitrate: BITRATE, speed,
+    keyframeInterval: KEYFRAME_INTERVAL });
   const img = { data: null, width: w, height: h };
   return timedFrames(raw, w, h, (buf) => { img.data = buf; writer.addFrame(img); }, async () => (await writer.finish()).data);
 }
@@ -155,7 +160,7 @@ async function webmWasm(w, h, raw) {
 function native(codec, w, h, speed, raw, out) {
   const bin = new URL('build/bench-native/video_writer_bench', root);
   if (!existsSync(bin)) return null;
-  const r = JSON.parse(execFileSync(bin.pathname, [codec, w, h, FRAMES, BITRATE, speed, raw, out].map(String), { encoding: 'utf8' }));
+  const r = JSON.parse(execFileSync(bin.pathname, [codec, w, h, FRAMES, BITRATE, speed, raw, out, KEYFRAME_INTERVAL].map(String), { encoding: 'utf8' }));
   return { fps: FRAMES / r.cpu_seconds, wallFps: FRAMES / r.seconds, bytes: readFileSync(out) };
 }
 
@@ -238,7 +243,8 @@ export default async function run({ report }) {
         'fps: frames per second of process CPU time over the whole run (copy in, RGBA->I420, encode, mux, finish), one ' +
         'thread; wall-clock fps is lower when the 2-core machine is busy with other work. webm-wasm only does VP8 ' +
         'and, with cpu_used 0 in realtime mode, lets libvpx pick its speed from the time each frame took (its output ' +
-        'depends on the machine); it converts with libyuv.');
+        `depends on the machine); it converts with libyuv. Every encoder puts a keyframe every ${KEYFRAME_INTERVAL} frames ` +
+        '(libvpx\'s default, which webm-wasm keeps; capturekit\'s own default is one every 2 s).');
     }
 
     if (sweeps.length) {

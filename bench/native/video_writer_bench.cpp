@@ -14,8 +14,8 @@
 #include "video/video_writer.h"
 
 int main(int argc, char** argv) {
-  if (argc != 9) {
-    std::fprintf(stderr, "usage: %s vp8|vp9 width height frames bitrate speed frames.rgba out.webm\n", argv[0]);
+  if (argc != 9 && argc != 10) {
+    std::fprintf(stderr, "usage: %s vp8|vp9 width height frames bitrate speed frames.rgba out.webm [keyframe-interval]\n", argv[0]);
     return 2;
   }
   ck::VideoWriterOptions o;
@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   o.bitrate = std::atoll(argv[5]);
   o.speed = std::atoi(argv[6]);
   o.fps = 30;
+  if (argc == 10) o.keyframe_interval = std::atoi(argv[9]);
   std::FILE* in = std::fopen(argv[7], "rb");
   if (!in) return 1;
   ck::MemoryByteSink sink;

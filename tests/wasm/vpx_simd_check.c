@@ -66,6 +66,26 @@ static void fill(uint8_t *p, int n, int stride, int kind) {
 enum { S = 160, BUF = S * 160 };
 static uint8_t src_buf[BUF], ref_buf[BUF], a_buf[BUF], b_buf[BUF];
 
+/* A loop-filter check that never filtered would prove nothing: at least a quarter of the runs must have
+ * changed pixels. Returns the run's verdict. */
+static int filtered_enough(const char *name, int bad, int filtered) {
+  if (!bad && filtered < RUNS / 4) {
+    printf("FAIL %s: only %d of %d runs filtered anything\n", name, filtered, RUNS);
+    return 1;
+  }
+  return bad;
+}
+
+/* The limits VP8's and VP9's encoders set for a filter level and sharpness (vp8_loop_filter_update_
+ * sharpness, vp9_loop_filter_frame_init): the interior limit, and the level. */
+static int interior_limit(int *level) {
+  const int sharp = range(0, 7);
+  *level = range(0, 63);
+  int lim = *level >> ((sharp > 0) + (sharp > 4));
+  if (sharp > 0 && lim > 9 - sharp) lim = 9 - sharp;
+  return lim < 1 ? 1 : lim;
+}
+
 static void check_sad_variance(void) {
   typedef unsigned int (*Sad)(const uint8_t *, int, const uint8_t *, int);
   typedef unsigned int (*Var)(const uint8_t *, int, const uint8_t *, int, unsigned int *);
@@ -269,11 +289,8 @@ static void check_loopfilter(void) {
   for (size_t f = 0; f < sizeof(lfs) / sizeof(lfs[0]); ++f) {
     int bad = 0, filtered = 0;
     for (int r = 0; r < RUNS && !bad; ++r) {
-      /* The encoder's ranges (vp8_loop_filter_update_sharpness / frame_init). */
-      const int level = range(0, 63), sharp = range(0, 7);
-      int lim = level >> ((sharp > 0) + (sharp > 4));
-      if (sharp > 0 && lim > 9 - sharp) lim = 9 - sharp;
-      if (lim < 1) lim = 1;
+      int level;
+      const int lim = interior_limit(&level);
       unsigned char mblim = (unsigned char)((level + 2) * 2 + lim), blim = (unsigned char)(level * 2 + lim);
       unsigned char limv = (unsigned char)lim, hev = (unsigned char)range(0, 3);
       loop_filter_info lfi = { &mblim, &blim, &limv, &hev };
@@ -291,12 +308,7 @@ static void check_loopfilter(void) {
       bad = memcmp(ya, yb, BUF) != 0 || memcmp(ua, ub, BUF) != 0 || memcmp(va, vb, BUF) != 0;
       filtered += memcmp(ya, y0, BUF) != 0;
     }
-    /* A check that never filtered would prove nothing: at least a quarter of the runs must change pixels. */
-    if (!bad && filtered < RUNS / 4) {
-      printf("FAIL %s: only %d of %d runs filtered anything\n", lfs[f].name, filtered, RUNS);
-      bad = 1;
-    }
-    report(lfs[f].name, bad, RUNS);
+    report(lfs[f].name, filtered_enough(lfs[f].name, bad, filtered), RUNS);
   }
 }
 
@@ -398,20 +410,14 @@ static void check_vp9(void) {
       bad = memcmp(ya, yb, BUF) != 0;
       filtered += memcmp(ya, y0, BUF) != 0;
     }
-    if (!bad && filtered < RUNS / 4) {
-      printf("FAIL %s: only %d of %d runs filtered anything\n", duals[f].name, filtered, RUNS);
-      bad = 1;
-    }
-    report(duals[f].name, bad, RUNS);
+    report(duals[f].name, filtered_enough(duals[f].name, bad, filtered), RUNS);
   }
   for (size_t f = 0; f < sizeof(lpfs) / sizeof(lpfs[0]); ++f) {
     int filtered = 0;
     bad = 0;
     for (int r = 0; r < RUNS && !bad; ++r) {
-      const int level = range(0, 63), sharp = range(0, 7);
-      int lim = level >> ((sharp > 0) + (sharp > 4));
-      if (sharp > 0 && lim > 9 - sharp) lim = 9 - sharp;
-      if (lim < 1) lim = 1;
+      int level;
+      const int lim = interior_limit(&level);
       const uint8_t mblim = (uint8_t)(2 * (level + 2) + lim), limv = (uint8_t)lim, hev = (uint8_t)(level >> 4);
       const int ys = range(24, S);
       fill(ya, BUF, ys, r % 4 == 0 ? 0 : r % 4 == 1 ? 4 : 1);
@@ -422,11 +428,7 @@ static void check_vp9(void) {
       bad = memcmp(ya, yb, BUF) != 0;
       filtered += memcmp(ya, y0, BUF) != 0;
     }
-    if (!bad && filtered < RUNS / 4) {
-      printf("FAIL %s: only %d of %d runs filtered anything\n", lpfs[f].name, filtered, RUNS);
-      bad = 1;
-    }
-    report(lpfs[f].name, bad, RUNS);
+    report(lpfs[f].name, filtered_enough(lpfs[f].name, bad, filtered), RUNS);
   }
 }
 

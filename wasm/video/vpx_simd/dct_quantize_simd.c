@@ -74,6 +74,14 @@ void vp8_short_fdct8x4_wasm(short *input, short *output, int pitch) {
   vp8_short_fdct4x4_wasm(input + 4, output + 16, pitch);
 }
 
+/* The largest of 8 signed 16-bit lanes. */
+static inline int max_lane_i16(v128_t v) {
+  v = wasm_i16x8_max(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  v = wasm_i16x8_max(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
+  v = wasm_i16x8_max(v, wasm_i16x8_shuffle(v, v, 1, 0, 3, 2, 5, 4, 7, 6));
+  return wasm_i16x8_extract_lane(v, 0);
+}
+
 /* For raster position rc, 1 + its index in vp8_default_zig_zag1d (the end-of-block it implies). */
 static const int16_t kEobOfRaster[16] = { 1, 2, 6, 7, 3, 5, 8, 13, 4, 9, 12, 14, 10, 11, 15, 16 };
 
@@ -104,10 +112,7 @@ void vp8_fast_quantize_b_wasm(BLOCK *b, BLOCKD *d) {
     wasm_v128_store(d->dqcoeff + o, wasm_i16x8_mul(x, wasm_v128_load(d->dequant + o)));
     eob = wasm_i16x8_max(eob, wasm_v128_and(nz, wasm_v128_load(kEobOfRaster + o)));
   }
-  eob = wasm_i16x8_max(eob, wasm_i32x4_shuffle(eob, eob, 2, 3, 0, 1));
-  eob = wasm_i16x8_max(eob, wasm_i32x4_shuffle(eob, eob, 1, 0, 3, 2));
-  eob = wasm_i16x8_max(eob, wasm_i16x8_shuffle(eob, eob, 1, 0, 3, 2, 5, 4, 7, 6));
-  *d->eob = (char)wasm_i16x8_extract_lane(eob, 0);
+  *d->eob = (char)max_lane_i16(eob);
 }
 
 void vp8_dc_only_idct_add_wasm(short input_dc, unsigned char *pred_ptr, int pred_stride,
@@ -181,10 +186,7 @@ void vp9_quantize_fp_wasm(const int16_t *coeff_ptr, intptr_t n_coeffs, const int
       dequant = wasm_i16x8_splat(dequant_ptr[1]);
     }
   }
-  eob = wasm_i16x8_max(eob, wasm_i32x4_shuffle(eob, eob, 2, 3, 0, 1));
-  eob = wasm_i16x8_max(eob, wasm_i32x4_shuffle(eob, eob, 1, 0, 3, 2));
-  eob = wasm_i16x8_max(eob, wasm_i16x8_shuffle(eob, eob, 1, 0, 3, 2, 5, 4, 7, 6));
-  *eob_ptr = (uint16_t)wasm_i16x8_extract_lane(eob, 0);
+  *eob_ptr = (uint16_t)max_lane_i16(eob);
 }
 
 /* ---- VP9/vpx_dsp: vpx_fdct8x8 (vpx_dsp/fwd_txfm.c), 4 columns per 32-bit vector: the column pass

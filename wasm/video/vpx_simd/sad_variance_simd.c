@@ -61,27 +61,13 @@ static inline unsigned int sad_wide(const uint8_t *src, int src_stride, const ui
   return hsum_u32(acc);
 }
 
-#define CK_SAD_WIDE_DEF(w, h)                                                                    \
-  unsigned int vpx_sad##w##x##h##_wasm(const uint8_t *src_ptr, int src_stride,                   \
-                                       const uint8_t *ref_ptr, int ref_stride) {                 \
-    return sad_wide(src_ptr, src_stride, ref_ptr, ref_stride, w, h);                             \
-  }
-CK_SAD_WIDE_DEF(64, 64)
-CK_SAD_WIDE_DEF(64, 32)
-CK_SAD_WIDE_DEF(32, 64)
-CK_SAD_WIDE_DEF(32, 32)
-CK_SAD_WIDE_DEF(32, 16)
-
+/* Every size of vpx_simd_rtcd.h's CK_BLOCK_SIZES: up to 16 wide in 16-bit sums, wider per row. */
 #define CK_SAD_DEF(w, h)                                                                         \
   unsigned int vpx_sad##w##x##h##_wasm(const uint8_t *src_ptr, int src_stride,                   \
                                        const uint8_t *ref_ptr, int ref_stride) {                 \
-    return sad_wxh(src_ptr, src_stride, ref_ptr, ref_stride, w, h);                              \
+    return (w > 16 ? sad_wide : sad_wxh)(src_ptr, src_stride, ref_ptr, ref_stride, w, h);        \
   }
-CK_SAD_DEF(16, 16)
-CK_SAD_DEF(16, 8)
-CK_SAD_DEF(8, 16)
-CK_SAD_DEF(8, 8)
-CK_SAD_DEF(16, 32)
+CK_BLOCK_SIZES(CK_SAD_DEF)
 
 /* Differences of 8 pixels (signed 16-bit) into the running sum and sum of squares. */
 static inline void var_acc8(v128_t a16, v128_t b16, v128_t *sum, v128_t *sse) {
@@ -154,16 +140,7 @@ static inline void variance_wide(const uint8_t *src, int src_stride, const uint8
     variance_wxh(src_ptr, src_stride, ref_ptr, ref_stride, w, h, sse, &sum);                     \
     return *sse - (uint32_t)(((int64_t)sum * sum) / (w * h));                                    \
   }
-CK_VAR_DEF(16, 16)
-CK_VAR_DEF(16, 8)
-CK_VAR_DEF(8, 16)
-CK_VAR_DEF(8, 8)
-CK_VAR_DEF(64, 64)
-CK_VAR_DEF(64, 32)
-CK_VAR_DEF(32, 64)
-CK_VAR_DEF(32, 32)
-CK_VAR_DEF(32, 16)
-CK_VAR_DEF(16, 32)
+CK_BLOCK_SIZES(CK_VAR_DEF)
 
 unsigned int vpx_mse16x16_wasm(const uint8_t *src_ptr, int src_stride, const uint8_t *ref_ptr,
                                int ref_stride, unsigned int *sse) {
@@ -239,16 +216,7 @@ static inline uint32_t sub_pixel_variance_wxh(const uint8_t *src, int src_stride
     return sub_pixel_variance_wxh(src_ptr, src_stride, x_offset, y_offset, ref_ptr, ref_stride,  \
                                   sse, w, h);                                                    \
   }
-CK_SUBPIX_DEF(16, 16)
-CK_SUBPIX_DEF(16, 8)
-CK_SUBPIX_DEF(8, 16)
-CK_SUBPIX_DEF(8, 8)
-CK_SUBPIX_DEF(64, 64)
-CK_SUBPIX_DEF(64, 32)
-CK_SUBPIX_DEF(32, 64)
-CK_SUBPIX_DEF(32, 32)
-CK_SUBPIX_DEF(32, 16)
-CK_SUBPIX_DEF(16, 32)
+CK_BLOCK_SIZES(CK_SUBPIX_DEF)
 
 void vpx_subtract_block_wasm(int rows, int cols, int16_t *diff_ptr, ptrdiff_t diff_stride,
                              const uint8_t *src_ptr, ptrdiff_t src_stride, const uint8_t *pred_ptr,

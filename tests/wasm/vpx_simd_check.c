@@ -241,6 +241,33 @@ static void check_dct_quantize(void) {
   }
   report("vp8_dc_only_idct_add", bad, RUNS);
 
+  /* The block loops: 16 (Y) or 8 (U + V) blocks, each DC-only or not by its end-of-block. */
+  for (int uv = 0; uv < 2; ++uv) {
+    DECLARE_ALIGNED(16, short, qc[25 * 16]);
+    DECLARE_ALIGNED(16, short, qw[25 * 16]);
+    DECLARE_ALIGNED(16, short, dq[16]);
+    char eobs[25];
+    bad = 0;
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      const int ds = range(24, S);
+      for (int i = 0; i < 16; ++i) dq[i] = (short)range(4, 160);
+      for (int i = 0; i < 25 * 16; ++i) qc[i] = (short)(next() % 3 == 0 ? range(-60, 60) : 0);
+      for (int i = 0; i < 25; ++i) eobs[i] = (char)(next() % 2 ? 1 : range(0, 16));
+      memcpy(qw, qc, sizeof(qc));
+      fill(a_buf, BUF, ds, r % 4);
+      memcpy(b_buf, a_buf, BUF);
+      if (uv) {
+        vp8_dequant_idct_add_uv_block_c(qc, dq, a_buf + 8, a_buf + 16 * ds, ds, eobs);
+        vp8_dequant_idct_add_uv_block_wasm(qw, dq, b_buf + 8, b_buf + 16 * ds, ds, eobs);
+      } else {
+        vp8_dequant_idct_add_y_block_c(qc, dq, a_buf + 8, ds, eobs);
+        vp8_dequant_idct_add_y_block_wasm(qw, dq, b_buf + 8, ds, eobs);
+      }
+      bad = memcmp(a_buf, b_buf, BUF) != 0 || memcmp(qc, qw, sizeof(qc)) != 0;
+    }
+    report(uv ? "vp8_dequant_idct_add_uv_block" : "vp8_dequant_idct_add_y_block", bad, RUNS);
+  }
+
   bad = 0;
   for (int r = 0; r < 200 && !bad; ++r) {
     const int ss = range(16, S), ds = range(16, S);

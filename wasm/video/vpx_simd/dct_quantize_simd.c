@@ -262,3 +262,44 @@ void vpx_fdct8x8_wasm(const int16_t *input, int16_t *output, int stride) {
     wasm_v128_store(output + r * 8, wasm_i16x8_narrow_i32x4(a, b));
   }
 }
+
+/* ---- VP8: the block loops of vp8/common/idct_blk.c. libvpx's C versions call the C DC-only inverse
+ * DCT by name, past the routing; these are the same loops calling ours. Blocks with more than the DC
+ * coefficient still go to libvpx's C inverse DCT. ---- */
+
+void vp8_dequant_idct_add_c(short *input, short *dq, unsigned char *dest, int stride);
+
+static inline void dequant_idct_add_block(short *q, short *dq, unsigned char *dst, int stride, char eob) {
+  if (eob > 1) {
+    vp8_dequant_idct_add_c(q, dq, dst, stride);
+  } else {
+    vp8_dc_only_idct_add_wasm((short)(q[0] * dq[0]), dst, stride, dst, stride);
+    q[0] = 0;
+    q[1] = 0;
+  }
+}
+
+void vp8_dequant_idct_add_y_block_wasm(short *q, short *dq, unsigned char *dst, int stride, char *eobs) {
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      dequant_idct_add_block(q, dq, dst + 4 * j, stride, *eobs++);
+      q += 16;
+    }
+    dst += 4 * stride;
+  }
+}
+
+void vp8_dequant_idct_add_uv_block_wasm(short *q, short *dq, unsigned char *dst_u, unsigned char *dst_v,
+                                        int stride, char *eobs) {
+  unsigned char *const planes[2] = { dst_u, dst_v };
+  for (int p = 0; p < 2; ++p) {
+    unsigned char *dst = planes[p];
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 2; ++j) {
+        dequant_idct_add_block(q, dq, dst + 4 * j, stride, *eobs++);
+        q += 16;
+      }
+      dst += 4 * stride;
+    }
+  }
+}

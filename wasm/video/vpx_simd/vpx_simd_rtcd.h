@@ -89,6 +89,9 @@ void vp8_short_fdct8x4_wasm(short *input, short *output, int pitch);
 void vp8_fast_quantize_b_wasm(struct block *b, struct blockd *d);
 void vp8_dc_only_idct_add_wasm(short input_dc, unsigned char *pred_ptr, int pred_stride,
                                unsigned char *dst_ptr, int dst_stride);
+void vp8_dequant_idct_add_y_block_wasm(short *q, short *dq, unsigned char *dst, int stride, char *eobs);
+void vp8_dequant_idct_add_uv_block_wasm(short *q, short *dq, unsigned char *dst_u, unsigned char *dst_v,
+                                        int stride, char *eobs);
 void vp8_copy_mem16x16_wasm(unsigned char *src, int src_stride, unsigned char *dst, int dst_stride);
 void vp8_sixtap_predict16x16_wasm(unsigned char *src_ptr, int src_pixels_per_line, int xoffset,
                                   int yoffset, unsigned char *dst_ptr, int dst_pitch);
@@ -208,6 +211,10 @@ CK_LF(mbh) CK_LF(mbv) CK_LF(bh) CK_LF(bv)
 #define vp8_fast_quantize_b vp8_fast_quantize_b_wasm
 #undef vp8_dc_only_idct_add
 #define vp8_dc_only_idct_add vp8_dc_only_idct_add_wasm
+#undef vp8_dequant_idct_add_y_block
+#define vp8_dequant_idct_add_y_block vp8_dequant_idct_add_y_block_wasm
+#undef vp8_dequant_idct_add_uv_block
+#define vp8_dequant_idct_add_uv_block vp8_dequant_idct_add_uv_block_wasm
 #undef vp8_copy_mem16x16
 #define vp8_copy_mem16x16 vp8_copy_mem16x16_wasm
 #undef vp8_sixtap_predict16x16

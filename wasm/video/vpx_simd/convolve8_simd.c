@@ -77,32 +77,39 @@ static inline void filter_row(const uint8_t *in, ptrdiff_t step, uint8_t *out, i
 
 static inline int plain_width(int w) { return w == 4 || w == 8 || (w % 16 == 0 && w <= 64); }
 
-void vpx_convolve8_horiz_wasm(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,
-                              ptrdiff_t dst_stride, const CkInterpKernel *filter, int x0_q4,
-                              int x_step_q4, int y0_q4, int y_step_q4, int w, int h) {
-  const int16_t *kernel = filter[x0_q4 & 15];
-  if (x_step_q4 != 16 || !plain_width(w) || !taps_fit(kernel)) {
-    vpx_convolve8_horiz_c(src, src_stride, dst, dst_stride, filter, x0_q4, x_step_q4, y0_q4,
-                          y_step_q4, w, h);
+typedef void (*Convolve)(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst, ptrdiff_t dst_stride,
+                         const CkInterpKernel *filter, int x0_q4, int x_step_q4, int y0_q4,
+                         int y_step_q4, int w, int h);
+
+/* One direction: the taps run along a row (step 1) or down a column (step src_stride). */
+static inline void convolve_1d(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,
+                               ptrdiff_t dst_stride, const CkInterpKernel *filter, int x0_q4,
+                               int x_step_q4, int y0_q4, int y_step_q4, int w, int h, int vertical,
+                               Convolve c_version) {
+  const int q4 = vertical ? y0_q4 : x0_q4;
+  const int16_t *kernel = filter[q4 & 15];
+  if ((vertical ? y_step_q4 : x_step_q4) != 16 || !plain_width(w) || !taps_fit(kernel)) {
+    c_version(src, src_stride, dst, dst_stride, filter, x0_q4, x_step_q4, y0_q4, y_step_q4, w, h);
     return;
   }
   const Taps8 k = taps8(kernel);
-  src += x0_q4 >> 4;
-  for (int y = 0; y < h; ++y) filter_row(src + y * src_stride, 1, dst + y * dst_stride, w, &k);
+  const ptrdiff_t step = vertical ? src_stride : 1;
+  src += (q4 >> 4) * step;
+  for (int y = 0; y < h; ++y) filter_row(src + y * src_stride, step, dst + y * dst_stride, w, &k);
+}
+
+void vpx_convolve8_horiz_wasm(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,
+                              ptrdiff_t dst_stride, const CkInterpKernel *filter, int x0_q4,
+                              int x_step_q4, int y0_q4, int y_step_q4, int w, int h) {
+  convolve_1d(src, src_stride, dst, dst_stride, filter, x0_q4, x_step_q4, y0_q4, y_step_q4, w, h, 0,
+              vpx_convolve8_horiz_c);
 }
 
 void vpx_convolve8_vert_wasm(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,
                              ptrdiff_t dst_stride, const CkInterpKernel *filter, int x0_q4,
                              int x_step_q4, int y0_q4, int y_step_q4, int w, int h) {
-  const int16_t *kernel = filter[y0_q4 & 15];
-  if (y_step_q4 != 16 || !plain_width(w) || !taps_fit(kernel)) {
-    vpx_convolve8_vert_c(src, src_stride, dst, dst_stride, filter, x0_q4, x_step_q4, y0_q4,
-                         y_step_q4, w, h);
-    return;
-  }
-  const Taps8 k = taps8(kernel);
-  src += (y0_q4 >> 4) * src_stride;
-  for (int y = 0; y < h; ++y) filter_row(src + y * src_stride, src_stride, dst + y * dst_stride, w, &k);
+  convolve_1d(src, src_stride, dst, dst_stride, filter, x0_q4, x_step_q4, y0_q4, y_step_q4, w, h, 1,
+              vpx_convolve8_vert_c);
 }
 
 void vpx_convolve8_wasm(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst, ptrdiff_t dst_stride,

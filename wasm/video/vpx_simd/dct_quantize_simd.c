@@ -85,9 +85,25 @@ static inline int max_lane_i16(v128_t v) {
 /* For raster position rc, 1 + its index in vp8_default_zig_zag1d (the end-of-block it implies). */
 static const int16_t kEobOfRaster[16] = { 1, 2, 6, 7, 3, 5, 8, 13, 4, 9, 12, 14, 10, 11, 15, 16 };
 
-/* ((abs(z) + round) * quant) >> 16 for 4 coefficients, in int as C computes it. */
-static inline v128_t quantize4(v128_t z, v128_t round, v128_t quant) {
-  return wasm_i32x4_shr(wasm_i32x4_mul(wasm_i32x4_add(wasm_i32x4_abs(z), round), quant), 16);
+/* Both codecs' quantizer for 8 coefficients, in int as C computes it:
+ * y = ((abs(z) + round) * quant) >> 16, where VP9 first clamps abs(z) + round to INT16_MAX; the result
+ * is sign(z) * y with C's truncation to a short, and *nonzero marks the lanes where y != 0. */
+static inline v128_t quantize4(v128_t z, v128_t round, v128_t quant, int clamp) {
+  v128_t t = wasm_i32x4_add(wasm_i32x4_abs(z), round);
+  if (clamp) t = wasm_i32x4_min(t, wasm_i32x4_splat(32767));
+  return wasm_i32x4_shr(wasm_i32x4_mul(t, quant), 16);
+}
+
+static inline v128_t quantize8(v128_t z, v128_t round, v128_t quant, int clamp, v128_t *nonzero) {
+  const v128_t y_lo = quantize4(wasm_i32x4_extend_low_i16x8(z), wasm_i32x4_extend_low_i16x8(round),
+                                wasm_i32x4_extend_low_i16x8(quant), clamp);
+  const v128_t y_hi = quantize4(wasm_i32x4_extend_high_i16x8(z), wasm_i32x4_extend_high_i16x8(round),
+                                wasm_i32x4_extend_high_i16x8(quant), clamp);
+  const v128_t y = wasm_i16x8_shuffle(y_lo, y_hi, 0, 2, 4, 6, 8, 10, 12, 14); /* low 16 bits */
+  *nonzero = wasm_i16x8_shuffle(wasm_i32x4_ne(y_lo, wasm_i32x4_splat(0)),
+                                wasm_i32x4_ne(y_hi, wasm_i32x4_splat(0)), 0, 2, 4, 6, 8, 10, 12, 14);
+  const v128_t sz = wasm_i16x8_shr(z, 15);
+  return wasm_i16x8_sub(wasm_v128_xor(y, sz), sz);
 }
 
 void vp8_fast_quantize_b_wasm(BLOCK *b, BLOCKD *d) {
@@ -97,17 +113,8 @@ void vp8_fast_quantize_b_wasm(BLOCK *b, BLOCKD *d) {
     const v128_t z = wasm_v128_load(b->coeff + o);
     const v128_t round = wasm_v128_load(b->round + o);
     const v128_t quant = wasm_v128_load(b->quant_fast + o);
-    const v128_t y_lo = quantize4(wasm_i32x4_extend_low_i16x8(z), wasm_i32x4_extend_low_i16x8(round),
-                                  wasm_i32x4_extend_low_i16x8(quant));
-    const v128_t y_hi = quantize4(wasm_i32x4_extend_high_i16x8(z), wasm_i32x4_extend_high_i16x8(round),
-                                  wasm_i32x4_extend_high_i16x8(quant));
-    /* C stores x = sign(z) * y into a short: keep the low 16 bits of each int. */
-    const v128_t y = wasm_i16x8_shuffle(y_lo, y_hi, 0, 2, 4, 6, 8, 10, 12, 14);
-    const v128_t nz = wasm_i16x8_shuffle(wasm_i32x4_ne(y_lo, wasm_i32x4_splat(0)),
-                                         wasm_i32x4_ne(y_hi, wasm_i32x4_splat(0)),
-                                         0, 2, 4, 6, 8, 10, 12, 14);
-    const v128_t sz = wasm_i16x8_shr(z, 15);
-    const v128_t x = wasm_i16x8_sub(wasm_v128_xor(y, sz), sz);
+    v128_t nz;
+    const v128_t x = quantize8(z, round, quant, 0, &nz);
     wasm_v128_store(d->qcoeff + o, x);
     wasm_v128_store(d->dqcoeff + o, wasm_i16x8_mul(x, wasm_v128_load(d->dequant + o)));
     eob = wasm_i16x8_max(eob, wasm_v128_and(nz, wasm_v128_load(kEobOfRaster + o)));
@@ -146,12 +153,6 @@ void vp8_copy_mem16x16_wasm(unsigned char *src, int src_stride, unsigned char *d
  * the scan, which iscan gives directly. round/quant/dequant[0] apply to the DC coefficient, [1] to the
  * rest. ---- */
 
-/* clamp(abs(coeff) + round, INT16_MIN, INT16_MAX) * quant >> 16, in int as C computes it. */
-static inline v128_t quantize_fp4(v128_t coeff, v128_t round, v128_t quant) {
-  const v128_t t = wasm_i32x4_min(wasm_i32x4_add(wasm_i32x4_abs(coeff), round), wasm_i32x4_splat(32767));
-  return wasm_i32x4_shr(wasm_i32x4_mul(t, quant), 16);
-}
-
 void vp9_quantize_fp_wasm(const int16_t *coeff_ptr, intptr_t n_coeffs, const int16_t *round_ptr,
                           const int16_t *quant_ptr, int16_t *qcoeff_ptr, int16_t *dqcoeff_ptr,
                           const int16_t *dequant_ptr, uint16_t *eob_ptr, const int16_t *scan,
@@ -167,15 +168,8 @@ void vp9_quantize_fp_wasm(const int16_t *coeff_ptr, intptr_t n_coeffs, const int
   v128_t eob = wasm_i16x8_splat(0);
   for (intptr_t i = 0; i < n_coeffs; i += 8) {
     const v128_t z = wasm_v128_load(coeff_ptr + i);
-    const v128_t y_lo = quantize_fp4(wasm_i32x4_extend_low_i16x8(z), wasm_i32x4_extend_low_i16x8(round),
-                                     wasm_i32x4_extend_low_i16x8(quant));
-    const v128_t y_hi = quantize_fp4(wasm_i32x4_extend_high_i16x8(z), wasm_i32x4_extend_high_i16x8(round),
-                                     wasm_i32x4_extend_high_i16x8(quant));
-    const v128_t y = wasm_i16x8_shuffle(y_lo, y_hi, 0, 2, 4, 6, 8, 10, 12, 14);
-    const v128_t nz = wasm_i16x8_shuffle(wasm_i32x4_ne(y_lo, wasm_i32x4_splat(0)),
-                                         wasm_i32x4_ne(y_hi, wasm_i32x4_splat(0)), 0, 2, 4, 6, 8, 10, 12, 14);
-    const v128_t sz = wasm_i16x8_shr(z, 15);
-    const v128_t q = wasm_i16x8_sub(wasm_v128_xor(y, sz), sz);
+    v128_t nz;
+    const v128_t q = quantize8(z, round, quant, 1, &nz);
     wasm_v128_store(qcoeff_ptr + i, q);
     wasm_v128_store(dqcoeff_ptr + i, wasm_i16x8_mul(q, dequant));
     /* iscan + 1 where nonzero; iscan < n_coeffs <= 1024 */

@@ -2,7 +2,8 @@
 // Works the same in Node, a page and a Worker (no DOM use). The video module loads on first use.
 import { initVideo } from '../video.js';
 import { checkEnum, checkImage, checkNumber } from '../validate.js';
-import { alloc, check, takeBytes } from '../wasm-memory.js';
+import { alloc, check } from '../wasm-memory.js';
+import { WebmOutput } from './webm-output.js';
 
 // The same limits as wasm/video/vpx_encoder.h, video_writer.h and webm_muxer.h.
 export const VIDEO_LIMITS = Object.freeze({
@@ -100,7 +101,7 @@ export function metadataBytes(metadata, context = 'VideoWriter.addFrame') {
  * Per-frame metadata (say an XR pose) is stored in the file itself as a Matroska BlockAdditional
  * (BlockAddID 2, UTF-8 JSON) on that frame's block.
  */
-export class VideoWriter {
+export class VideoWriter extends WebmOutput {
   /**
    * @param {object} options
    * @param {'vp8'|'vp9'} [options.codec='vp8']
@@ -130,17 +131,10 @@ export class VideoWriter {
   /** @private use VideoWriter.create() */
   constructor(M, o, ondata) {
     if (!M || typeof M.VideoWriter !== 'function') throw new TypeError('VideoWriter: use `await VideoWriter.create(options)`');
-    this._M = M;
+    super(M, new M.VideoWriter(), ondata, { label: 'VideoWriter', file: 'video', self: 'writer' });
     this._o = o;
-    this._ondata = ondata || null;
-    this._native = new M.VideoWriter();
     this._buffer = 0;
     this._bufferSize = 0;
-    this._state = 'open';
-    this._error = null;
-    this._queue = [];
-    this._queuedBytes = 0;
-    this._delivering = null;
     try {
       check(M, this._native.open({ ...o, streaming: !!ondata }), 'VideoWriter.create');
     } catch (e) {
@@ -156,23 +150,6 @@ export class VideoWriter {
     /** @type {number} */ this.speed = s.speed;
     /** Frames added so far. */
     this.frames = 0;
-  }
-
-  /** Bytes produced so far (the file size at this point). */
-  get bytes() {
-    return this._native ? this._native.stats().bytes : this._finalBytes || 0;
-  }
-
-  /** Streamed bytes waiting for an ondata promise to settle. */
-  get pendingBytes() {
-    return this._queuedBytes;
-  }
-
-  _usable(what) {
-    if (this._error) throw this._error;
-    if (this._state === 'finished') throw new Error(`VideoWriter.${what}: the video is already finished`);
-    if (this._state === 'finishing') throw new Error(`VideoWriter.${what}: finish() is in progress`);
-    if (this._state === 'aborted') throw new Error(`VideoWriter.${what}: the writer was aborted`);
   }
 
   /**
@@ -212,71 +189,11 @@ export class VideoWriter {
       const ok = this._native.addFrame(this._buffer, img.width, img.height, img.stride, ts !== null, ts ?? 0,
         metaPtr, meta ? meta.length : 0);
       this._collect();
-      if (!ok) this._fail(M, 'VideoWriter.addFrame');
+      if (!ok) this._fail('VideoWriter.addFrame');
     } finally {
       if (metaPtr) M._free(metaPtr);
     }
     this.frames++;
-  }
-
-  // A native failure: frame-level problems leave the writer usable; an encoder/output failure stops it.
-  _fail(M, context) {
-    try {
-      check(M, false, context);
-    } catch (e) {
-      if (this._native.failed()) {
-        this._error = e;
-        this._release();
-      }
-      throw e;
-    }
-  }
-
-  // Takes the streamed ranges out of wasm memory (copies) and delivers them in order. These four stream
-  // methods are shared with WebmMuxer (webm-muxer.js), which has the same _native/_ondata/_queue fields.
-  _collect() {
-    if (!this._ondata) return;
-    const ranges = this._native.drainRanges();
-    for (const r of ranges) {
-      const data = r.data.slice();
-      this._queue.push([data, r.offset]);
-      this._queuedBytes += data.length;
-    }
-    this._deliver();
-  }
-
-  _deliver() {
-    while (!this._delivering && this._queue.length && !this._error) {
-      const [data, offset] = this._queue.shift();
-      let result;
-      try {
-        result = this._ondata(data, offset);
-      } catch (e) {
-        this._streamFailed(e);
-        return;
-      }
-      if (result && typeof result.then === 'function') {
-        this._delivering = Promise.resolve(result).then(
-          () => { this._queuedBytes -= data.length; this._delivering = null; this._deliver(); },
-          (e) => { this._delivering = null; this._streamFailed(e); },
-        );
-        return;
-      }
-      this._queuedBytes -= data.length;
-    }
-  }
-
-  _streamFailed(e) {
-    const err = new Error(`${this._label || 'VideoWriter'}: ondata failed, the recording is stopped: ${e && e.message ? e.message : e}`, { cause: e });
-    this._error = err;
-    this._queue = [];
-    this._queuedBytes = 0;
-    this._release();
-  }
-
-  async _drained() {
-    while (this._delivering) await this._delivering;
-    if (this._error) throw this._error;
   }
 
   /**
@@ -296,23 +213,7 @@ export class VideoWriter {
         check(M, false, 'VideoWriter.finish');
       }
       this._collect();
-      const s = this._native.stats();
-      result = {
-        codec: s.codec,
-        mimeType: `video/webm;codecs=${s.codec}`,
-        width: this.width,
-        height: this.height,
-        frames: s.frames,
-        keyframes: s.keyframes,
-        duration: s.duration,
-        averageFps: s.duration > 0 ? s.frames / s.duration : 0,
-        bytes: s.bytes,
-      };
-      this._finalBytes = s.bytes;
-      if (!this._ondata) {
-        result.data = takeBytes(this._native.takeBytes());
-        if (typeof Blob === 'function') result.blob = new Blob([result.data], { type: result.mimeType });
-      }
+      result = this._finishedResult();
     } catch (e) {
       // A refused finish (no frames yet) leaves the writer open; a failure ends it.
       if (this._native && !this._native.failed()) {
@@ -323,26 +224,13 @@ export class VideoWriter {
       }
       throw e;
     }
-    this._release();
-    this._state = 'finished';
-    await this._drained();
-    return result;
-  }
-
-  /** Stops without finishing and frees the wasm memory (the output so far is not a complete file). */
-  abort() {
-    if (this._state === 'finished') return;
-    this._state = 'aborted';
-    this._queue = [];
-    this._queuedBytes = 0;
-    this._release();
+    return this._complete(result);
   }
 
   _release() {
     if (this._buffer) this._M._free(this._buffer);
     this._buffer = 0;
     this._bufferSize = 0;
-    if (this._native) this._native.delete();
-    this._native = null;
+    super._release();
   }
 }

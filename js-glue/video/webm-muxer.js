@@ -4,12 +4,13 @@
 // loads on first use.
 //
 // Output: in memory (finish() returns it) or streamed with ondata(bytes, offset), with VideoWriter's
-// contract and delivery code: in order, offset == bytes so far appends, a smaller offset overwrites
+// contract and delivery code (both extend WebmOutput, webm-output.js): in order, offset == bytes so far appends, a smaller offset overwrites
 // (the header patches at finish()); a promise from ondata holds the next call back.
 import { initVideo } from '../video.js';
 import { asBytes, checkEnum, checkNumber } from '../validate.js';
-import { alloc, check, takeBytes } from '../wasm-memory.js';
-import { VIDEO_LIMITS, VideoWriter, metadataBytes } from './video-writer.js';
+import { alloc, check } from '../wasm-memory.js';
+import { VIDEO_LIMITS, metadataBytes } from './video-writer.js';
+import { WebmOutput } from './webm-output.js';
 
 const OPTION_KEYS = new Set(['codec', 'width', 'height', 'fps', 'ondata', 'module']);
 const FRAME_KEYS = new Set(['keyframe', 'timestampUs', 'metadata']);
@@ -50,7 +51,7 @@ function normaliseOptions(options) {
  * Duration, header patched at finish(). Per-frame metadata is stored as a BlockAdditional (BlockAddID 2,
  * UTF-8 JSON), so readFrameMetadata() reads it back.
  */
-export class WebmMuxer {
+export class WebmMuxer extends WebmOutput {
   /**
    * @param {object} options
    * @param {'vp8'|'vp9'} [options.codec='vp8']
@@ -71,15 +72,7 @@ export class WebmMuxer {
   /** @private use WebmMuxer.create() */
   constructor(M, o, ondata) {
     if (!M || typeof M.WebmMuxerHandle !== 'function') throw new TypeError('WebmMuxer: use `await WebmMuxer.create(options)`');
-    this._M = M;
-    this._label = 'WebmMuxer';
-    this._ondata = ondata || null;
-    this._native = new M.WebmMuxerHandle();
-    this._state = 'open';
-    this._error = null;
-    this._queue = [];
-    this._queuedBytes = 0;
-    this._delivering = null;
+    super(M, new M.WebmMuxerHandle(), ondata, { label: 'WebmMuxer', file: 'file', self: 'muxer' });
     this._firstUs = null;
     this._lastUs = null;
     try {
@@ -95,23 +88,6 @@ export class WebmMuxer {
     /** @type {number} */ this.fps = o.fps;
     /** Frames added so far. */
     this.frames = 0;
-  }
-
-  /** Bytes produced so far. */
-  get bytes() {
-    return this._native ? this._native.stats().bytes : this._finalBytes || 0;
-  }
-
-  /** Streamed bytes waiting for an ondata promise to settle. */
-  get pendingBytes() {
-    return this._queuedBytes;
-  }
-
-  _usable(what) {
-    if (this._error) throw this._error;
-    if (this._state === 'finished') throw new Error(`WebmMuxer.${what}: the file is already finished`);
-    if (this._state === 'finishing') throw new Error(`WebmMuxer.${what}: finish() is in progress`);
-    if (this._state === 'aborted') throw new Error(`WebmMuxer.${what}: the muxer was aborted`);
   }
 
   /**
@@ -170,19 +146,6 @@ export class WebmMuxer {
     this.frames++;
   }
 
-  // A refused frame leaves the muxer usable; a muxer/output failure stops it.
-  _fail(context) {
-    try {
-      check(this._M, false, context);
-    } catch (e) {
-      if (this._native.failed()) {
-        this._error = e;
-        this._release();
-      }
-      throw e;
-    }
-  }
-
   /**
    * Finishes the file: Cues, Duration, header patches. Resolves when every ondata call has settled.
    * @param {{duration?: number}} [options] duration in seconds; without it: the last frame's time plus
@@ -206,51 +169,12 @@ export class WebmMuxer {
       const ok = this._native.finish(durationNs);
       this._collect();
       check(M, ok, 'WebmMuxer.finish');
-      const s = this._native.stats();
-      result = {
-        codec: s.codec,
-        mimeType: `video/webm;codecs=${s.codec}`,
-        width: this.width,
-        height: this.height,
-        frames: s.frames,
-        keyframes: s.keyframes,
-        duration: s.duration,
-        averageFps: s.duration > 0 ? s.frames / s.duration : 0,
-        bytes: s.bytes,
-      };
-      this._finalBytes = s.bytes;
-      if (!this._ondata) {
-        result.data = takeBytes(this._native.takeBytes());
-        if (typeof Blob === 'function') result.blob = new Blob([result.data], { type: result.mimeType });
-      }
+      result = this._finishedResult();
     } catch (e) {
       this._error = e;
       this._release();
       throw e;
     }
-    this._release();
-    this._state = 'finished';
-    await this._drained();
-    return result;
+    return this._complete(result);
   }
-
-  /** Stops without finishing and frees the wasm memory (the output so far is not a complete file). */
-  abort() {
-    if (this._state === 'finished') return;
-    this._state = 'aborted';
-    this._queue = [];
-    this._queuedBytes = 0;
-    this._release();
-  }
-
-  _release() {
-    if (this._native) this._native.delete();
-    this._native = null;
-  }
-}
-
-// The streamed-range delivery is VideoWriter's own (same fields: _native.drainRanges, _ondata, _queue,
-// _queuedBytes, _delivering, _error, _release), not a copy.
-for (const name of ['_collect', '_deliver', '_streamFailed', '_drained']) {
-  Object.defineProperty(WebmMuxer.prototype, name, { value: VideoWriter.prototype[name], writable: true, configurable: true });
 }

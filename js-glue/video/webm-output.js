@@ -1,0 +1,149 @@
+// WebmOutput: what VideoWriter and WebmMuxer share. Each drives a native handle that writes a WebM
+// either into wasm memory (finish() returns the file) or as streamed byte ranges (ondata(bytes,
+// offset), in order; a smaller offset overwrites: the header patches at finish()). This class holds the
+// handle's life (open, finishing, finished, aborted, failed), the delivery of the streamed ranges (a
+// promise from ondata holds the next call back) and the finished file's description.
+import { check, takeBytes } from '../wasm-memory.js';
+
+export class WebmOutput {
+  /**
+   * @param {object} M the video module
+   * @param {object} native the Embind handle (VideoWriter or WebmMuxerHandle)
+   * @param {Function|null} ondata
+   * @param {{label: string, file: string, self: string}} names for messages: the class, what it
+   *   writes ("video", "file") and what it is ("writer", "muxer")
+   */
+  constructor(M, native, ondata, names) {
+    this._M = M;
+    this._names = names;
+    this._label = names.label;
+    this._ondata = ondata || null;
+    this._native = native;
+    this._state = 'open';
+    this._error = null;
+    this._queue = [];
+    this._queuedBytes = 0;
+    this._delivering = null;
+  }
+
+  /** Bytes produced so far (the file size at this point). */
+  get bytes() {
+    return this._native ? this._native.stats().bytes : this._finalBytes || 0;
+  }
+
+  /** Streamed bytes waiting for an ondata promise to settle. */
+  get pendingBytes() {
+    return this._queuedBytes;
+  }
+
+  _usable(what) {
+    if (this._error) throw this._error;
+    const { label, file, self } = this._names;
+    if (this._state === 'finished') throw new Error(`${label}.${what}: the ${file} is already finished`);
+    if (this._state === 'finishing') throw new Error(`${label}.${what}: finish() is in progress`);
+    if (this._state === 'aborted') throw new Error(`${label}.${what}: the ${self} was aborted`);
+  }
+
+  // A native failure: frame-level problems leave the handle usable; an encoder/output failure stops it.
+  _fail(context) {
+    try {
+      check(this._M, false, context);
+    } catch (e) {
+      if (this._native.failed()) {
+        this._error = e;
+        this._release();
+      }
+      throw e;
+    }
+  }
+
+  // Takes the streamed ranges out of wasm memory (copies) and delivers them in order.
+  _collect() {
+    if (!this._ondata) return;
+    const ranges = this._native.drainRanges();
+    for (const r of ranges) {
+      const data = r.data.slice();
+      this._queue.push([data, r.offset]);
+      this._queuedBytes += data.length;
+    }
+    this._deliver();
+  }
+
+  _deliver() {
+    while (!this._delivering && this._queue.length && !this._error) {
+      const [data, offset] = this._queue.shift();
+      let result;
+      try {
+        result = this._ondata(data, offset);
+      } catch (e) {
+        this._streamFailed(e);
+        return;
+      }
+      if (result && typeof result.then === 'function') {
+        this._delivering = Promise.resolve(result).then(
+          () => { this._queuedBytes -= data.length; this._delivering = null; this._deliver(); },
+          (e) => { this._delivering = null; this._streamFailed(e); },
+        );
+        return;
+      }
+      this._queuedBytes -= data.length;
+    }
+  }
+
+  _streamFailed(e) {
+    const err = new Error(`${this._label}: ondata failed, the recording is stopped: ${e && e.message ? e.message : e}`, { cause: e });
+    this._error = err;
+    this._queue = [];
+    this._queuedBytes = 0;
+    this._release();
+  }
+
+  async _drained() {
+    while (this._delivering) await this._delivering;
+    if (this._error) throw this._error;
+  }
+
+  // The finished file's description from the handle's stats, with the bytes when not streamed.
+  _finishedResult() {
+    const s = this._native.stats();
+    const result = {
+      codec: s.codec,
+      mimeType: `video/webm;codecs=${s.codec}`,
+      width: this.width,
+      height: this.height,
+      frames: s.frames,
+      keyframes: s.keyframes,
+      duration: s.duration,
+      averageFps: s.duration > 0 ? s.frames / s.duration : 0,
+      bytes: s.bytes,
+    };
+    this._finalBytes = s.bytes;
+    if (!this._ondata) {
+      result.data = takeBytes(this._native.takeBytes());
+      if (typeof Blob === 'function') result.blob = new Blob([result.data], { type: result.mimeType });
+    }
+    return result;
+  }
+
+  // After a successful native finish: frees the handle and waits for every ondata call to settle.
+  async _complete(result) {
+    this._release();
+    this._state = 'finished';
+    await this._drained();
+    return result;
+  }
+
+  /** Stops without finishing and frees the wasm memory (the output so far is not a complete file). */
+  abort() {
+    if (this._state === 'finished') return;
+    this._state = 'aborted';
+    this._queue = [];
+    this._queuedBytes = 0;
+    this._release();
+  }
+
+  _release() {
+    if (this._native) this._native.delete();
+    this._native = null;
+  }
+}

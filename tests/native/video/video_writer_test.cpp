@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "file_byte_sink.h"
+#include "webm_test_util.h"
 
 namespace ck {
 namespace {
@@ -33,16 +34,7 @@ std::vector<uint8_t> Pattern(int w, int h, int frame) {
   return v;
 }
 
-std::string Shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
+using webmtest::Shell;  // tests/native/video/webm_test_util.h
 
 std::string TempPath(const std::string& name) {
   return ::testing::TempDir() + "ck_video_" + std::to_string(getpid()) + "_" + name;

@@ -13,19 +13,12 @@
 #include <tuple>
 #include <vector>
 
+#include "webm_test_util.h"
+
 namespace ck {
 namespace {
 
-std::string Shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
-}
+using webmtest::Shell;  // tests/native/video/webm_test_util.h
 
 std::string TempPath(const std::string& name) {
   return ::testing::TempDir() + "ck_mux_" + std::to_string(getpid()) + "_" + name;

@@ -12,17 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser } from '../tests/browser/browser.mjs';
 import { startBrowserServer, verifyServer } from '../tests/node/upload/uploader.helpers.mjs';
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../examples/server/faults.js';
 
 const spread = (n, total) => new Set(Array.from({ length: n }, (_, k) => Math.floor(((k + 0.5) * total) / n)));
 

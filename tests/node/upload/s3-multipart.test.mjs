@@ -13,7 +13,7 @@ import { createMemoryStore } from '../../../js-glue/upload/store-memory.js';
 import { createS3Transport, throwForS3, parseS3Session } from '../../../js-glue/upload/transports/s3.js';
 import { createServer } from '../../../examples/server/server.js';
 import { startS3rver } from '../../helpers/s3rver.mjs';
-import { TOKEN, TOKEN_B, startServer, fakeWebm, makePng, countingFetch, once } from './uploader.helpers.mjs';
+import { TOKEN, TOKEN_B, startServer, fakeWebm, makePng, countingFetch, once, spyTransport } from './uploader.helpers.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -59,19 +59,9 @@ async function objectBytes(s3, key) {
   return Buffer.from(await out.Body.transformToByteArray());
 }
 
-/** A transport whose calls are logged, like the REST uploader tests' spy. */
-function spy(t) {
-  const calls = [];
-  const wrap = (op) => async (ctx) => {
-    calls.push({ op, index: ctx.index });
-    return t[op](ctx);
-  };
-  return { ...t, calls, init: wrap('init'), uploadPart: wrap('uploadPart'), listParts: wrap('listParts'), finalize: wrap('finalize'), uploadScreenshot: wrap('uploadScreenshot') };
-}
-
 function uploader(srv, o = {}) {
   const f = o.fetch || countingFetch();
-  const transport = spy(createS3Transport({ endpoint: `${srv.url}/s3/multipart`, fetch: f }));
+  const transport = spyTransport(createS3Transport({ endpoint: `${srv.url}/s3/multipart`, fetch: f }));
   const up = createUploader({
     name: o.name || `s3-${++seq}`,
     transport,

@@ -13,7 +13,7 @@ import { createMemoryStore, MemoryLocks } from '../../../js-glue/upload/store-me
 import { createRestTransport } from '../../../js-glue/upload/transports/rest.js';
 import { createTusTransport } from '../../../js-glue/upload/transports/tus.js';
 import { patternFrame } from '../video/video-fixtures.mjs';
-import { TOKEN, startServer, countingFetch, verifyServer, captureBytes, tempFile, sha256, fakeWebm, once } from './uploader.helpers.mjs';
+import { TOKEN, startServer, countingFetch, spyTransport, verifyServer, captureBytes, tempFile, sha256, fakeWebm, once } from './uploader.helpers.mjs';
 
 const KiB = 1024;
 const W = 320;
@@ -28,16 +28,6 @@ afterEach(async () => {
   while (live.length) await live.pop()();
 });
 beforeAll(() => init());
-
-function spy(t) {
-  const calls = [];
-  const wrap = (op) => async (ctx) => {
-    const r = await t[op](ctx);
-    calls.push({ op, index: ctx.index });
-    return r;
-  };
-  return { ...t, calls, init: wrap('init'), uploadPart: wrap('uploadPart'), listParts: wrap('listParts'), finalize: wrap('finalize'), uploadScreenshot: wrap('uploadScreenshot') };
-}
 
 async function server() {
   const srv = await startServer();
@@ -69,7 +59,7 @@ function frameMd5(file, args) {
 test('a seekable recording uploaded during recording: part 0 goes last, the server file is the in-memory file, seekable', async () => {
   const memory = await inMemory();
   const srv = await server();
-  const transport = spy(createRestTransport({ baseUrl: srv.url, fetch: countingFetch(), lookupSettleMs: 200 }));
+  const transport = spyTransport(createRestTransport({ baseUrl: srv.url, fetch: countingFetch(), lookupSettleMs: 200 }), { completed: true });
   const up = uploader(srv, transport);
   const uploaded = [];
   up.addEventListener('partuploaded', (e) => uploaded.push(e.detail.partIndex));

@@ -129,6 +129,22 @@ export function ffprobe(path) {
   return { codec: v.codec_name, width: v.width, height: v.height, packets: Number(v.nb_read_packets), format: out.format.format_name };
 }
 
+/**
+ * A transport whose calls are logged in `calls`: [{ op, index, itemId }], as each call starts, or with
+ * { completed: true } as each call succeeds (failed attempts left out).
+ */
+export function spyTransport(t, { completed = false } = {}) {
+  const calls = [];
+  const wrap = (op) => async (ctx) => {
+    const entry = { op, index: ctx.index, itemId: ctx.itemId };
+    if (!completed) calls.push(entry);
+    const r = await t[op](ctx);
+    if (completed) calls.push(entry);
+    return r;
+  };
+  return { ...t, calls, init: wrap('init'), uploadPart: wrap('uploadPart'), listParts: wrap('listParts'), finalize: wrap('finalize'), uploadScreenshot: wrap('uploadScreenshot') };
+}
+
 /** A fetch that counts requests by "METHOD path" (and can be told to misbehave). */
 export function countingFetch(inner = fetch) {
   const counts = new Map();

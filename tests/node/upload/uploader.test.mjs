@@ -8,7 +8,7 @@ import { createUploader } from '../../../js-glue/upload/uploader.js';
 import { createMemoryStore, MemoryLocks } from '../../../js-glue/upload/store-memory.js';
 import { createRestTransport } from '../../../js-glue/upload/transports/rest.js';
 import {
-  TOKEN, startServer, fakeWebm, makePng, realWebmBytes, sha256, countingFetch, once, verifyServer, captureBytes, tempFile, ffprobe,
+  TOKEN, startServer, fakeWebm, makePng, realWebmBytes, sha256, countingFetch, spyTransport, once, verifyServer, captureBytes, tempFile, ffprobe,
 } from './uploader.helpers.mjs';
 
 const KiB = 1024;
@@ -19,19 +19,9 @@ afterEach(async () => {
 });
 beforeAll(() => init());
 
-/** A transport whose calls are logged: [{ op, index? }]. */
-function spy(t) {
-  const calls = [];
-  const wrap = (op) => async (ctx) => {
-    calls.push({ op, index: ctx.index, itemId: ctx.itemId });
-    return t[op](ctx);
-  };
-  return { ...t, calls, init: wrap('init'), uploadPart: wrap('uploadPart'), listParts: wrap('listParts'), finalize: wrap('finalize'), uploadScreenshot: wrap('uploadScreenshot') };
-}
-
 function uploader(srv, o = {}) {
   const f = o.fetch || countingFetch();
-  const transport = spy(createRestTransport({ baseUrl: srv.url, fetch: f, lookupSettleMs: o.settle ?? 200 }));
+  const transport = spyTransport(createRestTransport({ baseUrl: srv.url, fetch: f, lookupSettleMs: o.settle ?? 200 }));
   const up = createUploader({
     name: o.name || `t${++seq}`,
     transport,

@@ -1,9 +1,11 @@
 // Where a recording's bytes go: the app's ondata(bytes, offset) callback, in order, one call at a time
-// (a returned promise is awaited before the next call), or memory (the convenience mode).
+// (a returned promise is awaited before the next call: OrderedDelivery), or memory (the convenience mode).
 //
 // The offset contract is VideoWriter's: an offset equal to the bytes delivered so far appends; a smaller
 // one overwrites bytes already delivered (a header patched at the end). Writing every call at its offset
 // gives exactly the finished file.
+
+import { OrderedDelivery } from '../ordered-delivery.js';
 
 export class RecordingOutput {
   /**
@@ -13,12 +15,15 @@ export class RecordingOutput {
   constructor(ondata, onfail) {
     this._ondata = ondata || null;
     this._onfail = onfail;
-    this._queue = [];
-    this._delivering = null;
+    this._delivery = this._ondata ? new OrderedDelivery(this._ondata, (e) => this._fail(e)) : null;
     this._error = null;
     this.size = 0;          // file size so far (the end of the furthest write)
-    this.pendingBytes = 0;  // bytes waiting for ondata
     this._mem = this._ondata ? null : new Uint8Array(1 << 16);
+  }
+
+  /** Bytes waiting for ondata. */
+  get pendingBytes() {
+    return this._delivery ? this._delivery.pendingBytes : 0;
   }
 
   get streaming() {
@@ -50,43 +55,19 @@ export class RecordingOutput {
       return;
     }
     if (end > this.size) this.size = end;
-    this._queue.push([bytes, offset]);
-    this.pendingBytes += bytes.length;
-    this._deliver();
-  }
-
-  _deliver() {
-    while (!this._delivering && this._queue.length && !this._error) {
-      const [bytes, offset] = this._queue.shift();
-      let r;
-      try {
-        r = this._ondata(bytes, offset);
-      } catch (e) {
-        this._fail(e);
-        return;
-      }
-      if (r && typeof r.then === 'function') {
-        this._delivering = Promise.resolve(r).then(
-          () => { this.pendingBytes -= bytes.length; this._delivering = null; this._deliver(); },
-          (e) => { this._delivering = null; this._fail(e); },
-        );
-        return;
-      }
-      this.pendingBytes -= bytes.length;
-    }
+    this._delivery.push(bytes, offset);
   }
 
   _fail(e) {
     if (this._error) return;
     this._error = new Error(`recorder: ondata failed, the recording is stopped: ${e && e.message ? e.message : e}`, { cause: e });
-    this._queue = [];
-    this.pendingBytes = 0;
+    this._delivery?.stop();
     this._onfail?.(this._error);
   }
 
   /** Resolves once every write so far went through ondata (rejects with its failure). */
   async drained() {
-    while (this._delivering) await this._delivering;
+    await this._delivery?.settled();
     if (this._error) throw this._error;
   }
 
@@ -96,8 +77,7 @@ export class RecordingOutput {
   }
 
   discard() {
-    this._queue = [];
-    this.pendingBytes = 0;
+    this._delivery?.stop();
     this._mem = null;
   }
 }

@@ -219,8 +219,7 @@ export class VideoWriter extends WebmOutput {
       if (this._native && !this._native.failed()) {
         this._state = 'open';
       } else {
-        this._error = e;
-        this._release();
+        this._stop(e);
       }
       throw e;
     }

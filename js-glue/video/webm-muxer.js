@@ -171,8 +171,7 @@ export class WebmMuxer extends WebmOutput {
       check(M, ok, 'WebmMuxer.finish');
       result = this._finishedResult();
     } catch (e) {
-      this._error = e;
-      this._release();
+      this._stop(e);
       throw e;
     }
     return this._complete(result);

@@ -1,8 +1,10 @@
 // WebmOutput: what VideoWriter and WebmMuxer share. Each drives a native handle that writes a WebM
 // either into wasm memory (finish() returns the file) or as streamed byte ranges (ondata(bytes,
 // offset), in order; a smaller offset overwrites: the header patches at finish()). This class holds the
-// handle's life (open, finishing, finished, aborted, failed), the delivery of the streamed ranges (a
-// promise from ondata holds the next call back) and the finished file's description.
+// handle's life (open, finishing, finished, aborted, failed), the delivery of the streamed ranges
+// (OrderedDelivery: in order, a promise from ondata holds the next call back) and the finished file's
+// description.
+import { OrderedDelivery } from '../ordered-delivery.js';
 import { check, takeBytes } from '../wasm-memory.js';
 
 export class WebmOutput {
@@ -21,9 +23,7 @@ export class WebmOutput {
     this._native = native;
     this._state = 'open';
     this._error = null;
-    this._queue = [];
-    this._queuedBytes = 0;
-    this._delivering = null;
+    this._delivery = this._ondata ? new OrderedDelivery(this._ondata, (e) => this._streamFailed(e)) : null;
   }
 
   /** Bytes produced so far (the file size at this point). */
@@ -33,7 +33,7 @@ export class WebmOutput {
 
   /** Streamed bytes waiting for an ondata promise to settle. */
   get pendingBytes() {
-    return this._queuedBytes;
+    return this._delivery ? this._delivery.pendingBytes : 0;
   }
 
   _usable(what) {
@@ -49,57 +49,30 @@ export class WebmOutput {
     try {
       check(this._M, false, context);
     } catch (e) {
-      if (this._native.failed()) {
-        this._error = e;
-        this._release();
-      }
+      if (this._native.failed()) this._stop(e);
       throw e;
     }
   }
 
   // Takes the streamed ranges out of wasm memory (copies) and delivers them in order.
   _collect() {
-    if (!this._ondata) return;
-    const ranges = this._native.drainRanges();
-    for (const r of ranges) {
-      const data = r.data.slice();
-      this._queue.push([data, r.offset]);
-      this._queuedBytes += data.length;
-    }
-    this._deliver();
-  }
-
-  _deliver() {
-    while (!this._delivering && this._queue.length && !this._error) {
-      const [data, offset] = this._queue.shift();
-      let result;
-      try {
-        result = this._ondata(data, offset);
-      } catch (e) {
-        this._streamFailed(e);
-        return;
-      }
-      if (result && typeof result.then === 'function') {
-        this._delivering = Promise.resolve(result).then(
-          () => { this._queuedBytes -= data.length; this._delivering = null; this._deliver(); },
-          (e) => { this._delivering = null; this._streamFailed(e); },
-        );
-        return;
-      }
-      this._queuedBytes -= data.length;
-    }
+    if (!this._delivery) return;
+    for (const r of this._native.drainRanges()) this._delivery.push(r.data.slice(), r.offset);
   }
 
   _streamFailed(e) {
-    const err = new Error(`${this._label}: ondata failed, the recording is stopped: ${e && e.message ? e.message : e}`, { cause: e });
+    this._stop(new Error(`${this._label}: ondata failed, the recording is stopped: ${e && e.message ? e.message : e}`, { cause: e }));
+  }
+
+  // A failure that ends the output: nothing more is delivered and the handle is freed.
+  _stop(err) {
     this._error = err;
-    this._queue = [];
-    this._queuedBytes = 0;
+    this._delivery?.stop();
     this._release();
   }
 
   async _drained() {
-    while (this._delivering) await this._delivering;
+    await this._delivery?.settled();
     if (this._error) throw this._error;
   }
 
@@ -137,8 +110,7 @@ export class WebmOutput {
   abort() {
     if (this._state === 'finished') return;
     this._state = 'aborted';
-    this._queue = [];
-    this._queuedBytes = 0;
+    this._delivery?.stop();
     this._release();
   }
 

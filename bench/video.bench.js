@@ -74,15 +74,25 @@ const CONTENT = {
   scene: (w, h, i) => patternFrame(w, h, i).data,
   pan: benchFrame,
   game: null, // writeGame
+  zoom: null, // writeZoom
 };
 const DESCRIBE = {
   scene: 'gradients, a checkerboard and a moving square (screen / XR-render-like)',
   pan: 'a noise texture panning under gradients plus a moving square (camera-pan-like, whole-pixel motion)',
   game: 'a rendered 3D game frame (Cube 2) seen by a slowly turning, drifting camera (sub-pixel motion, rendered-XR-like)',
+  zoom: 'ffmpeg\'s Mandelbrot zoom: fine detail that changes every frame, more than the bitrate can carry (a starved encoder)',
 };
+
+// ffmpeg's Mandelbrot zoom: endless fine detail that changes every frame, far more than 2.5 Mbit/s can
+// carry at 720p (a starved encoder, as a camera in a busy scene).
+function writeZoom(path, w, h) {
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `mandelbrot=size=${w}x${h}:rate=${FPS}`,
+    '-frames:v', String(FRAMES), '-pix_fmt', 'rgba', '-f', 'rawvideo', path]);
+}
 
 function writeRaw(path, content, w, h) {
   if (content === 'game') return writeGame(path, w, h);
+  if (content === 'zoom') return writeZoom(path, w, h);
   const fd = openSync(path, 'w');
   for (let i = 0; i < FRAMES; i++) writeSync(fd, CONTENT[content](w, h, i));
   closeSync(fd);

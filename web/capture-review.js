@@ -1,6 +1,6 @@
 // <capture-review>: the review step before anything is saved or queued (seed 000, best practice 9:
-// "allow users to review before upload"). Shows the capture with Keep / Discard and a download link
-// with a timestamped name.
+// "allow users to review before upload"). Shows the capture (a screenshot, or a recording in a <video>
+// with controls) with Keep / Discard and a download link with a timestamped name.
 //
 //   const review = document.querySelector('capture-review');
 //   const kept = await review.review(result);   // true: keep, false: discard (Escape also discards)
@@ -18,8 +18,9 @@ const STYLE = `
   :host([open]) { display: flex; }
   .panel { background: #fff; border-radius: 8px; padding: 12px; max-width: 92vw; max-height: 92vh; display: flex;
     flex-direction: column; gap: 8px; box-shadow: 0 8px 32px rgba(0, 0, 0, 0.4); }
-  img { max-width: 88vw; max-height: 70vh; object-fit: contain; background:
+  img, video { max-width: 88vw; max-height: 70vh; object-fit: contain; background:
     repeating-conic-gradient(#ddd 0% 25%, #fff 0% 50%) 50% / 16px 16px; align-self: center; }
+  [hidden] { display: none; }
   .info { color: #555; font-size: 12px; }
   .row { display: flex; gap: 8px; justify-content: flex-end; align-items: center; }
   .row a { margin-right: auto; }
@@ -38,6 +39,7 @@ export class CaptureReview extends HTMLElement {
     root.innerHTML = `<style>${STYLE}</style>
       <div class="panel" part="panel" role="dialog" aria-modal="true" aria-label="Review screenshot">
         <img part="preview" alt="Screenshot preview">
+        <video part="video" controls loop muted playsinline hidden></video>
         <div class="info" part="info"></div>
         <div class="row">
           <a part="download" class="download">Download</a>
@@ -46,6 +48,7 @@ export class CaptureReview extends HTMLElement {
         </div>
       </div>`;
     this._img = root.querySelector('img');
+    this._video = root.querySelector('video');
     this._info = root.querySelector('.info');
     this._link = root.querySelector('a');
     this._pending = null;
@@ -65,11 +68,22 @@ export class CaptureReview extends HTMLElement {
     if (!result || !(result.blob instanceof Blob)) throw new TypeError('capture-review: review(result) needs a capture result with a blob');
     if (this._pending) this._settle(false);
     const url = URL.createObjectURL(result.blob);
-    this._img.src = url;
-    this._img.alt = `Screenshot ${result.width}x${result.height}`;
-    this._info.textContent = `${result.width} × ${result.height} · ${result.format} · ${formatBytes(result.blob.size)}`;
+    const type = String(result.format || result.mimeType || result.blob.type);
+    const video = type.startsWith('video/');
+    this._img.hidden = video;
+    this._video.hidden = !video;
+    if (video) {
+      this._video.src = url;
+      const seconds = Number.isFinite(result.duration) ? ` · ${result.duration.toFixed(1)} s · ${result.frames} frames` : '';
+      this._info.textContent = `${result.width} × ${result.height}${seconds} · ${type.split(';')[0]} · ${formatBytes(result.blob.size)}`;
+    } else {
+      this._img.src = url;
+      this._img.alt = `Screenshot ${result.width}x${result.height}`;
+      this._info.textContent = `${result.width} × ${result.height} · ${result.format} · ${formatBytes(result.blob.size)}`;
+    }
+    this.shadowRoot.querySelector('.panel').setAttribute('aria-label', video ? 'Review recording' : 'Review screenshot');
     this._link.href = url;
-    this._link.download = captureFilename(result, { prefix: filenamePrefix || this.getAttribute('filename-prefix') || 'screenshot' });
+    this._link.download = captureFilename(result, { prefix: filenamePrefix || this.getAttribute('filename-prefix') || (video ? 'recording' : 'screenshot') });
     this._link.textContent = `Download ${this._link.download}`;
     this.setAttribute('open', '');
     document.addEventListener('keydown', this._onKey);
@@ -86,6 +100,9 @@ export class CaptureReview extends HTMLElement {
     this.removeAttribute('open');
     document.removeEventListener('keydown', this._onKey);
     this._img.removeAttribute('src');
+    this._video.pause();
+    this._video.removeAttribute('src');
+    this._video.load();
     this._link.removeAttribute('href');
     // Revoke later: a download started from the link may still be reading the URL.
     setTimeout(() => URL.revokeObjectURL(p.url), 30_000);

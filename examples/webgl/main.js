@@ -1,6 +1,7 @@
-// A spinning cube in plain WebGL (no preserveDrawingBuffer) with a <capture-button>.
+// A spinning cube in plain WebGL (no preserveDrawingBuffer) with a <capture-button> and a <record-button>.
 import { init, createDownloadLink } from '/js-glue/index.js';
 import '/web/capture-button.js';
+import '/web/record-button.js';
 import { createCube } from '../shared/cube.js';
 
 const canvas = document.getElementById('scene');
@@ -42,6 +43,28 @@ updateOptions();
 
 shot.addEventListener('capture', (e) => addToGallery(e.detail.result));
 shot.addEventListener('captureerror', (e) => { $('error').textContent = e.detail.error.message; });
+
+// Record button: the recorder takes frames from this page's render loop by itself; Stop shows the
+// recording for review (at most 60 s), and a kept one goes into the gallery.
+const rec = document.getElementById('rec');
+rec.metadata = { example: 'webgl' };
+rec.addEventListener('recording', (e) => addVideoToGallery(e.detail.result));
+rec.addEventListener('recordingerror', (e) => { $('error').textContent = e.detail.error.message; });
+
+function addVideoToGallery(result) {
+  $('error').textContent = '';
+  const fig = document.createElement('figure');
+  const video = document.createElement('video');
+  video.src = URL.createObjectURL(result.blob);
+  video.controls = true;
+  video.muted = true;
+  const { link } = createDownloadLink(result, { prefix: 'recording' });
+  const cap = document.createElement('figcaption');
+  cap.append(`${result.width}×${result.height}, ${result.duration.toFixed(1)} s, ${result.frames} frames (${result.backend}), ` +
+    `${(result.blob.size / 1024).toFixed(0)} KiB `, document.createElement('br'), link);
+  fig.append(video, cap);
+  $('gallery').prepend(fig);
+}
 
 function addToGallery(result) {
   $('error').textContent = '';

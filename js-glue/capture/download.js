@@ -4,12 +4,16 @@ const EXT = { 'image/jpeg': 'jpg', 'image/png': 'png', 'video/webm': 'webm' };
 
 const pad = (n, w = 2) => String(n).padStart(w, '0');
 
-/** "screenshot_20250314_093005.jpg" for a capture (its metadata.timestamp, local time). */
+/**
+ * "screenshot_20250314_093005.jpg" for a capture (its metadata.timestamp, local time); the extension
+ * follows its type (format, mimeType or the Blob's type: a recording is .webm).
+ */
 export function captureFilename(result, { prefix = 'screenshot' } = {}) {
   const t = new Date(result && result.metadata && result.metadata.timestamp ? result.metadata.timestamp : Date.now());
   const stamp = `${t.getFullYear()}${pad(t.getMonth() + 1)}${pad(t.getDate())}_${pad(t.getHours())}${pad(t.getMinutes())}${pad(t.getSeconds())}`;
-  const type = (result && (result.format || (result.blob && result.blob.type))) || 'image/png';
-  return `${prefix}_${stamp}.${EXT[type] || 'bin'}`;
+  const isBlob = typeof Blob === 'function' && result instanceof Blob;
+  const type = (result && (isBlob ? result.type : result.format || result.mimeType || (result.blob && result.blob.type))) || 'image/png';
+  return `${prefix}_${stamp}.${EXT[type.split(';')[0].trim()] || 'bin'}`;
 }
 
 function blobOf(result) {

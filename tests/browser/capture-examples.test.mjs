@@ -54,6 +54,34 @@ test('examples/webgl: screenshot, review, keep; high resolution at scale 2', asy
   await page.context().close();
 });
 
+test('examples/webgl: Record, Stop, review the video, keep: it lands in the gallery as a playable WebM', async () => {
+  const page = await open('/examples/webgl/');
+  await page.locator('record-button').waitFor();
+  await page.waitForFunction(() => document.getElementById('rec').metadata?.example === 'webgl');
+  const canvas = await page.evaluate(() => [document.getElementById('scene').width, document.getElementById('scene').height]);
+  await page.locator('#rec').click();
+  await page.waitForFunction(() => document.getElementById('rec').recording);
+  await page.waitForTimeout(1000);
+  await page.locator('#rec').click();
+  await page.locator('capture-review[open]').waitFor();
+  await page.locator('capture-review button.keep').click();
+  await page.waitForFunction(() => document.querySelector('#gallery video'));
+  const v = await page.evaluate(async () => {
+    const video = document.querySelector('#gallery video');
+    await new Promise((r) => (video.readyState >= 1 ? r() : video.addEventListener('loadedmetadata', r, { once: true })));
+    const bytes = new Uint8Array(await (await fetch(video.src)).arrayBuffer());
+    return { width: video.videoWidth, height: video.videoHeight, caption: document.querySelector('#gallery figcaption').textContent,
+      head: Array.from(bytes.subarray(0, 4)), link: document.querySelector('#gallery figcaption a').download };
+  });
+  expect([v.width, v.height]).toEqual(canvas);
+  expect(v.head).toEqual([0x1a, 0x45, 0xdf, 0xa3]); // EBML: a WebM
+  expect(v.caption).toMatch(new RegExp(`^${canvas[0]}×${canvas[1]}, \\d+\\.\\d s, \\d+ frames \\((wasm|webcodecs)\\)`));
+  expect(v.link).toMatch(/^recording_\d{8}_\d{6}\.webm$/);
+  expect(await page.locator('#error').textContent()).toBe('');
+  expect(page.errors).toEqual([]);
+  await page.context().close();
+});
+
 test('examples/canvas2d: PNG with a text watermark, and 2× resolution', async () => {
   const page = await open('/examples/canvas2d/');
   await page.waitForFunction(() => document.getElementById('shot').options?.render);

@@ -147,6 +147,54 @@ describe('manual mode: the app hands over each frame (both views, auto backend)'
   });
 });
 
+describe('<record-button> with the immersive session (web/record-button.js)', () => {
+  let page;
+  beforeAll(async () => {
+    page = await xrPage();
+    await page.evaluate(async () => {
+      await import('/web/record-button.js');
+      const b = document.createElement('record-button');
+      b.setAttribute('target', 'canvas'); // ignored while the session runs: the session is recorded
+      b.xr = () => ({ session: app.session, gl, referenceSpace: app.space });
+      b.options = { backend: 'wasm', timing: 'fps', maxQueuedFrames: 256 };
+      window.buttonEvents = [];
+      for (const t of ['recordingstart', 'recording', 'recordingerror']) {
+        b.addEventListener(t, (e) => window.buttonEvents.push({ type: t, error: e.detail.error ? e.detail.error.message : null }));
+      }
+      document.body.append(b);
+      window.button = b;
+    });
+  });
+  afterAll(async () => { await page?.context().close(); });
+
+  test('Record / Stop records the XR frames, frame-exact, with the poses in the file', async () => {
+    const r = await page.evaluate(async () => {
+      await button.toggle();
+      await waitFrames(20);
+      const done = await button.toggle();
+      return pack(done.result, { backend: done.result.backend, log: app.log.slice(), events: buttonEvents.map((e) => e.type) });
+    });
+    expect(r.events).toEqual(['recordingstart', 'recording']);
+    expect(r.frames).toBeGreaterThanOrEqual(20);
+    const { file, bytes } = save('button.webm', r);
+    checkFrameExact(r, file, bytes, { n: r.frames, width: 160, height: 240, fps: 30 });
+  });
+
+  test('the session ending while recording: recordingerror with the recorder\'s message, the button stops', async () => {
+    const out = await page.evaluate(async () => {
+      buttonEvents.length = 0;
+      await button.start();
+      await waitFrames(5);
+      await app.session.end();
+      for (let i = 0; i < 200 && !buttonEvents.some((e) => e.type === 'recordingerror'); i++) await new Promise((r) => setTimeout(r, 10));
+      return { events: buttonEvents.slice(), recording: button.recording };
+    });
+    expect(out.events.map((e) => e.type)).toEqual(['recordingstart', 'recordingerror']);
+    expect(out.events[1].error).toMatch(/the XR session ended while recording/);
+    expect(out.recording).toBe(false);
+  });
+});
+
 describe('XR errors', () => {
   let page;
   beforeAll(async () => { page = await xrPage(); });

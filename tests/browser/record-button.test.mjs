@@ -242,3 +242,49 @@ test('bad set-ups end in recordingerror with a clear message, and the button sta
   await waitEvent(page, 'recording');
   expect(page.errors).toEqual([]);
 });
+
+test('journal: a recording whose page went away without Stop is recovered on the next visit, with the button\'s metadata', async () => {
+  const page = await openPage();
+  const url = page.url();
+  await page.evaluate(() => {
+    const b = document.getElementById('rb');
+    b.setAttribute('journal', '');
+    b.metadata = { scene: 'noise' };
+  });
+  await click(page);
+  await waitEvent(page, 'recordingstart');
+  await page.waitForTimeout(1500);
+  await page.close(); // no Stop: the tab is gone
+  const again = await context.newPage();
+  await again.goto(url);
+  await again.evaluate(() => window.appReady);
+  const out = await again.evaluate(async () => {
+    const { recoverRecordings } = await import('/js-glue/index.js');
+    const recovered = [];
+    const results = await recoverRecordings({ onrecovered: (e) => recovered.push({ frames: e.frames, metadata: e.metadata }) });
+    return { results: results.map(({ blob, ...r }) => ({ ...r, blobSize: blob ? blob.size : 0 })), recovered };
+  });
+  expect(out.results).toHaveLength(1);
+  expect(out.results[0]).toMatchObject({ status: 'recovered' });
+  expect(out.results[0].frames).toBeGreaterThan(10);
+  expect(out.recovered[0].metadata).toMatchObject({ scene: 'noise', filename: expect.stringMatching(/^recording_\d{8}_\d{6}\.webm$/) });
+});
+
+test('removed from the page while recording: the recording is aborted and reported, nothing is uploaded', async () => {
+  const page = await openPage({ upload: '1' });
+  await click(page);
+  await waitEvent(page, 'recordingstart');
+  await page.waitForTimeout(500);
+  const out = await page.evaluate(async () => {
+    const b = document.getElementById('rb');
+    b.remove();
+    const recorder = b.recorder;
+    await new Promise((r) => setTimeout(r, 300));
+    return { recording: b.recording, recorder, events: window.events.map((e) => [e.type, e.error || null]), items: window.uploader.items().length };
+  });
+  expect(out.recording).toBe(false);
+  expect(out.recorder).toBeNull();
+  expect(out.events).toEqual([['recordingstart', null], ['recordingerror', 'Error: record-button: removed from the page while recording']]);
+  expect(out.items).toBe(0); // the streamed upload was aborted with it
+  expect(page.errors).toEqual([]);
+});

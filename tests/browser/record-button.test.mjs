@@ -279,7 +279,8 @@ test('removed from the page while recording: the recording is aborted and report
     const b = document.getElementById('rb');
     b.remove();
     const recorder = b.recorder;
-    await new Promise((r) => setTimeout(r, 300));
+    // The abort is asynchronous: wait (up to 10 s) for the streamed upload's item to go.
+    for (let i = 0; i < 200 && window.uploader.items().length; i++) await new Promise((r) => setTimeout(r, 50));
     return { recording: b.recording, recorder, events: window.events.map((e) => [e.type, e.error || null]), items: window.uploader.items().length };
   });
   expect(out.recording).toBe(false);

@@ -169,8 +169,8 @@ describe('<record-button> with the immersive session (web/record-button.js)', ()
 
   test('Record / Stop records the XR frames, frame-exact, with the poses in the file', async () => {
     const r = await page.evaluate(async () => {
-      await button.toggle();
-      await waitFrames(20);
+      const rec = await button.toggle();
+      await new Promise((r) => { const f = () => (rec.frames + rec.queued >= 20 ? r() : setTimeout(f, 2)); f(); });
       const done = await button.toggle();
       return pack(done.result, { backend: done.result.backend, log: app.log.slice(), events: buttonEvents.map((e) => e.type) });
     });

@@ -457,6 +457,72 @@ static void check_vp9(void) {
     }
     report(lpfs[f].name, filtered_enough(lpfs[f].name, bad, filtered), RUNS);
   }
+
+  /* The 16-wide filter: besides filtering at all, the 15-tap path (it alone changes the pixels 4 to 7
+   * away from the edge) must have run in a tenth of the runs. */
+  struct { const char *name; Lpf c, w; int vertical, length; } wides[] = {
+    { "vpx_lpf_horizontal_16", vpx_lpf_horizontal_16_c, vpx_lpf_horizontal_16_wasm, 0, 8 },
+    { "vpx_lpf_horizontal_16_dual", vpx_lpf_horizontal_16_dual_c, vpx_lpf_horizontal_16_dual_wasm, 0, 16 },
+    { "vpx_lpf_vertical_16", vpx_lpf_vertical_16_c, vpx_lpf_vertical_16_wasm, 1, 8 },
+    { "vpx_lpf_vertical_16_dual", vpx_lpf_vertical_16_dual_c, vpx_lpf_vertical_16_dual_wasm, 1, 16 },
+  };
+  for (size_t f = 0; f < sizeof(wides) / sizeof(wides[0]); ++f) {
+    int filtered = 0, wide = 0;
+    bad = 0;
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      int level;
+      const int lim = interior_limit(&level);
+      const uint8_t mblim = (uint8_t)(2 * (level + 2) + lim), limv = (uint8_t)lim, hev = (uint8_t)(level >> 4);
+      const int ys = range(24, S);
+      fill(ya, BUF, ys, r % 4 == 0 ? 0 : r % 4 == 1 ? 4 : 1);
+      memcpy(yb, ya, BUF);
+      memcpy(y0, ya, BUF);
+      const int edge = 8 * ys + 8;
+      wides[f].c(ya + edge, ys, &mblim, &limv, &hev);
+      wides[f].w(yb + edge, ys, &mblim, &limv, &hev);
+      bad = memcmp(ya, yb, BUF) != 0;
+      filtered += memcmp(ya, y0, BUF) != 0;
+      int far = 0;
+      for (int along = 0; along < wides[f].length && !far; ++along) {
+        for (int d = 3; d < 7 && !far; ++d) { /* p3..p6 (d + 1 before the edge) and q3..q6 (d after it) */
+          const int step = wides[f].vertical ? 1 : ys, line = wides[f].vertical ? along * ys : along;
+          far = ya[edge + line - (d + 1) * step] != y0[edge + line - (d + 1) * step] ||
+                ya[edge + line + d * step] != y0[edge + line + d * step];
+        }
+      }
+      wide += far;
+    }
+    if (!bad && wide < RUNS / 10) {
+      printf("FAIL %s: the 15-tap filter ran in only %d of %d runs\n", wides[f].name, wide, RUNS);
+      bad = 1;
+    }
+    report(wides[f].name, filtered_enough(wides[f].name, bad, filtered), RUNS);
+  }
+
+  /* Hadamard: residuals of 9 bits (what the encoder gives), extremes, and any int16 (C wraps). */
+  DECLARE_ALIGNED(16, int16_t, diff[32 * 16]);
+  DECLARE_ALIGNED(16, int16_t, hc[256]);
+  DECLARE_ALIGNED(16, int16_t, hw[256]);
+  for (int size = 8; size <= 16; size += 8) {
+    bad = 0;
+    for (int r = 0; r < RUNS && !bad; ++r) {
+      const int kind = r % 4, stride = size + 8 * range(0, 2);
+      for (int i = 0; i < 32 * 16; ++i) {
+        diff[i] = (int16_t)(kind == 0 ? range(-255, 255) : kind == 1 ? ((next() & 1) ? 255 : -255)
+                            : kind == 2 ? range(-3, 3) : range(-32768, 32767));
+      }
+      memset(hw, 0x5a, sizeof(hw));
+      if (size == 8) {
+        vpx_hadamard_8x8_c(diff, stride, hc);
+        vpx_hadamard_8x8_wasm(diff, stride, hw);
+      } else {
+        vpx_hadamard_16x16_c(diff, stride, hc);
+        vpx_hadamard_16x16_wasm(diff, stride, hw);
+      }
+      bad = memcmp(hc, hw, size * size * sizeof(int16_t)) != 0;
+    }
+    report(size == 8 ? "vpx_hadamard_8x8" : "vpx_hadamard_16x16", bad, RUNS);
+  }
 }
 
 int main(void) {

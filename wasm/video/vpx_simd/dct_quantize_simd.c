@@ -1,6 +1,7 @@
 /*
  * capturekit: wasm SIMD128 versions of VP8's forward 4x4 DCT, fast quantizer, DC-only inverse DCT
- * and 16x16 copy (see vpx_simd_rtcd.h). Each computes exactly what libvpx's C version computes
+ * and 16x16 copy, and of VP9's 8x8 forward DCT, realtime quantizer and Hadamard transforms (see
+ * vpx_simd_rtcd.h). Each computes exactly what libvpx's C version computes
  * (vp8/encoder/dct.c, vp8_quantize.c, vp8/common/idctllm.c, reconinter.c), in 32-bit lanes where C
  * uses int, with C's truncation to short where C stores a short.
  */
@@ -295,5 +296,82 @@ void vp8_dequant_idct_add_uv_block_wasm(short *q, short *dq, unsigned char *dst_
       }
       dst += 4 * stride;
     }
+  }
+}
+
+/* ---- VP9: the 8x8 and 16x16 Hadamard transforms (vpx_dsp/avg.c), which the realtime mode decision
+ * uses to estimate a block's rate. libvpx's C keeps every intermediate in int16_t (wrapping), as
+ * 16-bit lanes do, and writes the coefficients in the same order. ---- */
+
+/* An 8 x 8 transpose of 16-bit values: three rounds of interleaving row i with row i + 4. */
+static inline void transpose8x8_i16(v128_t x[8]) {
+  for (int round = 0; round < 3; ++round) {
+    v128_t t[8];
+    for (int i = 0; i < 4; ++i) {
+      t[2 * i] = wasm_i16x8_shuffle(x[i], x[i + 4], 0, 8, 1, 9, 2, 10, 3, 11);
+      t[2 * i + 1] = wasm_i16x8_shuffle(x[i], x[i + 4], 4, 12, 5, 13, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; ++i) x[i] = t[i];
+  }
+}
+
+/* hadamard_col8 on 8 columns at once: in[j] is row j, out[k] the k-th output of every column. */
+static inline void hadamard_col8_x8(const v128_t in[8], v128_t out[8]) {
+  const v128_t b0 = wasm_i16x8_add(in[0], in[1]), b1 = wasm_i16x8_sub(in[0], in[1]);
+  const v128_t b2 = wasm_i16x8_add(in[2], in[3]), b3 = wasm_i16x8_sub(in[2], in[3]);
+  const v128_t b4 = wasm_i16x8_add(in[4], in[5]), b5 = wasm_i16x8_sub(in[4], in[5]);
+  const v128_t b6 = wasm_i16x8_add(in[6], in[7]), b7 = wasm_i16x8_sub(in[6], in[7]);
+  const v128_t c0 = wasm_i16x8_add(b0, b2), c1 = wasm_i16x8_add(b1, b3);
+  const v128_t c2 = wasm_i16x8_sub(b0, b2), c3 = wasm_i16x8_sub(b1, b3);
+  const v128_t c4 = wasm_i16x8_add(b4, b6), c5 = wasm_i16x8_add(b5, b7);
+  const v128_t c6 = wasm_i16x8_sub(b4, b6), c7 = wasm_i16x8_sub(b5, b7);
+  out[0] = wasm_i16x8_add(c0, c4);
+  out[7] = wasm_i16x8_add(c1, c5);
+  out[3] = wasm_i16x8_add(c2, c6);
+  out[4] = wasm_i16x8_add(c3, c7);
+  out[2] = wasm_i16x8_sub(c0, c4);
+  out[6] = wasm_i16x8_sub(c1, c5);
+  out[1] = wasm_i16x8_sub(c2, c6);
+  out[5] = wasm_i16x8_sub(c3, c7);
+}
+
+void vpx_hadamard_8x8_wasm(const int16_t *src_diff, ptrdiff_t src_stride, int16_t *coeff) {
+  v128_t rows[8], t[8];
+  for (int j = 0; j < 8; ++j) rows[j] = wasm_v128_load(src_diff + j * src_stride);
+  /* C: column i's outputs go to buffer[8 i + k]; here t[k] holds them for every column, so the
+   * buffer's rows (the second pass's inputs) are the transpose. */
+  hadamard_col8_x8(rows, t);
+  transpose8x8_i16(t);
+  hadamard_col8_x8(t, rows);
+  transpose8x8_i16(rows);
+  for (int j = 0; j < 8; ++j) wasm_v128_store(coeff + 8 * j, rows[j]);
+}
+
+void vpx_hadamard_16x16_wasm(const int16_t *src_diff, ptrdiff_t src_stride, int16_t *coeff) {
+  for (int idx = 0; idx < 4; ++idx) {
+    vpx_hadamard_8x8_wasm(src_diff + (idx >> 1) * 8 * src_stride + (idx & 1) * 8, src_stride, coeff + idx * 64);
+  }
+  /* (a0 + a1) >> 1 and the others are computed in int by C: in 32-bit lanes here. */
+  for (int i = 0; i < 64; i += 8) {
+    const v128_t a[4] = { wasm_v128_load(coeff + i), wasm_v128_load(coeff + 64 + i), wasm_v128_load(coeff + 128 + i),
+                          wasm_v128_load(coeff + 192 + i) };
+    v128_t res[2][4];
+    for (int h = 0; h < 2; ++h) {
+      v128_t w[4];
+      for (int k = 0; k < 4; ++k) w[k] = h ? wasm_i32x4_extend_high_i16x8(a[k]) : wasm_i32x4_extend_low_i16x8(a[k]);
+      /* C stores b0..b3 in tran_low_t (int16_t) before adding, and the sums again: keep the low 16
+       * bits of each (as_short) at both points. */
+      const v128_t b0 = as_short(wasm_i32x4_shr(wasm_i32x4_add(w[0], w[1]), 1));
+      const v128_t b1 = as_short(wasm_i32x4_shr(wasm_i32x4_sub(w[0], w[1]), 1));
+      const v128_t b2 = as_short(wasm_i32x4_shr(wasm_i32x4_add(w[2], w[3]), 1));
+      const v128_t b3 = as_short(wasm_i32x4_shr(wasm_i32x4_sub(w[2], w[3]), 1));
+      res[h][0] = as_short(wasm_i32x4_add(b0, b2));
+      res[h][1] = as_short(wasm_i32x4_add(b1, b3));
+      res[h][2] = as_short(wasm_i32x4_sub(b0, b2));
+      res[h][3] = as_short(wasm_i32x4_sub(b1, b3));
+    }
+    v128_t out[4]; /* every lane is already a 16-bit value: the saturating narrow is exact */
+    for (int k = 0; k < 4; ++k) out[k] = wasm_i16x8_narrow_i32x4(res[0][k], res[1][k]);
+    for (int k = 0; k < 4; ++k) wasm_v128_store(coeff + 64 * k + i, out[k]);
   }
 }

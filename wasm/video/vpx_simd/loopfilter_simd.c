@@ -2,7 +2,7 @@
  * capturekit: wasm SIMD128 versions of VP8's normal loop filter (see vpx_simd_rtcd.h): the
  * macroblock-edge filter (vp8_loop_filter_mbh / mbv) and the inner block-edge filter (bh / bv),
  * computing exactly what libvpx vp8/common/loopfilter_filters.c computes, and of VP9's 8-pixel
- * edge filter (vpx_lpf_horizontal_8 / vertical_8, vpx_dsp/loopfilter.c). The C code works on signed
+ * and 16-pixel edge filters (vpx_lpf_{horizontal,vertical}_{8,16}[_dual], vpx_dsp/loopfilter.c). The C code works on signed
  * chars with clamping, which is what 8-bit saturating lanes do; 16 pixels along an edge are filtered
  * at once (a luma edge, or the U and V edges side by side). Vertical edges are transposed into
  * columns, filtered, and transposed back.
@@ -327,4 +327,129 @@ void vpx_lpf_vertical_8_dual_wasm(uint8_t *s, int pitch, const uint8_t *blimit0,
                                   const uint8_t *thresh0, const uint8_t *blimit1,
                                   const uint8_t *limit1, const uint8_t *thresh1) {
   vertical_luma(s, pitch, limits_dual(blimit0, limit0, thresh0, blimit1, limit1, thresh1), kVp9Filter8);
+}
+
+/* ---- VP9's filter16 (vpx_dsp/loopfilter.c): where filter8's flat edge is also flat four pixels
+ * further out (p4..p7 and q4..q7 within 1 of p0 and q0), a 15-tap [1 1 1 1 1 1 1 2 1 1 1 1 1 1 1]
+ * average replaces p6..q6; elsewhere filter8. p[k] is the pixel k + 1 before the edge, q[k] the one
+ * k after it. ---- */
+
+/* The 14 15-tap outputs for 8 lanes of 16-bit pixels P[0..7], Q[0..7]: libvpx writes each as a
+ * separate weighted sum; one running sum moves from one to the next (exact: integers, no rounding
+ * until each >> 4, and every sum is below 16 * 255 + 8). */
+static inline void tap15_half(const v128_t P[8], const v128_t Q[8], v128_t op[7], v128_t oq[7]) {
+  v128_t sum = wasm_i16x8_add(wasm_i16x8_mul(P[7], wasm_i16x8_splat(7)), wasm_i16x8_shl(P[6], 1));
+  sum = wasm_i16x8_add(sum, wasm_i16x8_splat(8));
+  for (int k = 0; k < 6; ++k) sum = wasm_i16x8_add(sum, P[k]);
+  sum = wasm_i16x8_add(sum, Q[0]);
+  op[6] = wasm_u16x8_shr(sum, 4);
+#define CK_STEP(out, minus_a, minus_b, plus_a, plus_b)                                                   \
+  sum = wasm_i16x8_add(wasm_i16x8_sub(wasm_i16x8_sub(sum, minus_a), minus_b), wasm_i16x8_add(plus_a, plus_b)); \
+  out = wasm_u16x8_shr(sum, 4);
+  for (int k = 5; k >= 0; --k) { CK_STEP(op[k], P[7], P[k + 1], P[k], Q[6 - k]) }
+  CK_STEP(oq[0], P[7], P[0], Q[0], Q[7])
+  for (int k = 1; k < 7; ++k) { CK_STEP(oq[k], P[7 - k], Q[k - 1], Q[k], Q[7]) }
+#undef CK_STEP
+}
+
+static inline void filter16_vp9(v128_t p[8], v128_t q[8], const Limits *l) {
+  Edge e = { p[3], p[2], p[1], p[0], q[0], q[1], q[2], q[3] };
+  const v128_t mask = filter_mask(&e, l->limit, l->blimit);
+  const v128_t hev = hev_mask(&e, l->thresh);
+  v128_t outer = wasm_u8x16_max(absdiff(p[4], p[0]), absdiff(q[4], q[0]));
+  for (int k = 5; k < 8; ++k) outer = wasm_u8x16_max(outer, wasm_u8x16_max(absdiff(p[k], p[0]), absdiff(q[k], q[0])));
+  const v128_t flat2 = wasm_v128_and(wasm_v128_andnot(flat_mask(&e), wasm_u8x16_gt(outer, wasm_i8x16_splat(1))), mask);
+  v128_t op[7], oq[7];
+  if (wasm_v128_any_true(flat2)) {
+    v128_t P[2][8], Q[2][8], lo[2][14];
+    for (int k = 0; k < 8; ++k) {
+      P[0][k] = wasm_u16x8_extend_low_u8x16(p[k]);
+      P[1][k] = wasm_u16x8_extend_high_u8x16(p[k]);
+      Q[0][k] = wasm_u16x8_extend_low_u8x16(q[k]);
+      Q[1][k] = wasm_u16x8_extend_high_u8x16(q[k]);
+    }
+    for (int h = 0; h < 2; ++h) tap15_half(P[h], Q[h], &lo[h][0], &lo[h][7]);
+    for (int k = 0; k < 7; ++k) {
+      op[k] = wasm_u8x16_narrow_i16x8(lo[0][k], lo[1][k]);
+      oq[k] = wasm_u8x16_narrow_i16x8(lo[0][7 + k], lo[1][7 + k]);
+    }
+  }
+  filter8_vp9(&e, mask, hev);
+  const v128_t f8p[4] = { e.p0, e.p1, e.p2, e.p3 }, f8q[4] = { e.q0, e.q1, e.q2, e.q3 };
+  for (int k = 0; k < 7; ++k) {
+    const v128_t keep_p = k < 4 ? f8p[k] : p[k], keep_q = k < 4 ? f8q[k] : q[k];
+    if (wasm_v128_any_true(flat2)) {
+      p[k] = wasm_v128_bitselect(op[k], keep_p, flat2);
+      q[k] = wasm_v128_bitselect(oq[k], keep_q, flat2);
+    } else {
+      p[k] = keep_p;
+      q[k] = keep_q;
+    }
+  }
+}
+
+/* Horizontal: rows s - 8p .. s + 7p; 16 pixels (b null) or 8 pixels given twice (b == a). */
+static void horizontal_edge16(uint8_t *a, uint8_t *b, int pitch, Limits l) {
+  v128_t p[8], q[8];
+  for (int k = 0; k < 8; ++k) {
+    p[k] = load_row(a - (k + 1) * pitch, b ? b - (k + 1) * pitch : 0);
+    q[k] = load_row(a + k * pitch, b ? b + k * pitch : 0);
+  }
+  filter16_vp9(p, q, &l);
+  for (int k = 0; k < 7; ++k) {
+    store_row(a - (k + 1) * pitch, b ? b - (k + 1) * pitch : 0, p[k]);
+    store_row(a + k * pitch, b ? b + k * pitch : 0, q[k]);
+  }
+}
+
+/* A 16 x 16 byte transpose: four rounds of interleaving row i with row i + 8 (each round moves one
+ * bit of the row index into the column index). */
+static inline void transpose16x16(v128_t x[16]) {
+  for (int round = 0; round < 4; ++round) {
+    v128_t t[16];
+    for (int i = 0; i < 8; ++i) {
+      t[2 * i] = wasm_i8x16_shuffle(x[i], x[i + 8], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      t[2 * i + 1] = wasm_i8x16_shuffle(x[i], x[i + 8], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    }
+    for (int i = 0; i < 16; ++i) x[i] = t[i];
+  }
+}
+
+/* Vertical: `rows` rows (16, or 8 given twice) of the 16 pixels s - 8 .. s + 7, as 16 columns. */
+static void vertical_edge16(uint8_t *s, int pitch, int rows, Limits l) {
+  v128_t x[16];
+  for (int i = 0; i < 16; ++i) x[i] = wasm_v128_load(s + (i % rows) * pitch - 8);
+  transpose16x16(x);
+  v128_t p[8], q[8];
+  for (int k = 0; k < 8; ++k) {
+    p[k] = x[7 - k];
+    q[k] = x[8 + k];
+  }
+  filter16_vp9(p, q, &l);
+  for (int k = 0; k < 8; ++k) {
+    x[7 - k] = p[k];
+    x[8 + k] = q[k];
+  }
+  transpose16x16(x);
+  for (int i = 0; i < rows; ++i) wasm_v128_store(s + i * pitch - 8, x[i]);
+}
+
+void vpx_lpf_horizontal_16_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const uint8_t *limit,
+                                const uint8_t *thresh) {
+  horizontal_edge16(s, s, pitch, limits_of(blimit, limit, thresh));
+}
+
+void vpx_lpf_horizontal_16_dual_wasm(uint8_t *s, int pitch, const uint8_t *blimit,
+                                     const uint8_t *limit, const uint8_t *thresh) {
+  horizontal_edge16(s, 0, pitch, limits_of(blimit, limit, thresh));
+}
+
+void vpx_lpf_vertical_16_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const uint8_t *limit,
+                              const uint8_t *thresh) {
+  vertical_edge16(s, pitch, 8, limits_of(blimit, limit, thresh));
+}
+
+void vpx_lpf_vertical_16_dual_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const uint8_t *limit,
+                                   const uint8_t *thresh) {
+  vertical_edge16(s, pitch, 16, limits_of(blimit, limit, thresh));
 }

@@ -6,7 +6,7 @@
  * vpx_sad16x16_c`). scripts/build-libvpx.sh appends `#include "vpx_simd_rtcd.h"` to those generated
  * headers in the SIMD variant only, and this header re-points the functions that dominate a VP8
  * realtime encode and of a VP9 one (measured with perf on a C-only build: SAD, variance, sub-pixel
- * variance, six-tap and 8-tap prediction, forward DCT, quantizers, loop filters) to the *_wasm
+ * variance, six-tap and 8-tap prediction, forward DCT, Hadamard, quantizers, loop filters) to the *_wasm
  * versions in this folder.
  *
  * Every *_wasm function computes exactly what its *_c twin computes (tests/wasm/vpx_simd_check.c
@@ -55,7 +55,7 @@ void vpx_subtract_block_wasm(int rows, int cols, int16_t *diff_ptr, ptrdiff_t di
                              const uint8_t *src_ptr, ptrdiff_t src_stride, const uint8_t *pred_ptr,
                              ptrdiff_t pred_stride);
 
-/* ---- vpx_dsp (VP9): 8-tap convolution, the 8-wide loop filter ---- */
+/* ---- vpx_dsp (VP9): 8-tap convolution, the 8- and 16-wide loop filters, Hadamard transforms ---- */
 typedef int16_t CkInterpKernel[8]; /* libvpx's InterpKernel */
 #define CK_CONVOLVE(name)                                                                      \
   void vpx_##name##_wasm(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,              \
@@ -74,6 +74,14 @@ void vpx_lpf_vertical_8_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const
                                     const uint8_t *thresh1);
 CK_LPF_DUAL(horizontal) CK_LPF_DUAL(vertical)
 #undef CK_LPF_DUAL
+/* The 16-pixel (wide) edge filter: one set of limits, 8 pixels (or rows) or 16 for _dual. */
+#define CK_LPF16(name)                                                                           \
+  void vpx_lpf_##name##_wasm(uint8_t *s, int pitch, const uint8_t *blimit, const uint8_t *limit, \
+                             const uint8_t *thresh);
+CK_LPF16(horizontal_16) CK_LPF16(horizontal_16_dual) CK_LPF16(vertical_16) CK_LPF16(vertical_16_dual)
+#undef CK_LPF16
+void vpx_hadamard_8x8_wasm(const int16_t *src_diff, ptrdiff_t src_stride, int16_t *coeff);
+void vpx_hadamard_16x16_wasm(const int16_t *src_diff, ptrdiff_t src_stride, int16_t *coeff);
 
 void vpx_fdct8x8_wasm(const int16_t *input, int16_t *output, int stride);
 
@@ -199,6 +207,18 @@ CK_LF(mbh) CK_LF(mbv) CK_LF(bh) CK_LF(bv)
 #define vpx_lpf_horizontal_8_dual vpx_lpf_horizontal_8_dual_wasm
 #undef vpx_lpf_vertical_8_dual
 #define vpx_lpf_vertical_8_dual vpx_lpf_vertical_8_dual_wasm
+#undef vpx_lpf_horizontal_16
+#define vpx_lpf_horizontal_16 vpx_lpf_horizontal_16_wasm
+#undef vpx_lpf_horizontal_16_dual
+#define vpx_lpf_horizontal_16_dual vpx_lpf_horizontal_16_dual_wasm
+#undef vpx_lpf_vertical_16
+#define vpx_lpf_vertical_16 vpx_lpf_vertical_16_wasm
+#undef vpx_lpf_vertical_16_dual
+#define vpx_lpf_vertical_16_dual vpx_lpf_vertical_16_dual_wasm
+#undef vpx_hadamard_8x8
+#define vpx_hadamard_8x8 vpx_hadamard_8x8_wasm
+#undef vpx_hadamard_16x16
+#define vpx_hadamard_16x16 vpx_hadamard_16x16_wasm
 #endif
 
 #if defined(VP8_RTCD_H_) && !defined(CK_VPX_SIMD_VP8_ROUTED)

@@ -80,8 +80,12 @@ export class RecordButton extends HTMLElement {
   attributeChangedCallback() { this._sync(); }
 
   disconnectedCallback() {
-    // Removed from the page while recording: nothing is kept half-written.
-    if (this._recorder) this._fail(new Error('record-button: removed from the page while recording'));
+    // Removed from the page while recording: nothing is kept half-written. A move to another place in
+    // the page disconnects and reconnects at once, so only an element still disconnected a microtask
+    // later was removed.
+    queueMicrotask(() => {
+      if (!this.isConnected && this._recorder) this._fail(new Error('record-button: removed from the page while recording'));
+    });
   }
 
   /** The canvas to record: set the property, or the `target` attribute (a selector). */

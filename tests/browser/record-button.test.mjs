@@ -270,19 +270,25 @@ test('journal: a recording whose page went away without Stop is recovered on the
   expect(out.recovered[0].metadata).toMatchObject({ scene: 'noise', filename: expect.stringMatching(/^recording_\d{8}_\d{6}\.webm$/) });
 });
 
-test('removed from the page while recording: the recording is aborted and reported, nothing is uploaded', async () => {
+test('moved in the page, the recording goes on; removed from the page, it is aborted and reported, nothing is uploaded', async () => {
   const page = await openPage({ upload: '1' });
   await click(page);
   await waitEvent(page, 'recordingstart');
   await page.waitForTimeout(500);
   const out = await page.evaluate(async () => {
     const b = document.getElementById('rb');
+    // Moving the button elsewhere in the page is not a removal: the recording goes on.
+    const box = document.createElement('div');
+    document.body.append(box);
+    box.append(b);
+    await new Promise((r) => setTimeout(r, 100));
+    const afterMove = { recording: b.recording, events: window.events.length };
     b.remove();
-    const recorder = b.recorder;
     // The abort is asynchronous: wait (up to 10 s) for the streamed upload's item to go.
     for (let i = 0; i < 200 && window.uploader.items().length; i++) await new Promise((r) => setTimeout(r, 50));
-    return { recording: b.recording, recorder, events: window.events.map((e) => [e.type, e.error || null]), items: window.uploader.items().length };
+    return { afterMove, recording: b.recording, recorder: b.recorder, events: window.events.map((e) => [e.type, e.error || null]), items: window.uploader.items().length };
   });
+  expect(out.afterMove).toEqual({ recording: true, events: 1 });
   expect(out.recording).toBe(false);
   expect(out.recorder).toBeNull();
   expect(out.events).toEqual([['recordingstart', null], ['recordingerror', 'Error: record-button: removed from the page while recording']]);

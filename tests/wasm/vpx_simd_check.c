@@ -405,10 +405,16 @@ static void check_vp9(void) {
   }
   report("vp9_quantize_fp", bad, RUNS);
 
+  /* One set of limits: the 8-wide edge filter, and the 16-wide one, whose 15-tap path (it alone changes
+   * the pixels 4 to 7 away from the edge) must also have run in a tenth of the runs. */
   typedef void (*Lpf)(uint8_t *, int, const uint8_t *, const uint8_t *, const uint8_t *);
-  struct { const char *name; Lpf c, w; } lpfs[] = {
-    { "vpx_lpf_horizontal_8", vpx_lpf_horizontal_8_c, vpx_lpf_horizontal_8_wasm },
-    { "vpx_lpf_vertical_8", vpx_lpf_vertical_8_c, vpx_lpf_vertical_8_wasm },
+  struct { const char *name; Lpf c, w; int wide, vertical, length; } lpfs[] = {
+    { "vpx_lpf_horizontal_8", vpx_lpf_horizontal_8_c, vpx_lpf_horizontal_8_wasm, 0, 0, 8 },
+    { "vpx_lpf_vertical_8", vpx_lpf_vertical_8_c, vpx_lpf_vertical_8_wasm, 0, 1, 8 },
+    { "vpx_lpf_horizontal_16", vpx_lpf_horizontal_16_c, vpx_lpf_horizontal_16_wasm, 1, 0, 8 },
+    { "vpx_lpf_horizontal_16_dual", vpx_lpf_horizontal_16_dual_c, vpx_lpf_horizontal_16_dual_wasm, 1, 0, 16 },
+    { "vpx_lpf_vertical_16", vpx_lpf_vertical_16_c, vpx_lpf_vertical_16_wasm, 1, 1, 8 },
+    { "vpx_lpf_vertical_16_dual", vpx_lpf_vertical_16_dual_c, vpx_lpf_vertical_16_dual_wasm, 1, 1, 16 },
   };
   static uint8_t y0[BUF], ya[BUF], yb[BUF];
   typedef void (*LpfDual)(uint8_t *, int, const uint8_t *, const uint8_t *, const uint8_t *,
@@ -440,33 +446,6 @@ static void check_vp9(void) {
     report(duals[f].name, filtered_enough(duals[f].name, bad, filtered), RUNS);
   }
   for (size_t f = 0; f < sizeof(lpfs) / sizeof(lpfs[0]); ++f) {
-    int filtered = 0;
-    bad = 0;
-    for (int r = 0; r < RUNS && !bad; ++r) {
-      int level;
-      const int lim = interior_limit(&level);
-      const uint8_t mblim = (uint8_t)(2 * (level + 2) + lim), limv = (uint8_t)lim, hev = (uint8_t)(level >> 4);
-      const int ys = range(24, S);
-      fill(ya, BUF, ys, r % 4 == 0 ? 0 : r % 4 == 1 ? 4 : 1);
-      memcpy(yb, ya, BUF);
-      memcpy(y0, ya, BUF);
-      lpfs[f].c(ya + 8 * ys + 8, ys, &mblim, &limv, &hev);
-      lpfs[f].w(yb + 8 * ys + 8, ys, &mblim, &limv, &hev);
-      bad = memcmp(ya, yb, BUF) != 0;
-      filtered += memcmp(ya, y0, BUF) != 0;
-    }
-    report(lpfs[f].name, filtered_enough(lpfs[f].name, bad, filtered), RUNS);
-  }
-
-  /* The 16-wide filter: besides filtering at all, the 15-tap path (it alone changes the pixels 4 to 7
-   * away from the edge) must have run in a tenth of the runs. */
-  struct { const char *name; Lpf c, w; int vertical, length; } wides[] = {
-    { "vpx_lpf_horizontal_16", vpx_lpf_horizontal_16_c, vpx_lpf_horizontal_16_wasm, 0, 8 },
-    { "vpx_lpf_horizontal_16_dual", vpx_lpf_horizontal_16_dual_c, vpx_lpf_horizontal_16_dual_wasm, 0, 16 },
-    { "vpx_lpf_vertical_16", vpx_lpf_vertical_16_c, vpx_lpf_vertical_16_wasm, 1, 8 },
-    { "vpx_lpf_vertical_16_dual", vpx_lpf_vertical_16_dual_c, vpx_lpf_vertical_16_dual_wasm, 1, 16 },
-  };
-  for (size_t f = 0; f < sizeof(wides) / sizeof(wides[0]); ++f) {
     int filtered = 0, wide = 0;
     bad = 0;
     for (int r = 0; r < RUNS && !bad; ++r) {
@@ -478,25 +457,25 @@ static void check_vp9(void) {
       memcpy(yb, ya, BUF);
       memcpy(y0, ya, BUF);
       const int edge = 8 * ys + 8;
-      wides[f].c(ya + edge, ys, &mblim, &limv, &hev);
-      wides[f].w(yb + edge, ys, &mblim, &limv, &hev);
+      lpfs[f].c(ya + edge, ys, &mblim, &limv, &hev);
+      lpfs[f].w(yb + edge, ys, &mblim, &limv, &hev);
       bad = memcmp(ya, yb, BUF) != 0;
       filtered += memcmp(ya, y0, BUF) != 0;
       int far = 0;
-      for (int along = 0; along < wides[f].length && !far; ++along) {
+      for (int along = 0; lpfs[f].wide && along < lpfs[f].length && !far; ++along) {
         for (int d = 3; d < 7 && !far; ++d) { /* p3..p6 (d + 1 before the edge) and q3..q6 (d after it) */
-          const int step = wides[f].vertical ? 1 : ys, line = wides[f].vertical ? along * ys : along;
+          const int step = lpfs[f].vertical ? 1 : ys, line = lpfs[f].vertical ? along * ys : along;
           far = ya[edge + line - (d + 1) * step] != y0[edge + line - (d + 1) * step] ||
                 ya[edge + line + d * step] != y0[edge + line + d * step];
         }
       }
       wide += far;
     }
-    if (!bad && wide < RUNS / 10) {
-      printf("FAIL %s: the 15-tap filter ran in only %d of %d runs\n", wides[f].name, wide, RUNS);
+    if (!bad && lpfs[f].wide && wide < RUNS / 10) {
+      printf("FAIL %s: the 15-tap filter ran in only %d of %d runs\n", lpfs[f].name, wide, RUNS);
       bad = 1;
     }
-    report(wides[f].name, filtered_enough(wides[f].name, bad, filtered), RUNS);
+    report(lpfs[f].name, filtered_enough(lpfs[f].name, bad, filtered), RUNS);
   }
 
   /* Hadamard: residuals of 9 bits (what the encoder gives), extremes, and any int16 (C wraps). */

@@ -4,33 +4,23 @@
 // Judges: ffprobe / mkvinfo / ffmpeg on the files the server stored and the blobs the page produced.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { launchBrowser } from './browser.mjs';
-import { startBrowserServer, verifyServer, captureBytes, tempFile } from '../node/upload/uploader.helpers.mjs';
+import { openPage } from './browser.mjs';
+import { useServerAndBrowser } from './server-and-browser.mjs';
+import { verifyServer, captureBytes, tempFile } from '../node/upload/uploader.helpers.mjs';
 
 const PORT = 18812;
-let browser;
-let srv;
+const env = useServerAndBrowser({ port: PORT });
 let context;
-beforeAll(async () => {
-  srv = await startBrowserServer({ port: PORT });
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
-});
 afterEach(async () => {
   await context?.close();
   context = null;
 });
 
 let seq = 0;
-async function openPage(query = {}) {
-  context = await browser.newContext({ acceptDownloads: true });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  await page.goto(srv.page({ name: `rb${++seq}`, ...query }).replace('upload-app.html', 'record-button.html'));
+async function openButtonPage(query = {}) {
+  const page = await openPage(env.browser, env.srv.page({ name: `rb${++seq}`, ...query }, 'record-button.html'),
+    { contextOptions: { acceptDownloads: true } });
+  context = page.context();
   await page.evaluate(() => window.appReady);
   return page;
 }
@@ -38,6 +28,20 @@ async function openPage(query = {}) {
 const click = (page) => page.click('#rb');
 const events = (page) => page.evaluate(() => window.events);
 const waitEvent = (page, type, count = 1) => page.waitForFunction(([t, n]) => window.events.filter((e) => e.type === t).length >= n, [type, count], { timeout: 60_000 });
+
+/** With review and download on: Record, wait `ms`, Stop, and wait for the review panel to open. */
+async function recordIntoReview(page, ms) {
+  await page.evaluate(() => {
+    const b = document.getElementById('rb');
+    b.setAttribute('review', '');
+    b.setAttribute('download', '');
+  });
+  await click(page);
+  await waitEvent(page, 'recordingstart');
+  await page.waitForTimeout(ms);
+  await click(page);
+  await page.waitForFunction(() => document.querySelector('capture-review')?.hasAttribute('open'));
+}
 
 function probe(file) {
   const j = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries',
@@ -60,7 +64,7 @@ function packetTimes(file) {
 }
 
 test('Record / Stop with an uploader: the recording uploads while it is recorded, part 0 last, and the server holds a seekable file', async () => {
-  const page = await openPage({ upload: '1', part: String(64 * 1024) });
+  const page = await openButtonPage({ upload: '1', part: String(64 * 1024) });
   await click(page);
   await waitEvent(page, 'recordingstart');
   // Parts other than part 0 reach the server while the recording goes on.
@@ -88,10 +92,10 @@ test('Record / Stop with an uploader: the recording uploads while it is recorded
   expect(parts[parts.length - 1]).toBe(0);
   expect([...parts].sort((a, b) => a - b)).toEqual(Array.from({ length: ev.upload.parts }, (_, i) => i));
 
-  const v = await verifyServer(srv, []);
+  const v = await verifyServer(env.srv, []);
   const stored = v.byClient.get(ev.upload.itemId);
   expect(stored).toHaveLength(1);
-  const bytes = await captureBytes(srv, stored[0]);
+  const bytes = await captureBytes(env.srv, stored[0]);
   expect(bytes.length).toBe(ev.result.bytes);
   const file = await tempFile(bytes, 'record-button.webm');
   const p = probe(file);
@@ -115,18 +119,9 @@ test('Record / Stop with an uploader: the recording uploads while it is recorded
 });
 
 test('review: Keep shows the recording in a <video> first, then downloads it and queues it; the server file is the reviewed file', async () => {
-  const page = await openPage({ upload: '1' });
-  await page.evaluate(() => {
-    const b = document.getElementById('rb');
-    b.setAttribute('review', '');
-    b.setAttribute('download', '');
-  });
-  await click(page);
-  await waitEvent(page, 'recordingstart');
-  await page.waitForTimeout(1000);
-  await click(page);
-  // The review panel opens with the recording playing in a <video>; nothing is uploaded yet.
-  await page.waitForFunction(() => document.querySelector('capture-review')?.hasAttribute('open'));
+  const page = await openButtonPage({ upload: '1' });
+  await recordIntoReview(page, 1000);
+  // The review panel is open with the recording playing in a <video>; nothing is uploaded yet.
   const shown = await page.evaluate(async () => {
     const review = document.querySelector('capture-review');
     const video = review.shadowRoot.querySelector('video');
@@ -156,25 +151,16 @@ test('review: Keep shows the recording in a <video> first, then downloads it and
   expect(ev.upload).toEqual({ itemId: expect.any(String), bytes: blob.length, parts: expect.any(Number) });
   await page.evaluate(() => window.uploader.whenIdle());
   const sha256 = createHash('sha256').update(blob).digest('hex');
-  const v = await verifyServer(srv, [{ id: ev.upload.itemId, sha256, size: blob.length }]);
+  const v = await verifyServer(env.srv, [{ id: ev.upload.itemId, sha256, size: blob.length }]);
   expect([v.arrived, v.identical, v.duplicates]).toEqual([1, 1, 0]);
   expect(page.errors).toEqual([]);
 });
 
 test('review: Discard fires recordingdiscard and keeps, downloads and uploads nothing', async () => {
-  const page = await openPage({ upload: '1' });
+  const page = await openButtonPage({ upload: '1' });
   let downloads = 0;
   page.on('download', () => downloads++);
-  await page.evaluate(() => {
-    const b = document.getElementById('rb');
-    b.setAttribute('review', '');
-    b.setAttribute('download', '');
-  });
-  await click(page);
-  await waitEvent(page, 'recordingstart');
-  await page.waitForTimeout(500);
-  await click(page);
-  await page.waitForFunction(() => document.querySelector('capture-review')?.hasAttribute('open'));
+  await recordIntoReview(page, 500);
   await page.keyboard.press('Escape');
   await waitEvent(page, 'recordingdiscard');
   await page.waitForTimeout(300);
@@ -187,7 +173,7 @@ test('review: Discard fires recordingdiscard and keeps, downloads and uploads no
 });
 
 test('max-duration stops the recording by itself; the button can record again', async () => {
-  const page = await openPage();
+  const page = await openButtonPage();
   await page.evaluate(() => document.getElementById('rb').setAttribute('max-duration', '0.8'));
   await click(page);
   await waitEvent(page, 'recording');
@@ -203,7 +189,7 @@ test('max-duration stops the recording by itself; the button can record again', 
 });
 
 test('bad set-ups end in recordingerror with a clear message, and the button stays usable', async () => {
-  const page = await openPage();
+  const page = await openButtonPage();
   const cases = [
     [() => document.getElementById('rb').setAttribute('target', '#missing'), /record-button: no target canvas/],
     [() => document.getElementById('rb').setAttribute('codec', 'h265'), /options\.codec/],
@@ -211,14 +197,16 @@ test('bad set-ups end in recordingerror with a clear message, and the button sta
     [() => document.getElementById('rb').setAttribute('fps', 'fast'), /options\.fps/],
     [() => { document.getElementById('rb').uploader = {}; }, /TypeError: record-button: uploader must be an Uploader/],
   ];
+  // The page's button back to its markup's set-up, with no events yet.
+  const resetButton = () => {
+    const b = document.getElementById('rb');
+    for (const a of ['codec', 'max-duration', 'fps']) b.removeAttribute(a);
+    b.setAttribute('target', '#scene');
+    b.uploader = null;
+    window.events.length = 0;
+  };
   for (const [setup, message] of cases) {
-    await page.evaluate(() => {
-      const b = document.getElementById('rb');
-      for (const a of ['codec', 'max-duration', 'fps']) b.removeAttribute(a);
-      b.setAttribute('target', '#scene');
-      b.uploader = null;
-      window.events.length = 0;
-    });
+    await page.evaluate(resetButton);
     await page.evaluate(setup);
     await click(page);
     await waitEvent(page, 'recordingerror');
@@ -228,13 +216,7 @@ test('bad set-ups end in recordingerror with a clear message, and the button sta
     expect(await page.evaluate(() => document.getElementById('rb').recording)).toBe(false);
   }
   // After all that, a plain recording works.
-  await page.evaluate(() => {
-    const b = document.getElementById('rb');
-    for (const a of ['codec', 'max-duration', 'fps']) b.removeAttribute(a);
-    b.setAttribute('target', '#scene');
-    b.uploader = null;
-    window.events.length = 0;
-  });
+  await page.evaluate(resetButton);
   await click(page);
   await waitEvent(page, 'recordingstart');
   await page.waitForTimeout(400);
@@ -244,7 +226,7 @@ test('bad set-ups end in recordingerror with a clear message, and the button sta
 });
 
 test('journal: a recording whose page went away without Stop is recovered on the next visit, with the button\'s metadata', async () => {
-  const page = await openPage();
+  const page = await openButtonPage();
   const url = page.url();
   await page.evaluate(() => {
     const b = document.getElementById('rb');
@@ -271,7 +253,7 @@ test('journal: a recording whose page went away without Stop is recovered on the
 });
 
 test('moved in the page, the recording goes on; removed from the page, it is aborted and reported, nothing is uploaded', async () => {
-  const page = await openPage({ upload: '1' });
+  const page = await openButtonPage({ upload: '1' });
   await click(page);
   await waitEvent(page, 'recordingstart');
   await page.waitForTimeout(500);

@@ -7,26 +7,21 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchBrowser } from './browser.mjs';
-import { startBrowserServer, captureBytes, TOKEN } from '../node/upload/uploader.helpers.mjs';
+import { useServerAndBrowser } from './server-and-browser.mjs';
+import { captureBytes, TOKEN } from '../node/upload/uploader.helpers.mjs';
 
 const PORT = 18931;
-let browser;
-let srv;
+const env = useServerAndBrowser({ port: PORT });
 let dir;
 
-beforeAll(async () => {
-  srv = await startBrowserServer({ port: PORT });
-  browser = await launchBrowser();
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ck-recovery-'));
 });
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
+afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const url = () => `${srv.url}/tests/browser/pages/record-recovery.html?token=${TOKEN}`;
+const url = () => `${env.srv.url}/tests/browser/pages/record-recovery.html?token=${TOKEN}`;
 
 async function open(context) {
   const page = await context.newPage();
@@ -68,7 +63,7 @@ test.each([
   ['page.close() right after a part', 'close', 'after'],
   ['a renderer crash (CDP Page.crash) mid-part', 'crash', 'mid'],
 ])('killed by %s: the next page load recovers every frame of the stored parts', async (_, how, when) => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   try {
     const a = await open(context);
     const id = await a.evaluate(() => startRecording());
@@ -99,7 +94,7 @@ test.each([
 });
 
 test('the WebCodecs backend (a range per frame): every frame journaled before page.close() is recovered', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   try {
     const a = await open(context);
     const id = await a.evaluate(() => startRecording({ backend: 'webcodecs' }));
@@ -120,7 +115,7 @@ test('the WebCodecs backend (a range per frame): every frame journaled before pa
 });
 
 test('killed before the first part: reported as unrecoverable, kept until the app discards it', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   try {
     const a = await open(context);
     const id = await a.evaluate(() => startRecording());
@@ -139,7 +134,7 @@ test('killed before the first part: reported as unrecoverable, kept until the ap
 });
 
 test('a recording still going on in another tab is left alone; after its crash it is uploaded to the server', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   try {
     const a = await open(context);
     const id = await a.evaluate(() => startRecording());
@@ -156,11 +151,11 @@ test('a recording still going on in another tab is left alone; after its crash i
     const all = both.flatMap((x) => x.results);
     const results = all.filter((r) => r.status !== 'busy');
     expect(results).toEqual([expect.objectContaining({ recordingId: id, status: 'uploaded', frames: held })]);
-    const { captures } = await srv.api('/api/captures');
+    const { captures } = await env.srv.api('/api/captures');
     expect(captures.filter((x) => x.metadata?.journalId === id).length).toBe(1);
     const cap = captures.find((x) => x.metadata?.journalId === id);
     expect(cap).toMatchObject({ type: 'video', filename: 'crashed.webm', metadata: { recovered: true, scene: 'recovery-test' } });
-    const bytes = await captureBytes(srv, cap);
+    const bytes = await captureBytes(env.srv, cap);
     expect(bytes.equals(Buffer.from(results[0].b64, 'base64'))).toBe(true);
     check(results[0].b64, 'uploaded.webm', held);
     expect(b.errors).toEqual([]);

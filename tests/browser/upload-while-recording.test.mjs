@@ -2,37 +2,28 @@
 // encoder in a Worker) keeps every frame it is given, and the earlier recording keeps uploading during
 // the new recording; both end on the reference server, byte-identical, and ffprobe counts every frame.
 import { execFileSync } from 'node:child_process';
-import { launchBrowser } from './browser.mjs';
-import { startBrowserServer, verifyServer, captureBytes, tempFile } from '../node/upload/uploader.helpers.mjs';
+import { useServerAndBrowser } from './server-and-browser.mjs';
+import { verifyServer, captureBytes, tempFile } from '../node/upload/uploader.helpers.mjs';
 
 const PORT = 18797;
 const FRAMES = 90;
-let browser;
-let srv;
-beforeAll(async () => {
-  srv = await startBrowserServer({ port: PORT });
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = useServerAndBrowser({ port: PORT });
 
 test('a wasm recording made while the previous recording uploads drops no frame, and the upload keeps going', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   let openGate;
   try {
     const page = await context.newPage();
     page.errors = [];
     page.on('pageerror', (e) => page.errors.push(String(e)));
-    await page.goto(srv.page({ part: String(256 * 1024), name: 'scenario5' }));
+    await page.goto(env.srv.page({ part: String(256 * 1024), name: 'scenario5' }));
     await page.evaluate(() => window.appReady);
     // The overlap must not depend on the machine's speed: each part takes 60 ms on the server, and
     // from the 16th part on the server holds the parts until the test opens the gate after the
     // recording stopped, so the previous upload is still going when the recording ends.
     let parts = 0;
     const gate = new Promise((r) => { openGate = r; });
-    srv.delays['/videos/chunk'] = async () => {
+    env.srv.delays['/videos/chunk'] = async () => {
       parts++;
       await new Promise((r) => setTimeout(r, 60));
       if (parts >= 16) await gate;
@@ -81,7 +72,7 @@ test('a wasm recording made while the previous recording uploads drops no frame,
       };
     }, FRAMES);
     openGate();
-    delete srv.delays['/videos/chunk'];
+    delete env.srv.delays['/videos/chunk'];
 
     // The recorder kept every frame: in its own count and in the file, by ffprobe.
     expect(result.frames).toBe(FRAMES);
@@ -96,9 +87,9 @@ test('a wasm recording made while the previous recording uploads drops no frame,
     expect(result.partsDuring).toBeGreaterThan(0);
     expect(result.pendingAtStop).toBeGreaterThan(0); // still uploading when the recording ended: they overlapped
     await page.evaluate(() => window.app.uploader.whenIdle());
-    const v = await verifyServer(srv, [result.previous]);
+    const v = await verifyServer(env.srv, [result.previous]);
     expect([v.arrived, v.identical, v.duplicates]).toEqual([1, 1, 0]);
-    expect((await captureBytes(srv, v.byClient.get(result.previous.id)[0])).length).toBe(result.previous.size);
+    expect((await captureBytes(env.srv, v.byClient.get(result.previous.id)[0])).length).toBe(result.previous.size);
     expect(page.errors).toEqual([]);
   } finally {
     openGate?.();

@@ -3,26 +3,17 @@
 // mid-upload (real IndexedDB resumes it), a second tab follows (Web Locks + BroadcastChannel); at the end
 // every capture on the server is byte-identical to what was captured (SHA-256), none twice, in order,
 // and ffprobe reads the assembled WebM files. Also: <upload-indicator> states and its retry button.
-import { launchBrowser } from './browser.mjs';
-import { startBrowserServer, verifyServer, captureBytes, tempFile, ffprobe, realWebmBytes, sha256 } from '../node/upload/uploader.helpers.mjs';
+import { useServerAndBrowser } from './server-and-browser.mjs';
+import { verifyServer, captureBytes, tempFile, ffprobe, realWebmBytes, sha256 } from '../node/upload/uploader.helpers.mjs';
 
 const PORT = 18791;
-let browser;
-let srv;
-beforeAll(async () => {
-  srv = await startBrowserServer({ port: PORT });
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = useServerAndBrowser({ port: PORT });
 
 async function openApp(context, query = {}) {
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(String(e)));
-  await page.goto(srv.page({ part: String(128 * 1024), ...query }));
+  await page.goto(env.srv.page({ part: String(128 * 1024), ...query }));
   await page.evaluate(() => window.appReady);
   return page;
 }
@@ -38,7 +29,7 @@ async function indicatorShows(page, text) {
 }
 
 test('canvas recording uploads while recording; offline and back; reload mid-upload; a second tab; all byte-identical, once, in order', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   try {
     const a = await openApp(context);
     expect(await a.evaluate(() => app.uploader.role)).toBe('leader');
@@ -63,14 +54,14 @@ test('canvas recording uploads while recording; offline and back; reload mid-upl
     await indicatorShows(a, '✓ 3 uploaded');
 
     // 3. Reload mid-upload: chunk requests are slowed so the reload lands between parts.
-    srv.delays['/videos/chunk'] = 150;
+    env.srv.delays['/videos/chunk'] = 150;
     const r2 = await a.evaluate(() => app.recordCanvas(2500));
     await a.waitForFunction((id) => app.events.filter((e) => e.type === 'partuploaded' && e.detail.itemId === id).length >= 2, r2.id);
     const before = await a.evaluate((id) => app.events.filter((e) => e.type === 'partuploaded' && e.detail.itemId === id).length, r2.id);
     expect(before).toBeLessThan(r2.parts);
     await a.reload();
     await a.evaluate(() => window.appReady);
-    delete srv.delays['/videos/chunk'];
+    delete env.srv.delays['/videos/chunk'];
     expect(await a.evaluate(() => app.uploader.role)).toBe('leader');
 
     // 4. A second tab: it queues, the first tab uploads, the second sees progress and completion.
@@ -90,14 +81,14 @@ test('canvas recording uploads while recording; offline and back; reload mid-upl
     expect(await b.evaluate(() => app.events.filter((e) => e.type === 'uploaderror').length)).toBe(0);
 
     const expected = [r1, ...offlineShots, r2, ...bShots, fed];
-    const v = await verifyServer(srv, expected);
+    const v = await verifyServer(env.srv, expected);
     expect({ arrived: v.arrived, identical: v.identical, duplicates: v.duplicates, extra: v.extra })
       .toEqual({ arrived: expected.length, identical: expected.length, duplicates: 0, extra: 0 });
     // Order: the server created the captures in capture order.
     const serverOrder = [...v.captures].sort((x, y) => (x.createdAt < y.createdAt ? -1 : x.createdAt > y.createdAt ? 1 : 0)).map((c) => c.metadata.clientUploadId);
     expect(serverOrder).toEqual(expected.map((e) => e.id));
     for (const r of [r1, r2, fed]) {
-      const info = ffprobe(await tempFile(await captureBytes(srv, v.byClient.get(r.id)[0])));
+      const info = ffprobe(await tempFile(await captureBytes(env.srv, v.byClient.get(r.id)[0])));
       expect(info.codec).toBe('vp8');
       expect(info.width).toBe(320);
       expect(info.packets).toBeGreaterThan(30);
@@ -113,16 +104,16 @@ test('canvas recording uploads while recording; offline and back; reload mid-upl
 });
 
 test('<upload-indicator>: uploading, N failed with a retry button that brings the failed uploads back', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   try {
-    srv.setFaults({ rate: 1, kinds: ['500'], routes: ['screenshot'], phase: 'before' });
+    env.srv.setFaults({ rate: 1, kinds: ['500'], routes: ['screenshot'], phase: 'before' });
     const page = await openApp(context, { name: 'indicator', retries: '1', base: '20' });
     await page.evaluate(() => Promise.all([app.shot(40), app.shot(41)]));
     await indicatorShows(page, '✓ 0 uploaded · 2 failed');
     expect(await page.evaluate(() => document.querySelector('upload-indicator').getAttribute('failed'))).toBe('2');
     const retryVisible = () => page.evaluate(() => !document.querySelector('upload-indicator').shadowRoot.querySelector('button').hidden);
     expect(await retryVisible()).toBe(true);
-    srv.setFaults({ rate: 0 });
+    env.srv.setFaults({ rate: 0 });
     await page.evaluate(() => document.querySelector('upload-indicator').shadowRoot.querySelector('button').click());
     await page.waitForFunction(() => app.uploader.getProgress().uploaded === 2);
     await page.evaluate(() => app.uploader.whenIdle());
@@ -140,13 +131,13 @@ test('<upload-indicator>: uploading, N failed with a retry button that brings th
     await indicatorShows(page, '✓ 3 uploaded');
     expect(page.errors).toEqual([]);
   } finally {
-    srv.setFaults({ rate: 0 });
+    env.srv.setFaults({ rate: 0 });
     await context.close();
   }
 });
 
 test('a tab closed mid-recording: the leading tab recovers what that tab stored (Web Locks tell it the recorder is gone)', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   try {
     const a = await openApp(context, { name: 'orphan' });
     const b = await openApp(context, { name: 'orphan' });
@@ -166,7 +157,7 @@ test('a tab closed mid-recording: the leading tab recovers what that tab stored 
     await b.close(); // no stop(): the recorder is gone with its tab
     expect(await recovered).toEqual({ itemId: started.id, bytes: cut, parts: 3 });
     await a.evaluate(() => app.uploader.whenIdle());
-    const v = await verifyServer(srv, [{ id: started.id, sha256: sha256(webm.subarray(0, cut)), size: cut }]);
+    const v = await verifyServer(env.srv, [{ id: started.id, sha256: sha256(webm.subarray(0, cut)), size: cut }]);
     expect([v.arrived, v.identical, v.duplicates]).toEqual([1, 1, 0]);
     expect(a.errors).toEqual([]);
   } finally {

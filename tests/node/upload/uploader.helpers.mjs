@@ -80,7 +80,8 @@ export async function startBrowserServer({ port, faults = { rate: 0 }, routes = 
     setFaults(f) { Object.assign(app.capturekit.faults.options, f); },
     delays,
     requestLog,
-    page: (query = {}) => `${url}/tests/browser/pages/upload-app.html?${new URLSearchParams({ token: TOKEN, ...query })}`,
+    /** A test page (tests/browser/pages/), with the token and `query` in its URL. */
+    page: (query = {}, file = 'upload-app.html') => `${url}/tests/browser/pages/${file}?${new URLSearchParams({ token: TOKEN, ...query })}`,
     async close() {
       await app.close();
       await rm(dataDir, { recursive: true, force: true });

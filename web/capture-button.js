@@ -14,9 +14,10 @@
 //   'capturediscard'  the user discarded it in the review step
 //   'captureerror'    the capture failed (detail.error); the page keeps running
 import { captureCanvas } from '../js-glue/capture/capture.js';
-import { captureXRSession, isSessionEnded } from '../js-glue/capture/xr-capture.js';
+import { captureXRSession } from '../js-glue/capture/xr-capture.js';
 import { downloadCapture } from '../js-glue/capture/download.js';
 import './capture-review.js';
+import { TargetButton } from './target-button.js';
 
 const STYLE = `
   :host { display: inline-block; }
@@ -25,7 +26,7 @@ const STYLE = `
   button[disabled] { opacity: 0.6; cursor: progress; }
 `;
 
-export class CaptureButton extends HTMLElement {
+export class CaptureButton extends TargetButton {
   static get observedAttributes() { return ['disabled']; }
 
   constructor() {
@@ -34,9 +35,6 @@ export class CaptureButton extends HTMLElement {
     root.innerHTML = `<style>${STYLE}</style><button part="button" type="button"><slot>Screenshot</slot></button>`;
     this._button = root.querySelector('button');
     this._button.addEventListener('click', () => { this.capture(); });
-    this._target = null;
-    this.xr = null;
-    this.options = {};
     this._busy = false;
     this._review = null;
   }
@@ -44,14 +42,6 @@ export class CaptureButton extends HTMLElement {
   attributeChangedCallback() {
     this._button.disabled = this.hasAttribute('disabled') || this._busy;
   }
-
-  /** The canvas to capture: set the property, or the `target` attribute (a selector). */
-  get target() {
-    if (this._target) return this._target;
-    const sel = this.getAttribute('target');
-    return sel ? document.querySelector(sel) : null;
-  }
-  set target(el) { this._target = el; }
 
   /** True while a capture (and its review) is in progress. */
   get busy() { return this._busy; }
@@ -69,22 +59,12 @@ export class CaptureButton extends HTMLElement {
     return o;
   }
 
-  _xr() {
-    const x = typeof this.xr === 'function' ? this.xr() : this.xr;
-    if (!x || !x.session || isSessionEnded(x.session)) return null;
-    return x;
-  }
-
   _reviewer() {
     if (!this._review || !this._review.isConnected) {
       this._review = document.createElement('capture-review');
       document.body.appendChild(this._review);
     }
     return this._review;
-  }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { bubbles: true, composed: true, detail }));
   }
 
   /**

@@ -27,9 +27,9 @@
 //   'recordingerror'   detail { error }: recording or uploading failed; the page keeps running
 import { createRecorder } from '../js-glue/record/recorder.js';
 import { createJournaledRecorder } from '../js-glue/record/journal.js';
-import { isSessionEnded } from '../js-glue/capture/xr-capture.js';
 import { captureFilename, downloadCapture } from '../js-glue/capture/download.js';
 import { reviewCapture } from './capture-review.js';
+import { TargetButton } from './target-button.js';
 
 const STYLE = `
   :host { display: inline-block; }
@@ -50,7 +50,7 @@ function clock(ms) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-export class RecordButton extends HTMLElement {
+export class RecordButton extends TargetButton {
   static get observedAttributes() { return ['disabled']; }
 
   constructor() {
@@ -61,9 +61,6 @@ export class RecordButton extends HTMLElement {
     this._button = root.querySelector('button');
     this._time = root.querySelector('.time');
     this._button.addEventListener('click', () => { this.toggle(); });
-    this._target = null;
-    this.xr = null;
-    this.options = {};
     this.metadata = {};
     this.uploader = null;
     this._recorder = null;
@@ -88,14 +85,6 @@ export class RecordButton extends HTMLElement {
     });
   }
 
-  /** The canvas to record: set the property, or the `target` attribute (a selector). */
-  get target() {
-    if (this._target) return this._target;
-    const sel = this.getAttribute('target');
-    return sel ? document.querySelector(sel) : null;
-  }
-  set target(el) { this._target = el; }
-
   get recorder() { return this._recorder; }
   get recording() { return !!this._recorder; }
 
@@ -105,10 +94,6 @@ export class RecordButton extends HTMLElement {
     this.toggleAttribute('recording', this.recording);
     if (this._busy) this.setAttribute('aria-busy', 'true');
     else this.removeAttribute('aria-busy');
-  }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { bubbles: true, composed: true, detail }));
   }
 
   _recorderOptions() {
@@ -126,12 +111,6 @@ export class RecordButton extends HTMLElement {
     const s = Number(this.getAttribute('max-duration'));
     if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`record-button: max-duration must be a number of seconds > 0, got "${this.getAttribute('max-duration')}"`);
     return s;
-  }
-
-  _xr() {
-    const x = typeof this.xr === 'function' ? this.xr() : this.xr;
-    if (!x || !x.session || isSessionEnded(x.session)) return null;
-    return x;
   }
 
   _filename() {

@@ -72,6 +72,7 @@ export class RecordButton extends TargetButton {
     this._failure = null;
     this._failureReported = false;
     this._stopping = null;
+    this._name = '';
   }
 
   attributeChangedCallback() { this._sync(); }
@@ -118,7 +119,7 @@ export class RecordButton extends TargetButton {
   }
 
   _uploadMetadata(options, source) {
-    const md = { filename: this._filename(), ...this.metadata };
+    const md = { filename: this._name, ...this.metadata };
     if (options.fps !== undefined) md.fps = options.fps;
     if (options.codec !== undefined) md.codec = options.codec;
     if (source && source.width) md.resolution = `${source.width}x${source.height}`;
@@ -151,6 +152,7 @@ export class RecordButton extends TargetButton {
         source = this.target;
         if (!source) throw new Error('record-button: no target canvas (set the target attribute or property)');
       }
+      this._name = this._filename(); // one name per recording: upload, journal and download
       const streaming = !!this.uploader && !this.hasAttribute('review');
       if (this.uploader && typeof this.uploader.startRecording !== 'function') throw new TypeError('record-button: uploader must be an Uploader (createUploader)');
       if (streaming) {
@@ -163,7 +165,7 @@ export class RecordButton extends TargetButton {
         this._fail(err);
       };
       const recorder = this.hasAttribute('journal')
-        ? await createJournaledRecorder(source, options, { metadata: { ...this.metadata, filename: this._filename() } })
+        ? await createJournaledRecorder(source, options, { metadata: { ...this.metadata, filename: this._name } })
         : await createRecorder(source, options);
       this._recorder = recorder;
       this._upload = upload;
@@ -254,7 +256,7 @@ export class RecordButton extends TargetButton {
         }
       }
       if (this.hasAttribute('download') && result.blob) {
-        downloadCapture(result.blob, { filename: this._filename() });
+        downloadCapture(result.blob, { filename: this._name });
       }
       const detail = { result, upload: uploaded };
       this._emit('recording', detail);

@@ -65,18 +65,21 @@ function benchFrame(w, h, i) {
 // the build installs) upscaled 4x and seen by a camera that slowly turns and drifts (sub-pixel motion,
 // as a head-mounted camera moves): rendered-XR-like content. ffmpeg makes the frames.
 const GAME_IMAGE = '/usr/share/emscripten/tests/screenshot.png';
-function writeGame(path, w, h) {
-  const side = Math.ceil(Math.hypot(w, h) * 1.25);
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', GAME_IMAGE, '-vf',
-    `scale=${side}:${side}:flags=lanczos,rotate=0.003*n:bilinear=1,crop=${w}:${h}:(iw-${w})/2-100+1.3*n:(ih-${h})/2-60+0.7*n`,
-    '-frames:v', String(FRAMES), '-pix_fmt', 'rgba', '-f', 'rawvideo', path]);
-}
 
-const CONTENT = {
+// Contents made in JS, frame by frame, and contents ffmpeg makes (its input and filter arguments).
+const JS_CONTENT = {
   scene: (w, h, i) => patternFrame(w, h, i).data,
   pan: benchFrame,
-  game: null, // writeGame
-  zoom: null, // writeZoom
+};
+const FFMPEG_CONTENT = {
+  game: (w, h) => {
+    const side = Math.ceil(Math.hypot(w, h) * 1.25);
+    return ['-loop', '1', '-i', GAME_IMAGE, '-vf',
+      `scale=${side}:${side}:flags=lanczos,rotate=0.003*n:bilinear=1,crop=${w}:${h}:(iw-${w})/2-100+1.3*n:(ih-${h})/2-60+0.7*n`];
+  },
+  // ffmpeg's Mandelbrot zoom: endless fine detail that changes every frame, far more than 2.5 Mbit/s
+  // can carry at 720p (a starved encoder, as a camera in a busy scene).
+  zoom: (w, h) => ['-f', 'lavfi', '-i', `mandelbrot=size=${w}x${h}:rate=${FPS}`],
 };
 const DESCRIBE = {
   scene: 'gradients, a checkerboard and a moving square (screen / XR-render-like)',
@@ -85,18 +88,15 @@ const DESCRIBE = {
   zoom: 'ffmpeg\'s Mandelbrot zoom: fine detail that changes every frame, more than the bitrate can carry (a starved encoder)',
 };
 
-// ffmpeg's Mandelbrot zoom: endless fine detail that changes every frame, far more than 2.5 Mbit/s can
-// carry at 720p (a starved encoder, as a camera in a busy scene).
-function writeZoom(path, w, h) {
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `mandelbrot=size=${w}x${h}:rate=${FPS}`,
-    '-frames:v', String(FRAMES), '-pix_fmt', 'rgba', '-f', 'rawvideo', path]);
-}
-
+/** FRAMES frames of `content` at w x h, as raw RGBA, into `path`. */
 function writeRaw(path, content, w, h) {
-  if (content === 'game') return writeGame(path, w, h);
-  if (content === 'zoom') return writeZoom(path, w, h);
+  if (FFMPEG_CONTENT[content]) {
+    execFileSync('ffmpeg', ['-v', 'error', '-y', ...FFMPEG_CONTENT[content](w, h), '-frames:v', String(FRAMES),
+      '-pix_fmt', 'rgba', '-f', 'rawvideo', path]);
+    return;
+  }
   const fd = openSync(path, 'w');
-  for (let i = 0; i < FRAMES; i++) writeSync(fd, CONTENT[content](w, h, i));
+  for (let i = 0; i < FRAMES; i++) writeSync(fd, JS_CONTENT[content](w, h, i));
   closeSync(fd);
 }
 

@@ -15,12 +15,14 @@ beforeAll(() => {
   const [info] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' }));
   app = join(work, 'app');
   cpSync(join(ROOT, 'examples/vite-app'), app, { recursive: true, filter: (src) => !/\/(node_modules|dist)(\/|$)/.test(src) });
-  // The app's own node_modules gets the packed tarball; Vite itself is the repository's (no registry access).
+  // The app's own node_modules gets the packed tarball and its dependencies, resolved as a user's
+  // install resolves them (from the registry when the npm cache does not have them: a fresh machine's
+  // cache is empty); Vite itself is the repository's.
   const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
   delete pkg.devDependencies;
   pkg.dependencies = {};
   writeFileSync(join(app, 'package.json'), JSON.stringify(pkg, null, 2));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', '--loglevel=error', join(work, info.filename)], { cwd: app });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', join(work, info.filename)], { cwd: app });
   execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: app, stdio: 'pipe' });
 }, 240000);
 

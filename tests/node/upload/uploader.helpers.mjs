@@ -3,7 +3,7 @@
 // check that every capture arrived byte-identical, once.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, mkdirSync, renameSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,19 +107,22 @@ export function makePng(seed = 1, width = 24, height = 16) {
 }
 
 let realWebm = null;
-/** A real VP8 WebM (3 s, 320x240, 90 frames) made by ffmpeg once (cached in the temp dir). */
+/**
+ * A real VP8 WebM (3 s, 320x240, 90 frames), made by ffmpeg once per test process in a temp dir of its
+ * own (never reused from an earlier run, whose file may have been made with other settings).
+ */
 export function realWebmBytes() {
   if (realWebm) return realWebm;
-  const dir = join(tmpdir(), 'ck-uploader-fixtures');
-  mkdirSync(dir, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'ck-uploader-fixtures-'));
   const file = join(dir, 'testsrc-noise-3s.webm');
-  if (!existsSync(file)) {
+  try {
     // Noise keeps the encoder near its bitrate: about 700 KB, several 64 KiB parts.
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=30,noise=alls=50:allf=t+u', '-t', '3',
-      '-c:v', 'libvpx', '-b:v', '2M', '-minrate', '2M', '-maxrate', '2M', '-deadline', 'realtime', '-cpu-used', '8', `${file}.tmp.webm`]);
-    renameSync(`${file}.tmp.webm`, file);
+      '-c:v', 'libvpx', '-b:v', '2M', '-minrate', '2M', '-maxrate', '2M', '-deadline', 'realtime', '-cpu-used', '8', file]);
+    realWebm = readFileSync(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  realWebm = readFileSync(file);
   return realWebm;
 }
 

@@ -608,6 +608,7 @@ export interface WebmSummary {
   cuePoints: number; clusters: number; truncated: boolean;
   frames: Array<{ index: number; timestamp: number; keyframe: boolean; additions: Array<{ id: number; data: Uint8Array }> }>;
 }
+/** A summary of a WebM; `frames: false` keeps only counts (frames is empty) in bounded memory, for files from others. */
 export function inspectWebm(webm: WebmInput, options?: { frames?: boolean }): WebmSummary;
 export function inspectWebm(webm: WebmStreamInput, options?: { frames?: boolean }): Promise<WebmSummary>;
 

@@ -22,11 +22,26 @@
 //
 // The reader never holds a frame: block payloads are skipped, only element headers, the first bytes of
 // each block and the (at most 1 MiB) additions are looked at, so a file of any length can be streamed
-// through it (Blob, ReadableStream, async iterable of chunks).
+// through it (Blob, ReadableStream, async iterable of chunks). What it keeps is chosen by its mode:
+//
+//   'counts'    tracks, Info, and counts (frames, keyframes, clusters, cue points, first/last time): memory
+//               is bounded whatever the input (at most MAX_TRACKS tracks, MAX_DEPTH open elements, one
+//               small leaf or a block header being gathered); BlockAdditions are skipped unread. This is
+//               the mode for bytes from strangers (inspectWebm(..., { frames: false }), a server).
+//   'metadata'  counts, plus one entry per frame that carries a BlockAddID 2 addition (readFrameMetadata):
+//               grows with the metadata in the file, which is what the caller asked for.
+//   'frames'    counts, plus one entry per video frame with all its additions (inspectWebm's default).
+//
+// In every mode a leaf is gathered into one buffer of its declared size (at most MAX_LEAF), so a leaf
+// fed in small pieces costs linear time, and no other input is held beyond an element header.
 import { transformToJSON } from '../capture/metadata.js';
 
 export const METADATA_BLOCK_ADD_ID = 2;
 const MAX_LEAF = (1 << 20) + 64; // BlockAdditional limit (VIDEO_LIMITS.maxMetadataBytes) plus slack
+const MAX_SMALL_LEAF = 4096;     // every other leaf read (numbers, CodecID); longer ones are skipped unread
+const MAX_DEPTH = 16;            // open master elements (a real file nests 6 deep)
+const MAX_TRACKS = 127;          // TrackEntries (and distinct track numbers counted in blocksPerTrack)
+const MODES = ['counts', 'metadata', 'frames'];
 
 const ID = {
   EBML: 0x1a45dfa3, Segment: 0x18538067, SeekHead: 0x114d9b74, Info: 0x1549a966, TimecodeScale: 0x2ad7b1,
@@ -72,16 +87,21 @@ function vint(d, p, isId, where) {
 }
 
 /**
- * Push parser: push(chunk)... then finish() -> summary. Collects the tracks, Info, Cue points, and for
- * the first video track every frame's timestamp, keyframe flag and BlockAdditions.
+ * Push parser: push(chunk)... then finish() -> summary. Collects the tracks, Info, Cue points, the video
+ * track's counts and, by mode (see above), its frames or its metadata frames.
+ * @param {{mode?: 'counts'|'metadata'|'frames', keepFrames?: boolean}} [options] mode (default 'frames');
+ *   the older keepFrames: false means 'metadata'
  */
 export class WebmScanner {
-  constructor({ keepFrames = true } = {}) {
-    this.keepFrames = keepFrames;
+  constructor({ mode, keepFrames } = {}) {
+    if (mode === undefined) mode = keepFrames === false ? 'metadata' : 'frames';
+    if (!MODES.includes(mode)) throw new TypeError(`WebmScanner: mode must be one of ${MODES.join(', ')}, got ${String(mode)}`);
+    this.mode = mode;
     this.pos = 0;            // absolute offset of buf[0]
     this.buf = new Uint8Array(0);
+    this.off = 0;            // parse position in buf during push()
     this.skip = 0;
-    this.leaf = null;        // { id, size } whose payload is being gathered
+    this.leaf = null;        // { id, size, data?, filled } whose payload is being gathered (data once it spans chunks)
     this.block = null;       // { size } a block whose header is being read
     this.stack = [];         // open masters { id, end } (end UNKNOWN for live elements)
     this.out = {
@@ -91,19 +111,35 @@ export class WebmScanner {
     this.clusterTc = 0;
     this.track = null;       // the TrackEntry being read
     this.group = null;       // the BlockGroup being read
-    this.more = null;        // the BlockMore being read
+    this.more = null;        // the BlockMore being read (not in 'counts' mode)
+    this._trackKeys = 0;     // distinct track numbers in out.blocksPerTrack
   }
 
   push(chunk) {
     let data = toBytes(chunk, 'readFrameMetadata');
+    // A plain view (a Node Buffer's own subarray is slow).
+    if (Object.getPrototypeOf(data) !== Uint8Array.prototype) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (this.skip && !this.buf.length) {
       const n = Math.min(this.skip, data.length);
       this.skip -= n;
       this.pos += n;
       data = data.subarray(n);
     }
+    // A leaf that spans chunks fills its own buffer (never a growing join of everything pushed).
+    if (this.leaf && this.leaf.data && data.length) {
+      const l = this.leaf;
+      const n = Math.min(l.size - l.filled, data.length);
+      l.data.set(data.subarray(0, n), l.filled);
+      l.filled += n;
+      this.pos += n;
+      data = data.subarray(n);
+      if (l.filled < l.size) return;
+      this.leaf = null;
+      this._leaf(l.id, l.data);
+    }
     if (!data.length) return;
     if (this.buf.length) {
+      // The unparsed tail is at most an element header or a block header (a few bytes).
       const joined = new Uint8Array(this.buf.length + data.length);
       joined.set(this.buf);
       joined.set(data, this.buf.length);
@@ -111,13 +147,19 @@ export class WebmScanner {
     } else {
       this.buf = data;
     }
-    this._parse();
-    // Keep only the unparsed tail (a copy, so the caller's chunk can be reused).
-    if (this.buf.length && this.buf.buffer === data.buffer) this.buf = this.buf.slice();
+    this.off = 0;
+    try {
+      this._parse();
+    } finally {
+      // Keep only the unparsed tail (a copy, so the caller's chunk can be reused).
+      const tail = this.buf.subarray(this.off);
+      this.buf = tail.length && tail.buffer === data.buffer ? tail.slice() : tail;
+      this.off = 0;
+    }
   }
 
   _consume(n) {
-    this.buf = this.buf.subarray(n);
+    this.off += n;
     this.pos += n;
   }
 
@@ -130,33 +172,43 @@ export class WebmScanner {
   }
 
   _parse() {
+    const buf = this.buf;
     for (;;) {
+      const avail = buf.length - this.off;
       if (this.skip) {
-        const n = Math.min(this.skip, this.buf.length);
+        const n = Math.min(this.skip, avail);
         this._consume(n);
         this.skip -= n;
         if (this.skip) return;
         continue;
       }
       if (this.leaf) {
-        if (this.buf.length < this.leaf.size) return;
-        this._leaf(this.leaf.id, this.buf.subarray(0, this.leaf.size));
-        this._consume(this.leaf.size);
+        const l = this.leaf;
+        if (avail < l.size) {
+          // Gather the rest in push(): copy what is here into a buffer of the leaf's size.
+          l.data = new Uint8Array(l.size);
+          l.data.set(buf.subarray(this.off));
+          l.filled = avail;
+          this._consume(avail);
+          return;
+        }
         this.leaf = null;
+        this._leaf(l.id, buf.subarray(this.off, this.off + l.size));
+        this._consume(l.size);
         continue;
       }
       if (this.block) {
         const need = Math.min(this.block.size, 12);
-        if (this.buf.length < need) return;
-        this._blockHeader(this.buf.subarray(0, need));
+        if (avail < need) return;
+        this._blockHeader(buf.subarray(this.off, this.off + need));
         this.skip = this.block.size;
         this.block = null;
         continue;
       }
       this._closeEnded();
-      const id = vint(this.buf, 0, true, this.pos);
+      const id = vint(buf, this.off, true, this.pos - this.off);
       if (!id) return;
-      const size = vint(this.buf, id.len, false, this.pos);
+      const size = vint(buf, this.off + id.len, false, this.pos - this.off);
       if (!size) return;
       const headerLen = id.len + size.len;
       if (this.pos === 0 && id.value !== ID.EBML) throw new Error('readFrameMetadata: not a WebM file (no EBML header)');
@@ -175,7 +227,11 @@ export class WebmScanner {
         throw new Error(`readFrameMetadata: corrupt WebM, element 0x${id.value.toString(16)} at byte ${start} runs past its parent`);
       }
       this._consume(headerLen);
-      if (MASTERS.has(id.value)) {
+      // In 'counts' mode BlockAdditions are skipped whole (a sized one) without being read.
+      if (MASTERS.has(id.value) && !(id.value === ID.BlockAdditions && this.mode === 'counts' && end !== UNKNOWN)) {
+        if (this.stack.length >= MAX_DEPTH) {
+          throw new Error(`readFrameMetadata: corrupt WebM, element 0x${id.value.toString(16)} at byte ${start} nests deeper than ${MAX_DEPTH} levels`);
+        }
         this.stack.push({ id: id.value, end });
         this._start(id.value);
         continue;
@@ -187,33 +243,45 @@ export class WebmScanner {
         continue;
       }
       if (id.value === ID.EBML) {
-        this.leaf = { id: id.value, size: size.value };
         if (size.value > 4096) throw new Error('readFrameMetadata: not a WebM file (EBML header too large)');
+        this.leaf = { id: id.value, size: size.value, data: null, filled: 0 };
         continue;
       }
-      if (LEAVES.has(id.value) && size.value <= MAX_LEAF) {
-        this.leaf = { id: id.value, size: size.value };
+      if (LEAVES.has(id.value) && this._wants(id.value, size.value)) {
+        this.leaf = { id: id.value, size: size.value, data: null, filled: 0 };
         continue;
       }
       this.skip = size.value;
     }
   }
 
+  // Whether a leaf is read at all: BlockAdditional only when additions are kept, up to MAX_LEAF;
+  // every other leaf up to MAX_SMALL_LEAF.
+  _wants(id, size) {
+    if (id === ID.BlockAdditional) return this.mode !== 'counts' && size <= MAX_LEAF;
+    return size <= MAX_SMALL_LEAF;
+  }
+
   _start(id) {
     if (id === ID.TrackEntry) this.track = { number: 0, type: 0, codecId: '', width: 0, height: 0, defaultDurationNs: 0 };
     else if (id === ID.Cluster) { this.out.clusters++; this.clusterTc = 0; }
     else if (id === ID.BlockGroup) this.group = { header: null, reference: false, additions: [] };
-    else if (id === ID.BlockMore) this.more = { id: 1, data: null };
+    else if (id === ID.BlockMore && this.mode !== 'counts') this.more = { id: 1, data: null };
   }
 
   _end(el) {
     if (el.id === ID.TrackEntry && this.track) {
+      if (this.out.tracks.length >= MAX_TRACKS) throw new Error(`readFrameMetadata: corrupt WebM, more than ${MAX_TRACKS} tracks`);
       this.out.tracks.push(this.track);
       if (this.track.type === 1 && this.out.videoTrack === null) this.out.videoTrack = this.track.number;
       this.track = null;
     } else if (el.id === ID.BlockMore && this.more && this.group) {
-      if (this.more.data) this.group.additions.push({ id: this.more.id, data: this.more.data });
+      const a = this.more;
       this.more = null;
+      // 'metadata' keeps one addition per frame, the metadata one; 'frames' keeps them all.
+      if (a.data && (this.mode === 'frames' || (a.id === METADATA_BLOCK_ADD_ID && !this.group.additions.length))) {
+        this.group.additions.push({ id: a.id, data: a.data });
+      }
     } else if (el.id === ID.BlockGroup && this.group) {
       if (this.group.header) this._frame(this.group.header, !this.group.reference, this.group.additions);
       this.group = null;
@@ -264,7 +332,8 @@ export class WebmScanner {
 
   _frame(h, keyframe, additions) {
     const o = this.out;
-    o.blocksPerTrack[h.track] = (o.blocksPerTrack[h.track] || 0) + 1;
+    if (o.blocksPerTrack[h.track] !== undefined) o.blocksPerTrack[h.track]++;
+    else if (this._trackKeys < MAX_TRACKS) { o.blocksPerTrack[h.track] = 1; this._trackKeys++; }
     // Before the Tracks are known (never in a valid file) every block counts as video.
     if (o.videoTrack !== null && h.track !== o.videoTrack) return;
     const index = o.videoFrames++;
@@ -272,7 +341,7 @@ export class WebmScanner {
     const ms = h.timecode * o.timecodeScale / 1e6;
     if (o.firstTimestamp === null) o.firstTimestamp = ms;
     o.lastTimestamp = ms;
-    if (this.keepFrames || (additions && additions.length)) {
+    if (this.mode === 'frames' || (this.mode === 'metadata' && additions && additions.length)) {
       o.frames.push({ index, timestamp: h.timecode * o.timecodeScale / 1e6, keyframe, additions: additions || [] });
     }
   }
@@ -363,7 +432,7 @@ function metadataList(summary) {
  *   its presentation time in ms, metadata the parsed JSON (or the raw bytes when not JSON)
  */
 export function readFrameMetadata(webm) {
-  const r = scan(webm, { keepFrames: false }, 'readFrameMetadata');
+  const r = scan(webm, { mode: 'metadata' }, 'readFrameMetadata');
   return r && typeof r.then === 'function' ? r.then(metadataList) : metadataList(r);
 }
 
@@ -371,9 +440,11 @@ export function readFrameMetadata(webm) {
  * A summary of a WebM without decoding it: { docType, duration (s, or null), estimatedDuration (s, from
  * the frame times), timecodeScale, tracks, videoFrames, keyframes, firstTimestamp, lastTimestamp (ms),
  * cuePoints, clusters, frames: [{index, timestamp, keyframe, additions}], truncated }. Same inputs as readFrameMetadata.
+ * With { frames: false } only the counts are kept (frames is empty, BlockAdditions are not read) and the
+ * memory used is bounded whatever the file holds: the way to read a file from someone else.
  */
 export function inspectWebm(webm, { frames = true } = {}) {
-  return scan(webm, { keepFrames: frames }, 'inspectWebm');
+  return scan(webm, { mode: frames ? 'frames' : 'counts' }, 'inspectWebm');
 }
 
 /**

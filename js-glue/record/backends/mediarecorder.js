@@ -59,7 +59,7 @@ export class MediaRecorderBackend {
     this.liveBytes = 0;
     this.requested = 0;
     this.failed = null;
-    this.scanner = new WebmScanner({ keepFrames: false });
+    this.scanner = new WebmScanner({ mode: 'counts' });
   }
 
   async _open() {

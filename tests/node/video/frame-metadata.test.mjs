@@ -6,6 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VideoWriter, WebmMuxer, createRecorder, readFrameMetadata, inspectWebm, METADATA_BLOCK_ADD_ID } from '../../../js-glue/index.js';
+import { WebmScanner } from '../../../js-glue/record/frame-metadata.js';
+import * as hostile from '../server/hostile-files.mjs';
 import { readWebm } from './ebml-walk.mjs';
 import { patternFrame, probe, tempDir } from './video-fixtures.mjs';
 
@@ -179,4 +181,81 @@ test('createRecorder in Node (inline wasm encoder): frames + poses in, the same 
   expect(r).toMatchObject({ complete: true, frames: 12, duration: 0.5, averageFps: 24, width: W, height: H });
   expect(readFrameMetadata(r.data).map((m) => m.metadata)).toEqual(Array.from({ length: 12 }, (_, i) => poseOf(i)));
   expect(r.metadata.frames).toEqual(Array.from({ length: 12 }, (_, i) => poseOf(i)));
+});
+
+describe("bounded memory on files from strangers ('counts' mode, limits in every mode)", () => {
+  // Hand-made files (tests/node/server/hostile-files.mjs builds them); the first of each is the
+  // BlockAddition file a server must read without keeping anything per frame.
+  const { ebmlElement: el, ebmlUint: u } = hostile;
+  const webm = (...body) => new Uint8Array(Buffer.concat([
+    el(0x1a45dfa3, el(0x4282, Buffer.from('webm'))),
+    el(0x18538067, ...body),
+  ]));
+  const track = (n) => el(0xae, u(0xd7, n), u(0x83, 1), el(0x86, Buffer.from('V_VP8')));
+  const bytesOf = async (file) => {
+    const parts = [];
+    for await (const c of file.chunks()) parts.push(c);
+    return new Uint8Array(Buffer.concat(parts));
+  };
+
+  test("inspectWebm { frames: false } and WebmScanner 'counts' keep counts, not frames or additions", async () => {
+    const file = hostile.blockAdditionWebm(1.2e6);
+    const bytes = await bytesOf(file);
+    const counts = inspectWebm(bytes, { frames: false });
+    expect(counts).toMatchObject({ videoFrames: file.frames, keyframes: file.frames, frames: [], truncated: false, docType: 'webm' });
+    expect(counts.estimatedDuration).toBeCloseTo(file.frames / 1000, 6);
+    expect(counts.tracks).toEqual([{ number: 1, type: 1, codecId: 'V_VP8', width: 64, height: 64, defaultDurationNs: 0 }]);
+    // The same counts in every mode; 'metadata' and 'frames' keep an entry per frame (what they are for).
+    const frames = inspectWebm(bytes);
+    for (const k of ['videoFrames', 'keyframes', 'clusters', 'firstTimestamp', 'lastTimestamp', 'estimatedDuration']) expect(counts[k]).toBe(frames[k]);
+    expect(frames.frames).toHaveLength(file.frames);
+    expect(readFrameMetadata(bytes)).toHaveLength(file.frames);
+    // Streamed in 64 KiB pieces: the same, and the scanner holds nothing but a header's worth of bytes.
+    const s = new WebmScanner({ mode: 'counts' });
+    let held = 0;
+    for (let i = 0; i < bytes.length; i += 65536) { s.push(bytes.subarray(i, i + 65536)); held = Math.max(held, s.buf.length); }
+    expect(s.finish()).toMatchObject({ videoFrames: file.frames, frames: [] });
+    expect(held).toBeLessThan(16);
+    expect(() => new WebmScanner({ mode: 'all' })).toThrow(/mode must be one of counts, metadata, frames/);
+  });
+
+  test('the counts on real files are the frames mode\'s counts', () => {
+    for (const codec of ['vp8', 'vp9']) {
+      const c = inspectWebm(files[codec], { frames: false });
+      const f = inspectWebm(files[codec]);
+      expect(c.frames).toEqual([]);
+      expect({ ...c, frames: null }).toEqual({ ...f, frames: null });
+    }
+  });
+
+  test('a 1 MiB BlockAdditional fed in 64-byte pieces is gathered in one buffer of its size (linear, no growing joins)', async () => {
+    const big = Buffer.alloc(1 << 20, 0x20);
+    big[0] = 0x22; big[big.length - 1] = 0x22; // a JSON string
+    const bytes = webm(el(0x1654ae6b, track(1)), el(0x1f43b675, u(0xe7, 0),
+      el(0xa0, el(0xa1, Buffer.from([0x81, 0, 0, 0x80, 0])), el(0x75a1, el(0xa6, u(0xee, 2), el(0xa5, big))))));
+    const s = new WebmScanner({ mode: 'metadata' });
+    let held = 0;
+    for (let i = 0; i < bytes.length; i += 64) { s.push(bytes.subarray(i, i + 64)); held = Math.max(held, s.buf.length); }
+    const out = s.finish();
+    expect(held).toBeLessThan(64 + 16);
+    expect(out.frames).toHaveLength(1);
+    expect(Buffer.from(out.frames[0].additions[0].data).equals(big)).toBe(true);
+  });
+
+  test('limits in every mode: nesting depth, track count, distinct track numbers, long leaves', () => {
+    // BlockGroups inside BlockGroups, 20 deep.
+    let nested = el(0xa1, Buffer.from([0x81, 0, 0, 0x80, 0]));
+    for (let i = 0; i < 20; i++) nested = el(0xa0, nested);
+    for (const frames of [true, false]) {
+      expect(() => inspectWebm(webm(el(0x1f43b675, nested)), { frames })).toThrow(/corrupt WebM, element 0xa0 at byte \d+ nests deeper than 16 levels/);
+      expect(() => inspectWebm(webm(el(0x1654ae6b, ...Array.from({ length: 200 }, (_, i) => track(i + 1)))), { frames })).toThrow(/more than 127 tracks/);
+    }
+    // SimpleBlocks of 1000 different track numbers: per-track counts stop at 127 numbers.
+    const blocks = Array.from({ length: 1000 }, (_, i) => el(0xa3, Buffer.from([0x40 | (i >> 8), i & 0xff, 0, 0, 0x80, 0])));
+    const s = inspectWebm(webm(el(0x1f43b675, u(0xe7, 0), ...blocks)), { frames: false });
+    expect(Object.keys(s.blocksPerTrack).length).toBe(127);
+    // A 64 KiB CodecID is skipped unread.
+    const t = inspectWebm(webm(el(0x1654ae6b, el(0xae, u(0xd7, 1), u(0x83, 1), el(0x86, Buffer.alloc(65536, 0x41))))), { frames: false });
+    expect(t.tracks[0]).toMatchObject({ number: 1, codecId: '' });
+  });
 });

@@ -4,7 +4,7 @@
 // acknowledgements), the network toggled offline, tabs reloaded mid-upload. At the end every capture on
 // the server is compared with what was captured (SHA-256).
 //
-//   node bench/chaos.js [--captures 200] [--rate 0.3] [--reloads 10] [--offline 8] [--tabs 2] [--seed 1] [--port 18795]
+//   node bench/chaos.js [--captures 200] [--rate 0.3] [--reloads 10] [--offline 8] [--tabs 2] [--seed 1] [--port 0 (any free port)]
 //
 // Writes bench/results/chaos-<timestamp>.md (and .json). tests/browser/upload-chaos.test.mjs runs a small
 // version of the same thing with runChaos().
@@ -22,7 +22,7 @@ const spread = (n, total) => new Set(Array.from({ length: n }, (_, k) => Math.fl
  */
 export async function runChaos(o = {}) {
   const {
-    captures = 200, rate = 0.3, reloads = 10, offline = 8, tabs = 2, seed = 1, port = 18795, videoShare = 0.25,
+    captures = 200, rate = 0.3, reloads = 10, offline = 8, tabs = 2, seed = 1, port = 0, videoShare = 0.25,
     log = () => {}, drainTimeoutMs = 15 * 60 * 1000, stallMs = 2000, clientTimeoutMs = 1000,
   } = o;
   const t0 = Date.now();
@@ -213,7 +213,7 @@ async function main() {
   };
   const o = {
     captures: arg('captures', 200), rate: arg('rate', 0.3), reloads: arg('reloads', 10), offline: arg('offline', 8),
-    tabs: arg('tabs', 2), seed: arg('seed', 1), port: arg('port', 18795), log: (m) => console.log(`chaos: ${m}`),
+    tabs: arg('tabs', 2), seed: arg('seed', 1), port: arg('port', 0), log: (m) => console.log(`chaos: ${m}`),
     debug: args.includes('--debug'),
   };
   console.log(`chaos: ${o.captures} captures, ${o.rate * 100}% request faults, ${o.reloads} reloads, ${o.offline} offline toggles, ${o.tabs} tabs`);

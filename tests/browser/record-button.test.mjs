@@ -8,8 +8,7 @@ import { openPage } from './browser.mjs';
 import { useServerAndBrowser } from './server-and-browser.mjs';
 import { verifyServer, captureBytes, tempFile } from '../node/upload/uploader.helpers.mjs';
 
-const PORT = 18812;
-const env = useServerAndBrowser({ port: PORT });
+const env = useServerAndBrowser();
 let context;
 afterEach(async () => {
   await context?.close();

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { useServerAndBrowser } from './server-and-browser.mjs';
 import { captureBytes, TOKEN } from '../node/upload/uploader.helpers.mjs';
 
-const PORT = 18931;
-const env = useServerAndBrowser({ port: PORT });
+const env = useServerAndBrowser();
 let dir;
 
 beforeAll(() => {

@@ -4,7 +4,7 @@
 import { runChaos } from '../../bench/chaos.js';
 
 test('24 captures, 30% request faults, 2 reloads, 2 offline toggles, 2 tabs: all byte-identical, none twice, order kept', async () => {
-  const r = await runChaos({ captures: 24, rate: 0.3, reloads: 2, offline: 2, tabs: 2, seed: 7, port: 18796, debug: true });
+  const r = await runChaos({ captures: 24, rate: 0.3, reloads: 2, offline: 2, tabs: 2, seed: 7, debug: true });
   expect(r.faultsInjected).toBeGreaterThan(5);
   expect({ arrived: r.arrived, identical: r.identical, duplicates: r.duplicateDetails, extra: r.extra, orderViolations: r.orderViolations, pageErrors: r.pageErrors })
     .toEqual({ arrived: 24, identical: 24, duplicates: [], extra: 0, orderViolations: 0, pageErrors: [] });

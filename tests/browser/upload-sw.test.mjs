@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { launchBrowser } from './browser.mjs';
 import { startBrowserServer, verifyServer, realWebmBytes, sha256 } from '../node/upload/uploader.helpers.mjs';
 
-const PORT = 18792;
 let browser;
 let srv;
 
@@ -18,7 +17,6 @@ beforeAll(async () => {
   });
   const bundle = out.outputFiles[0].text;
   srv = await startBrowserServer({
-    port: PORT,
     routes: { '/upload-sw.js': (request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-store').send(bundle) },
   });
   browser = await launchBrowser();

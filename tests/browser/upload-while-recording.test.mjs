@@ -5,9 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { useServerAndBrowser } from './server-and-browser.mjs';
 import { verifyServer, captureBytes, tempFile } from '../node/upload/uploader.helpers.mjs';
 
-const PORT = 18797;
 const FRAMES = 90;
-const env = useServerAndBrowser({ port: PORT });
+const env = useServerAndBrowser();
 
 test('a wasm recording made while the previous recording uploads drops no frame, and the upload keeps going', async () => {
   const context = await env.browser.newContext();

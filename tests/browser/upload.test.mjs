@@ -6,8 +6,7 @@
 import { useServerAndBrowser } from './server-and-browser.mjs';
 import { verifyServer, captureBytes, tempFile, ffprobe, realWebmBytes, sha256 } from '../node/upload/uploader.helpers.mjs';
 
-const PORT = 18791;
-const env = useServerAndBrowser({ port: PORT });
+const env = useServerAndBrowser();
 
 async function openApp(context, query = {}) {
   const page = await context.newPage();

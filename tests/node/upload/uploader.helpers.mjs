@@ -36,11 +36,11 @@ export async function startServer(options = {}) {
 }
 
 /**
- * The reference server for Chromium tests: the example site plus tests/browser/pages on a fixed port (an
- * IndexedDB origin includes the port, so reloads and new pages see the same database), extra routes
- * (e.g. a bundled service worker) before it listens.
+ * The reference server for Chromium tests: the example site plus tests/browser/pages, extra routes (e.g. a
+ * bundled service worker) before it listens. It listens on a free port (or `port`) and keeps it for its
+ * whole life: an IndexedDB origin includes the port, so reloads and new pages see the same database.
  */
-export async function startBrowserServer({ port, faults = { rate: 0 }, routes = {}, logRequests = false } = {}) {
+export async function startBrowserServer({ port = 0, faults = { rate: 0 }, routes = {}, logRequests = false } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'ck-uploader-browser-'));
   const app = createServer({
     tokens: `${TOKEN}:alice`, dataDir, thumbnailsOnUpload: false, faults,
@@ -69,7 +69,7 @@ export async function startBrowserServer({ port, faults = { rate: 0 }, routes = 
     });
   }
   await app.listen({ port, host: '127.0.0.1' });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${app.server.address().port}`;
   return {
     app, url, dataDir, faults: app.capturekit.faults,
     api: async (path) => {

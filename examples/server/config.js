@@ -13,6 +13,30 @@ export function parseSize(v, name = 'size') {
   return n;
 }
 
+/** "30s", "500ms", "10m", "1h", or a bare number of seconds -> milliseconds. */
+export function parseDuration(v, name = 'duration') {
+  if (v === undefined || v === null || v === '') return undefined;
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*$/i.exec(String(v));
+  if (!m) throw new RangeError(`${name}: "${v}" is not a duration (examples: 500ms, 30s, 10m, 1h; a bare number is seconds)`);
+  const unit = { ms: 1, s: 1000, m: 60000, h: 3600000 }[(m[2] || 's').toLowerCase()];
+  const n = Math.round(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`${name}: "${v}" must be a positive duration`);
+  return n;
+}
+
+/** A count flag: a non-negative integer (0 = no limit). */
+function parseCount(v, name) {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (!/^\s*[0-9]{1,9}\s*$/.test(String(v))) throw new RangeError(`${name}: "${v}" is not a non-negative integer`);
+  return Number(v);
+}
+
+/** A size flag that also takes 0 (= no limit). */
+function parseQuotaSize(v, name) {
+  if (v === undefined || v === null || v === '') return undefined;
+  return /^\s*0+\s*$/.test(String(v)) ? 0 : parseSize(v, name);
+}
+
 const FLAGS = {
   port: { type: 'string', env: 'PORT' },
   host: { type: 'string', env: 'HOST' },
@@ -23,6 +47,13 @@ const FLAGS = {
   'max-video': { type: 'string', env: 'MAX_VIDEO_BYTES' },
   'max-metadata': { type: 'string', env: 'MAX_METADATA_BYTES' },
   'retention-days': { type: 'string', env: 'RETENTION_DAYS' },
+  'headers-timeout': { type: 'string', env: 'HEADERS_TIMEOUT' },
+  'request-timeout': { type: 'string', env: 'REQUEST_TIMEOUT' },
+  'body-timeout': { type: 'string', env: 'BODY_TIMEOUT' },
+  'keep-alive-timeout': { type: 'string', env: 'KEEP_ALIVE_TIMEOUT' },
+  'quota-bytes': { type: 'string', env: 'QUOTA_BYTES' },
+  'quota-sessions': { type: 'string', env: 'QUOTA_SESSIONS' },
+  'quota-tus': { type: 'string', env: 'QUOTA_TUS' },
   faults: { type: 'string', env: 'FAULTS' },
   'public-url': { type: 'string', env: 'PUBLIC_URL' },
   'no-static': { type: 'boolean' },
@@ -50,8 +81,18 @@ export const USAGE = `Usage: node examples/server/start.js [options]   (or: npm 
   --max-video SIZE       MAX_VIDEO_BYTES       largest single-request or tus video (default 4GiB)
   --max-metadata SIZE    MAX_METADATA_BYTES    largest metadata JSON (default 64KiB)
   --retention-days N     RETENTION_DAYS  delete files older than N days, at start and hourly (default 30, 0 = never)
+  --headers-timeout T    HEADERS_TIMEOUT  a request's headers must arrive within T (default 20s)
+  --request-timeout T    REQUEST_TIMEOUT  a whole request, body included, must arrive within T (default 10m)
+  --body-timeout T       BODY_TIMEOUT     a body that sends nothing for T is cut off (default 30s)
+  --keep-alive-timeout T KEEP_ALIVE_TIMEOUT  an idle kept-alive connection is closed after T (default 10s)
+                         (durations: 500ms, 30s, 10m, 1h; a bare number is seconds)
+  --quota-bytes SIZE     QUOTA_BYTES     bytes one user may store: captures and unfinished uploads
+                                         (default 20GiB; 0 = no limit; beyond: 507)
+  --quota-sessions N     QUOTA_SESSIONS  open REST upload sessions per user (default 100; 0 = no limit; beyond: 429)
+  --quota-tus N          QUOTA_TUS       unfinished tus uploads per user (default 100; 0 = no limit; beyond: 429)
   --faults SPEC          FAULTS          fault injection, e.g. "rate=0.2,seed=7,kinds=500+reset+stall,phase=mixed"
-  --public-url URL       PUBLIC_URL      base of the URLs in answers (default: from the Host header)
+  --public-url URL       PUBLIC_URL      base of the URLs in answers (default: from the Host header;
+                                         set it in production, where the Host header is the client's)
   --no-static                            do not serve the example site
   --log                  LOG=1           request log (pino, JSON lines)
 
@@ -109,6 +150,13 @@ export function resolveConfig(argv = process.argv.slice(2), env = process.env) {
       maxVideoBytes: parseSize(get('max-video'), '--max-video'),
       maxMetadataBytes: parseSize(get('max-metadata'), '--max-metadata'),
       retentionDays: retention === undefined || retention === '' ? undefined : Number(retention),
+      headersTimeoutMs: parseDuration(get('headers-timeout'), '--headers-timeout'),
+      requestTimeoutMs: parseDuration(get('request-timeout'), '--request-timeout'),
+      bodyTimeoutMs: parseDuration(get('body-timeout'), '--body-timeout'),
+      keepAliveTimeoutMs: parseDuration(get('keep-alive-timeout'), '--keep-alive-timeout'),
+      quotaBytes: parseQuotaSize(get('quota-bytes'), '--quota-bytes'),
+      quotaSessions: parseCount(get('quota-sessions'), '--quota-sessions'),
+      quotaTusUploads: parseCount(get('quota-tus'), '--quota-tus'),
       faults: parseFaults(get('faults')) || undefined,
       publicUrl: get('public-url') || undefined,
       static: values['no-static'] ? false : undefined,

@@ -3,14 +3,22 @@
 import { rm } from 'node:fs/promises';
 import { httpError } from './storage.js';
 
+// Multipart limits that are about the shape of the body, not its size: 400 with what was wrong.
+const LIMIT_ERRORS = {
+  FST_FILES_LIMIT: 'one file per request: the body holds more than one file part',
+  FST_PARTS_LIMIT: 'too many parts in the multipart body',
+  FST_FIELDS_LIMIT: 'too many fields in the multipart body',
+};
+
 /**
  * @param request         fastify request (multipart/form-data)
  * @param storage         Storage (temp files)
  * @param fileFields      accepted names of the file part
- * @param maxFileBytes    413 beyond
+ * @param maxFileBytes    413 beyond: the reading stops there (the answer closes the connection)
  * @param maxFieldBytes   per text field; a longer field arrives with valueTruncated set
  * @param beforeFile      async (fields) => void, called when the file part starts; may throw (the body is
  *                        still read to its end so the client gets the error and not a reset)
+ * A second file part is 400.
  * @returns {{ fields: Object<string, object>, file: {path,size,sha256,head}|null, filename: string|null }}
  */
 export async function readUpload(request, { storage, fileFields, maxFileBytes, maxFieldBytes = 4096, beforeFile }) {
@@ -50,11 +58,13 @@ export async function readUpload(request, { storage, fileFields, maxFileBytes, m
         filename = part.filename || null;
       } catch (e) {
         fail(e);
+        if (e && e.statusCode === 413) break; // the rest of the body is not read
         part.file.resume();
       }
     }
   } catch (e) {
-    if (e && e.statusCode === 413) fail(httpError(413, `upload exceeds the limit of ${maxFileBytes} bytes`));
+    if (e && LIMIT_ERRORS[e.code]) fail(httpError(400, LIMIT_ERRORS[e.code]));
+    else if (e && e.statusCode === 413) fail(httpError(413, `upload exceeds the limit of ${maxFileBytes} bytes`));
     else fail(e && e.statusCode ? httpError(e.statusCode >= 500 ? 400 : e.statusCode, e.message) : httpError(400, 'malformed multipart body'));
   }
   if (failure) {

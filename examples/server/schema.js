@@ -43,6 +43,9 @@ export const METADATA_FIELDS = Object.freeze({
       : 'an array of at most 64 strings of 1..64 characters',
 });
 
+const invalid = (where, errors) =>
+  httpError(400, `invalid ${where}: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, { details: errors });
+
 /**
  * Checks a metadata value. Throws httpError(413) when it serializes to more than maxBytes and
  * httpError(400, ..., { details }) listing every violation. Returns the value unchanged.
@@ -50,9 +53,9 @@ export const METADATA_FIELDS = Object.freeze({
 export function validateMetadata(value, { maxBytes = 65536, where = 'metadata' } = {}) {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw httpError(400, `${where} must be a JSON object`);
-  const bytes = Buffer.byteLength(JSON.stringify(value));
-  if (bytes > maxBytes) throw httpError(413, `${where} is ${bytes} bytes, over the limit of ${maxBytes}`);
 
+  // The walk stops at maxDepth, so it runs before anything that recurses over the whole value (a
+  // 30,000-deep array would overflow JSON.stringify's stack).
   const errors = [];
   let keys = 0;
   const walk = (v, path, depth) => {
@@ -83,7 +86,10 @@ export function validateMetadata(value, { maxBytes = 65536, where = 'metadata' }
       if (want) errors.push(`${where}.${field}: must be ${want}`);
     }
   }
-  if (errors.length) throw httpError(400, `invalid ${where}: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, { details: errors });
+  if (errors.some((e) => e.includes('nested deeper than'))) throw invalid(where, errors);
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > maxBytes) throw httpError(413, `${where} is ${bytes} bytes, over the limit of ${maxBytes}`);
+  if (errors.length) throw invalid(where, errors);
   return value;
 }
 

@@ -13,6 +13,7 @@ import { Storage, httpError } from './storage.js';
 import { parseTokens, makeDevToken, bearerAuth } from './auth.js';
 import { FaultInjector, normalizeFaults } from './faults.js';
 import { makeIntake } from './intake.js';
+import { makeQuota } from './quota.js';
 import protocolRoutes from './routes/protocol.js';
 import captureRoutes from './routes/captures.js';
 import shareRoutes from './routes/share.js';
@@ -47,6 +48,17 @@ export const DEFAULTS = Object.freeze({
   thumbnail: { width: 200, height: 200, quality: 85 },
   thumbnailsOnUpload: true,
   logger: false,
+  // Connection timeouts: a request's headers must arrive within headersTimeoutMs and the whole request
+  // within requestTimeoutMs; a body that sends nothing for bodyTimeoutMs is cut off (its connection closed).
+  headersTimeoutMs: 20 * 1000,
+  requestTimeoutMs: 10 * 60 * 1000,
+  bodyTimeoutMs: 30 * 1000,
+  keepAliveTimeoutMs: 10 * 1000,
+  // Per-user quotas (0 = no limit): stored bytes (captures, unfinished uploads), open REST upload
+  // sessions, open (unfinished) tus uploads.
+  quotaBytes: 20 * GiB,
+  quotaSessions: 100,
+  quotaTusUploads: 100,
   s3: null, // { bucket, endpoint?, region?, accessKeyId?, secretAccessKey?, forcePathStyle?, ... }: presign endpoints (routes/s3.js)
 });
 
@@ -56,10 +68,19 @@ function positiveInt(v, name) {
   return n;
 }
 
+function nonNegativeInt(v, name) {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${name} must be a non-negative integer, got ${v}`);
+  return n;
+}
+
 export function normalizeOptions(options = {}) {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   o.dataDir = resolve(o.dataDir);
   for (const k of ['maxChunkBytes', 'maxScreenshotBytes', 'maxVideoBytes', 'maxMetadataBytes', 'maxChunks']) o[k] = positiveInt(o[k], k);
+  for (const k of ['headersTimeoutMs', 'requestTimeoutMs', 'bodyTimeoutMs', 'keepAliveTimeoutMs']) o[k] = positiveInt(o[k], k);
+  if (o.headersTimeoutMs > o.requestTimeoutMs) throw new RangeError(`headersTimeoutMs (${o.headersTimeoutMs}) must not exceed requestTimeoutMs (${o.requestTimeoutMs})`);
+  for (const k of ['quotaBytes', 'quotaSessions', 'quotaTusUploads']) o[k] = nonNegativeInt(o[k], k);
   o.retentionDays = Number(o.retentionDays);
   if (!(o.retentionDays >= 0)) throw new RangeError(`retentionDays must be >= 0, got ${options.retentionDays}`);
   o.faults = normalizeFaults(o.faults);
@@ -93,15 +114,23 @@ export function createServer(options = {}) {
     bodyLimit: 1 * MiB,
     routerOptions: { maxParamLength: 256 },
     return503OnClosing: true,
+    requestTimeout: opts.requestTimeoutMs,
+    keepAliveTimeout: opts.keepAliveTimeoutMs,
+    // Node checks the header and request timeouts on this interval (its default, 30 s, would let a
+    // short timeout run up to 30 s late).
+    http: { headersTimeout: opts.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(opts.headersTimeoutMs / 4))) },
   });
   const storage = new Storage(opts.dataDir);
   const faults = new FaultInjector(opts.faults);
 
+  // The base of the URLs in answers: --public-url when set (production: the Host header is the client's
+  // to choose), else the request's Host when it is a plain host[:port], else 127.0.0.1.
   const baseUrl = (request) => {
     if (opts.publicUrl) return opts.publicUrl;
-    if (request && request.headers && typeof request.headers.get === 'function') return new URL(request.url).origin; // web Request (tus hooks)
-    const host = request?.host;
-    return `${request?.protocol || 'http'}://${host && HOST_RE.test(host) ? host : '127.0.0.1'}`;
+    const web = request && request.headers && typeof request.headers.get === 'function'; // web Request (tus hooks)
+    const host = web ? request.headers.get('host') : request?.host;
+    const protocol = web ? new URL(request.url).protocol.replace(':', '') : request?.protocol;
+    return `${protocol === 'https' ? 'https' : 'http'}://${host && HOST_RE.test(host) ? host : '127.0.0.1'}`;
   };
   const ctx = {
     options: opts,
@@ -113,6 +142,7 @@ export function createServer(options = {}) {
     shareUrl: (request, rec) => `${baseUrl(request)}/s/${rec.shareToken}`,
   };
   Object.assign(ctx, makeIntake(ctx));
+  ctx.quota = makeQuota(ctx);
 
   const runRetention = async () => {
     const now = Date.now();
@@ -121,7 +151,7 @@ export function createServer(options = {}) {
   };
   let timer = null;
 
-  app.decorate('capturekit', { options: opts, storage, faults, devToken, runRetention });
+  app.decorate('capturekit', { options: opts, storage, faults, devToken, runRetention, uncaught: 0 });
 
   app.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: opts.maxScreenshotBytes, parts: 50 } });
 
@@ -135,6 +165,28 @@ export function createServer(options = {}) {
     reply.code(status).send({ error: message, statusCode: status, ...extra });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not found', statusCode: 404 }));
+
+  // A request body is read only as far as the answer needs it. While one is being received, a client
+  // that sends nothing for bodyTimeoutMs loses its connection (node closes a socket whose timeout
+  // nobody handles). An answer sent before the body was complete (401, 404 on an upload of another
+  // user, 413, quota refusals ...) says `Connection: close` and the socket is closed once the answer
+  // is flushed, instead of reading the rest of the body to keep the connection alive.
+  app.addHook('onRequest', (request, reply, done) => {
+    const req = request.raw;
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
+    if (hasBody && !req.complete) {
+      const socket = req.socket;
+      const res = reply.raw;
+      socket.setTimeout(opts.bodyTimeoutMs);
+      req.once('end', () => { if (!socket.destroyed && !res.writableFinished) socket.setTimeout(0); });
+      const writeHead = res.writeHead;
+      res.writeHead = function writeHeadThenClose(...args) {
+        if (!req.complete) this.shouldKeepAlive = false;
+        return writeHead.apply(this, args);
+      };
+    }
+    done();
+  });
 
   // CORS (Bearer tokens, no cookies, so any origin may call with its own token); /files/ is tus's.
   app.addHook('onRequest', async (request, reply) => {
@@ -179,7 +231,14 @@ export function createServer(options = {}) {
       '/screenshots/upload': bodyCaps.screenshot, '/api/v1/screenshots/upload': bodyCaps.screenshot,
       '/api/capture/screenshot': bodyCaps.screenshot, '/api/capture/video': bodyCaps.video,
     }[route.url];
-    if (cap) route.config = { ...(route.config || {}), maxBody: cap };
+    if (cap) route.config = { ...(route.config || {}), maxBody: cap, storesBytes: true };
+  });
+  // Routes that store bytes are refused (507) before their body is read when the user's byte quota is
+  // full or the declared length would pass it. preHandler: after the routes' own token check.
+  app.addHook('preHandler', async (request) => {
+    if (!request.routeOptions?.config?.storesBytes || !request.user) return;
+    const len = Number(request.headers['content-length']);
+    await ctx.quota.checkBytes(request.user, Number.isSafeInteger(len) && len > 0 ? len : 0);
   });
 
   app.register(protocolRoutes, { ctx });

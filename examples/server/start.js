@@ -18,6 +18,21 @@ if (config.help) {
 const { listen, options } = config;
 const loopback = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(listen.host);
 const app = createServer(options);
+
+// Last line of defence: every request's errors are caught where they happen (fastify's error handler,
+// the tus wrapper), so an exception that still reaches the process is a bug, not a client's doing.
+// It is logged in full, with its stack, and counted (app.capturekit.uncaught); it does not end the
+// process, because the request that raised it must not take every other user's requests with it.
+let uncaught = 0;
+const report = (kind) => (err) => {
+  uncaught++;
+  app.capturekit.uncaught = uncaught;
+  console.error(`capturekit server: ${kind} #${uncaught} (the process keeps running; this is a bug to fix):`, err);
+  app.log.error({ err, kind }, 'uncaught error');
+};
+process.on('uncaughtException', report('uncaught exception'));
+process.on('unhandledRejection', report('unhandled rejection'));
+
 try {
   await app.listen(listen);
 } catch (e) {
@@ -38,6 +53,7 @@ if (ck.devToken) {
   console.log(`  dev token  ${ck.devToken}   (user "dev"; Authorization: Bearer <token>; set --tokens for others)`);
   if (!loopback) console.log('  warning: listening beyond loopback with a dev token; pass --tokens for real use');
 }
+if (!loopback && !ck.options.publicUrl) console.log('  warning: no --public-url: URLs in answers follow the client\'s Host header; set it for real use');
 if (ck.faults.enabled) console.log(`  faults     ${JSON.stringify(ck.options.faults)}`);
 if (ck.options.retentionDays > 0) console.log(`  retention  ${ck.options.retentionDays} days (checked at start and hourly)`);
 

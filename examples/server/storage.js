@@ -83,6 +83,7 @@ export class Storage {
     this.sharesDir = join(dataDir, 'shares');
     this.tusDir = join(dataDir, 'tus');
     this.locks = new Map();
+    this.tusOwners = new Map(); // tus upload id -> owner (never changes), so usage() reads each info once
   }
 
   async prepare() {
@@ -373,6 +374,55 @@ export class Storage {
     if (!USER_RE.test(user || '') || !ID_RE.test(id || '')) return null;
     const rec = await this.getCapture(user, id);
     return rec && rec.shareToken === token ? rec : null;
+  }
+
+  // ---- usage (quotas) ----------------------------------------------------------------------------
+
+  /**
+   * What `user` holds now: { bytes, sessions, tusUploads }. bytes: every file of the user's captures,
+   * the parts of the open upload sessions, and each unfinished tus upload at its declared length (or
+   * its current size when the length is deferred). sessions: REST sessions not finalized (they keep a
+   * parts/ directory until then). tusUploads: tus uploads not finished.
+   */
+  async usage(user) {
+    checkUser(user);
+    let bytes = 0;
+    let sessions = 0;
+    let tusUploads = 0;
+    const size = async (p) => { try { return (await stat(p)).size; } catch { return 0; } };
+    const list = (d) => readdir(d).catch(() => []);
+    for (const id of await list(join(this.capturesDir, user))) {
+      if (!ID_RE.test(id)) continue;
+      for (const name of await list(join(this.capturesDir, user, id))) bytes += await size(join(this.capturesDir, user, id, name));
+    }
+    for (const id of await list(join(this.uploadsDir, user))) {
+      if (!ID_RE.test(id)) continue;
+      const partsDir = join(this.uploadsDir, user, id, 'parts');
+      let parts;
+      try { parts = await readdir(partsDir); } catch { continue; } // finalized: no parts/ any more
+      sessions++;
+      for (const name of parts) bytes += await size(join(partsDir, name));
+    }
+    for (const name of await list(this.tusDir)) {
+      if (!ID_RE.test(name)) continue;
+      let owner = this.tusOwners.get(name);
+      let info = null;
+      if (owner === undefined) {
+        info = await this.readJson(join(this.tusDir, `${name}.json`)).catch(() => null);
+        if (!info) continue;
+        owner = info.metadata?.owner ?? null;
+        this.tusOwners.set(name, owner);
+      }
+      if (owner !== user) continue;
+      info = info || (await this.readJson(join(this.tusDir, `${name}.json`)).catch(() => null));
+      if (!info) { this.tusOwners.delete(name); continue; }
+      const have = await size(join(this.tusDir, name));
+      const declared = Number.isSafeInteger(info.size) ? info.size : null;
+      if (declared !== null && have >= declared) continue; // finished: a capture now (counted above)
+      tusUploads++;
+      bytes += Math.max(have, declared ?? 0);
+    }
+    return { bytes, sessions, tusUploads };
   }
 
   // ---- retention ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ export default async function protocolRoutes(app, { ctx }) {
     const b = request.body || {};
     const metadata = validateMetadata(b.metadata, { maxBytes: options.maxMetadataBytes });
     const session = b.session ?? metadata.session ?? null;
-    const s = await storage.createSession(request.user, {
+    const s = await ctx.quota.createSession(request.user, () => storage.createSession(request.user, {
       filename: displayName(b.filename, 'recording.webm'),
       timestamp: b.timestamp ?? null,
       fps: b.fps ?? null,
@@ -30,7 +30,7 @@ export default async function protocolRoutes(app, { ctx }) {
       mimeType: b.mimeType ?? null,
       session,
       metadata,
-    });
+    }));
     return { sessionId: s.id };
   }));
 

@@ -4,6 +4,10 @@ import { stat } from 'node:fs/promises';
 import { TOKEN_RE, httpError } from '../storage.js';
 import { sendFile } from '../range.js';
 
+// A share link stops working when its capture is deleted, so no shared cache may keep a copy: browsers
+// revalidate (ETag) on each use, and proxies and CDNs do not store it.
+const SHARE_CACHE = 'private, no-cache';
+
 const params = { type: 'object', properties: { token: { type: 'string', pattern: TOKEN_RE.source } }, required: ['token'] };
 
 export default async function shareRoutes(app, { ctx }) {
@@ -16,7 +20,7 @@ export default async function shareRoutes(app, { ctx }) {
   app.get('/s/:token', { schema: { params } }, async (request, reply) => {
     const rec = await load(request);
     return sendFile(request, reply, storage.capturePath(rec), {
-      type: rec.mimeType, etag: rec.sha256, filename: rec.filename, disposition: 'inline', cache: 'public, max-age=300',
+      type: rec.mimeType, etag: rec.sha256, filename: rec.filename, disposition: 'inline', cache: SHARE_CACHE,
     });
   });
   app.get('/s/:token/thumbnail', { schema: { params } }, async (request, reply) => {
@@ -26,6 +30,6 @@ export default async function shareRoutes(app, { ctx }) {
     if (!(await stat(path).then(() => true, () => false)) && !(await ctx.ensureThumbnail(rec))) {
       throw httpError(503, 'thumbnail unavailable');
     }
-    return sendFile(request, reply, path, { type: 'image/jpeg', etag: `${rec.sha256.slice(0, 32)}-thumb`, cache: 'public, max-age=300' });
+    return sendFile(request, reply, path, { type: 'image/jpeg', etag: `${rec.sha256.slice(0, 32)}-thumb`, cache: SHARE_CACHE });
   });
 }

@@ -3,17 +3,42 @@
 // the upload's metadata; another user's upload is 404. A finished upload becomes a capture (hard link,
 // so the tus file stays for HEAD): its type comes from its first bytes (415 and removed if neither
 // PNG, JPEG nor WebM). Upload-Metadata keys read: filename, session, metadata (JSON, same schema).
+//
+// This server owns the mapping from URL to upload id: `/files` and `/files/` (creation) and
+// `/files/<32 hex>` (one upload) are the only URLs, taken from the raw request line exactly as sent (no
+// query string, no further segment, no percent-encoding, no trailing slash); anything else is 404.
+// The ownership check and @tus/server (getFileIdFromRequest) read the id from that same string.
+// GET of a finished upload is served here, not by @tus/server: Range, `nosniff`, and the type from
+// the file's first bytes (the client's `filetype` is never echoed as Content-Type).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Server } from '@tus/server';
 import { FileStore } from '@tus/file-store';
-import { ID_RE, CAPTURE_SESSION_RE, httpError, newId, sniff } from '../storage.js';
+import { CAPTURE_SESSION_RE, httpError, newId, sniff } from '../storage.js';
 import { validateMetadata, displayName } from '../schema.js';
 import { userFor } from '../auth.js';
 import { readVideoFacts } from '../video-facts.js';
 import { makeSeekable } from '../../../js-glue/video/repair.js';
+import { sendFile } from '../range.js';
+
+const COLLECTION_RE = /^\/files\/?$/;
+const UPLOAD_RE = /^\/files\/([0-9a-f]{32})$/;
+
+/**
+ * The tus target of a raw request-target: { id: null } for the collection (/files, /files/),
+ * { id } for one upload, or null for anything else.
+ */
+export function tusTarget(rawUrl) {
+  if (typeof rawUrl !== 'string') return null;
+  if (COLLECTION_RE.test(rawUrl)) return { id: null };
+  const m = UPLOAD_RE.exec(rawUrl);
+  return m ? { id: m[1] } : null;
+}
+
+/** The raw request-target of @tus/server's web Request (srvx keeps the node request beside it). */
+const rawUrlOf = (req) => (req.runtime?.node?.req ?? req.node?.req)?.url;
 
 async function hashFile(path) {
   const hash = createHash('sha256');
@@ -42,6 +67,15 @@ export default async function tusRoutes(app, { ctx }) {
     datastore: new FileStore({ directory: storage.tusDir }),
     maxSize: options.maxVideoBytes,
     namingFunction: () => newId(),
+    getFileIdFromRequest: (req) => tusTarget(rawUrlOf(req))?.id ?? undefined,
+    generateUrl: (req, { id }) => `${ctx.baseUrl(req)}/files/${id}`,
+    // Errors of the tus protocol keep their status and text; anything else is logged and answered
+    // with a plain 500 (never the error's message, which may hold a path of this machine).
+    onResponseError(req, err) {
+      if (err && Number.isInteger(err.status_code)) return undefined;
+      app.log.error(err);
+      return { status_code: 500, body: 'internal server error\n' };
+    },
     allowedHeaders: ['Authorization'],
     exposedHeaders: ['Capture-Id', 'Capture-Url'],
     async onUploadCreate(req, upload) {
@@ -109,19 +143,61 @@ export default async function tusRoutes(app, { ctx }) {
   app.addContentTypeParser('application/offset+octet-stream', (request, payload, done) => done(null));
 
   app.addHook('onRequest', async (request, reply) => {
+    const target = tusTarget(request.raw.url);
+    if (!target) throw httpError(404, 'no such upload');
+    request.tusId = target.id;
     if (request.method === 'OPTIONS') return; // CORS preflight carries no token
     await ctx.authenticate(request, reply);
-    const id = request.params?.['*'];
-    if (id !== undefined && id !== '') {
-      if (!ID_RE.test(id)) throw httpError(404, 'no such upload');
-      const info = await storage.readJson(join(storage.tusDir, `${id}.json`));
-      if (info && info.metadata?.owner !== request.user) throw httpError(404, 'no such upload');
+    if (target.id === null) {
+      if (request.method !== 'POST') throw httpError(404, 'no such upload');
+      const length = request.headers['upload-length'];
+      const declared = typeof length === 'string' && /^[0-9]{1,15}$/.test(length) ? Number(length) : 0;
+      const release = await ctx.quota.admitTusUpload(request.user, declared);
+      reply.raw.once('close', release);
+      return;
+    }
+    if (request.method === 'POST') throw httpError(404, 'no such upload');
+    const info = await storage.readJson(join(storage.tusDir, `${target.id}.json`));
+    if (!info || info.metadata?.owner !== request.user) throw httpError(404, 'no such upload');
+    if (request.method === 'PATCH' && !Number.isSafeInteger(info.size)) {
+      // A deferred length grows with each PATCH: the byte quota is checked before each one.
+      const len = Number(request.headers['content-length']);
+      await ctx.quota.checkBytes(request.user, Number.isSafeInteger(len) && len > 0 ? len : 0);
     }
   });
 
+  // GET /files/<id>: the bytes of a finished upload (404 while unfinished).
+  const download = async (request, reply) => {
+    const id = request.tusId;
+    const upload = id ? await tus.datastore.getUpload(id).catch(() => null) : null;
+    if (!upload || !Number.isSafeInteger(upload.size) || upload.offset !== upload.size) throw httpError(404, 'no such upload');
+    const path = join(storage.tusDir, id);
+    const kind = sniff(await readHead(path).catch(() => Buffer.alloc(0)));
+    return sendFile(request, reply, path, {
+      type: kind ? kind.mime : 'application/octet-stream',
+      filename: displayName(upload.metadata?.filename, `${id}.${kind ? kind.ext : 'bin'}`),
+      disposition: 'attachment',
+    });
+  };
+
+  // Everything else is @tus/server's. An error it did not turn into an answer is logged and answered
+  // 500 (or the connection is closed when the answer had already started): never left uncaught.
   const handle = async (request, reply) => {
+    if (request.method === 'GET') return download(request, reply);
     reply.hijack();
-    await tus.handle(request.raw, reply.raw);
+    try {
+      await tus.handle(request.raw, reply.raw);
+    } catch (e) {
+      request.log.error(e);
+      const res = reply.raw;
+      if (!res.headersSent && !res.destroyed) {
+        res.shouldKeepAlive = false;
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ error: 'internal server error', statusCode: 500 }));
+      } else {
+        res.destroy();
+      }
+    }
   };
   app.route({ method: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'], url: '/files', handler: handle, exposeHeadRoute: false });
   app.route({ method: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'], url: '/files/*', handler: handle, exposeHeadRoute: false });

@@ -76,6 +76,73 @@ function pickViews(views, view, where) {
 }
 
 /**
+ * Reads the pixels of the chosen views of an XR frame: the one XR view readback, shared by screenshots
+ * (captureXRFrame) and recordings (record/sources/xr.js). Call inside the session's requestAnimationFrame
+ * callback, after drawing. The views are laid side by side, bottom-up (GL rows); the caller flips.
+ *
+ * options: referenceSpace, gl (default: the baseLayer's context), binding (XRWebGLBinding, for projection
+ * layers; made and kept per session otherwise), view (index, 'left', 'right', 'both'), where (error
+ * prefix), readAsync (WebGL2: PBO + fence; the pixels come as a promise in read.result), takeBuffer (a
+ * recycled buffer for the async read).
+ * Returns { pose: null } when the viewer pose is not available this frame (tracking lost), else
+ * { pose, indices, rects, layer, projection, fb, gl, read: { pixels | result, width, height, mainMs? } }.
+ */
+export function readXRViews(frame, { referenceSpace, gl: givenGl, binding: givenBinding, view = 0, where, readAsync: async = false, takeBuffer: take } = {}) {
+  const session = frame.session;
+  let pose;
+  try {
+    pose = frame.getViewerPose(referenceSpace);
+  } catch (err) {
+    if (err && err.name === 'InvalidStateError') {
+      if (ended.has(session)) throw new Error(`${where}: the XR session has ended`);
+      throw new Error(`${where} must be called inside the XRSession requestAnimationFrame callback, synchronously, after drawing: this XRFrame is no longer active (${err.message})`);
+    }
+    throw err;
+  }
+  if (!pose) return { pose: null };
+  const rs = session.renderState || {};
+  const layer = rs.baseLayer || null;
+  const projection = layer ? null : findProjectionLayer(rs.layers);
+  if (!layer && !projection) {
+    throw new Error(`${where}: the session has no baseLayer or projection layer; call session.updateRenderState() first`);
+  }
+  const gl = givenGl || (layer && layer.context);
+  if (!gl || !isWebGL(gl)) throw new TypeError(`${where}: options.gl must be the WebGL context the session's layer was created with`);
+  if (gl.isContextLost()) throw new Error(`${where}: the WebGL context is lost`);
+
+  const indices = pickViews(pose.views, view, where);
+  const views = indices.map((i) => pose.views[i]);
+  let rects;
+  let fb = null;
+  let targets = null;
+  if (layer) {
+    rects = views.map((v) => round(layer.getViewport(v)));
+    // The layer's opaque framebuffer, or null where the runtime renders to the default one (emulators).
+    fb = layer.framebuffer || null;
+  } else {
+    // XRProjectionLayer (three.js uses one where the browser supports WebXR Layers): each view is a
+    // sub-image of a texture (or a texture-array layer), attached to a temporary read framebuffer.
+    const binding = givenBinding || bindingFor(session, gl, where);
+    targets = textureTargets(gl);
+    rects = views.map((v) => {
+      const sub = binding.getViewSubImage(projection, v);
+      const layerIndex = projection.textureArrayLength > 1 && sub.imageIndex != null ? sub.imageIndex : null;
+      return { ...round(sub.viewport), framebuffer: targets.target(sub.colorTexture, layerIndex) };
+    });
+  }
+  let read;
+  try {
+    for (const r of rects) {
+      if (r.width <= 0 || r.height <= 0) throw new RangeError(`${where}: the chosen view has an empty viewport (${r.width}x${r.height}); is the session mono?`);
+    }
+    read = async && isWebGL2(gl) ? readAsync(gl, fb, rects, where, { takeBuffer: take }) : readSync(gl, fb, rects, where);
+  } finally {
+    targets?.release();
+  }
+  return { pose, indices, rects, layer, projection, fb, gl, read };
+}
+
+/**
  * Captures the current XR frame. Call inside the XRSession requestAnimationFrame callback, after
  * drawing. options: gl (the WebGL context of the XRWebGLLayer), referenceSpace (for the pose),
  * view (0, 1, 'left', 'right', 'both'; default 0), sessionMode, plus the captureCanvas options
@@ -100,71 +167,21 @@ export function captureXRFrame(frame, options = {}) {
 
   clock.add('setup', performance.now() - clock.start);
   return clock.time('read', () => {
-    let pose;
-    try {
-      pose = frame.getViewerPose(referenceSpace);
-    } catch (err) {
-      if (err && err.name === 'InvalidStateError') {
-        if (ended.has(session)) throw new Error(`${where}: the XR session has ended`);
-        throw new Error(`${where} must be called inside the XRSession requestAnimationFrame callback, synchronously, after drawing: this XRFrame is no longer active (${err.message})`);
-      }
-      throw err;
-    }
-    if (!pose) throw new Error(`${where}: the viewer pose is not available this frame (tracking lost); try the next frame`);
-    const rs = session.renderState || {};
-    const layer = rs.baseLayer || null;
-    const projection = layer ? null : findProjectionLayer(rs.layers);
-    if (!layer && !projection) {
-      throw new Error(`${where}: the session has no baseLayer or projection layer; call session.updateRenderState() first`);
-    }
-    const gl = options.gl || (layer && layer.context);
-    if (!gl || !isWebGL(gl)) throw new TypeError(`${where}: options.gl must be the WebGL context the session's layer was created with`);
-    if (gl.isContextLost()) throw new Error(`${where}: the WebGL context is lost`);
-
-    const indices = pickViews(pose.views, options.view === undefined ? 0 : options.view, where);
-    const views = indices.map((i) => pose.views[i]);
-    let rects;
-    let fb = null;
-    let targets = null;
-    if (layer) {
-      rects = views.map((v) => round(layer.getViewport(v)));
-      // The layer's opaque framebuffer, or null where the runtime renders to the default one (emulators).
-      fb = layer.framebuffer || null;
-    } else {
-      // XRProjectionLayer (three.js uses one where the browser supports WebXR Layers): each view is a
-      // sub-image of a texture (or a texture-array layer), attached to a temporary read framebuffer.
-      const binding = options.binding || bindingFor(session, gl, where);
-      targets = textureTargets(gl);
-      rects = views.map((v) => {
-        const sub = binding.getViewSubImage(projection, v);
-        const layerIndex = projection.textureArrayLength > 1 && sub.imageIndex != null ? sub.imageIndex : null;
-        return { ...round(sub.viewport), framebuffer: targets.target(sub.colorTexture, layerIndex) };
-      });
-    }
-    for (const r of rects) {
-      if (r.width <= 0 || r.height <= 0) {
-        targets?.release();
-        throw new RangeError(`${where}: the chosen view has an empty viewport (${r.width}x${r.height}); is the session mono?`);
-      }
-    }
+    const view = options.view === undefined ? 0 : options.view;
+    const v = readXRViews(frame, {
+      referenceSpace, gl: options.gl, binding: options.binding, view, where,
+      readAsync: !!o.worker, takeBuffer,
+    });
+    if (!v.pose) throw new Error(`${where}: the viewer pose is not available this frame (tracking lost); try the next frame`);
+    const { pose, indices, rects, layer, projection, fb, gl, read: r } = v;
+    if (r.result) prefetchBuffer(r.width * r.height * 4); // usually in the pool before the fence passes
     const attrs = gl.getContextAttributes();
     const unpremultiply = fb || projection ? true : !!(attrs.alpha && attrs.premultipliedAlpha);
-    let r;
-    try {
-      if (o.worker && isWebGL2(gl)) {
-        r = readAsync(gl, fb, rects, where, { takeBuffer });
-        prefetchBuffer(r.width * r.height * 4); // usually in the pool before the fence passes
-      } else {
-        r = readSync(gl, fb, rects, where);
-      }
-    } finally {
-      targets?.release();
-    }
 
     const sessionMode = options.sessionMode || inferSessionMode(session);
     const xr = {
       sessionMode,
-      view: options.view === undefined ? 0 : options.view,
+      view,
       framebuffer: projection ? 'projection-layer' : fb ? 'layer' : 'default',
       predictedDisplayTime: typeof frame.predictedDisplayTime === 'number' ? frame.predictedDisplayTime : null,
       pose: { ...transformToJSON(pose.transform), emulatedPosition: !!pose.emulatedPosition },

@@ -303,16 +303,26 @@ export async function createJournaledRecorder(source, options = {}, journalOptio
   const stop = rec.stop.bind(rec);
   const abort = rec.abort ? rec.abort.bind(rec) : null;
   rec.journal = journal;
-  rec.stop = async (...args) => {
-    const result = await stop(...args);
-    if (!appOndata) {
-      result.blob = await journal.blob(result.mimeType || 'video/webm');
-      result.data = new Uint8Array(await result.blob.arrayBuffer());
-    }
-    await journal.complete({ keep, result });
-    result.journalId = journal.id;
-    return result;
+  let stopping = null;
+  rec.stop = (...args) => {
+    // Once: a stream the user ended stops the recorder by itself, and the app may call stop() after.
+    if (stopping) return stopping;
+    const p = stop(...args);
+    if (rec.state !== 'stopping') return p; // refused (already stopped, aborted, failed)
+    stopping = (async () => {
+      const result = await p;
+      if (!appOndata) {
+        result.blob = await journal.blob(result.mimeType || 'video/webm');
+        result.data = new Uint8Array(await result.blob.arrayBuffer());
+      }
+      await journal.complete({ keep, result });
+      result.journalId = journal.id;
+      return result;
+    })();
+    return stopping;
   };
+  // The user ended the stream: the journal is completed with the file the recorder finished.
+  rec.addEventListener('sourceended', () => { rec.stop().catch(() => {}); });
   if (abort) {
     rec.abort = (...args) => {
       const r = abort(...args);

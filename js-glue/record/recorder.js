@@ -1,5 +1,19 @@
-// createRecorder(source, options): records a canvas (2D, WebGL, WebGL2), an immersive WebXR session, or
-// frames the app hands over (source null: Node, offline rendering) into a WebM.
+// createRecorder(source, options): records a canvas (2D, WebGL, WebGL2), an immersive WebXR session, a
+// MediaStream (camera, screen, tab, a remote WebRTC track), or frames the app hands over (source null:
+// Node, offline rendering) into a WebM, with sound where asked.
+//
+// Where things are:
+//   sources/canvas.js  canvas frames (readback, VideoFrame copies, the render loop)
+//   sources/xr.js      XR frames (the views read back inside the XR frame callback, with the pose)
+//   sources/stream.js  camera / screen / WebRTC frames (MediaStreamTrackProcessor), asking for streams
+//   sources/audio.js   where sound comes from (microphone, a stream's audio, several mixed in Web Audio)
+//   audio-encoder.js   where sound is encoded (Opus, AudioEncoder)
+//   backends/          wasm (libvpx in a Worker), webcodecs (VideoEncoder + AudioEncoder + libwebm),
+//                      mediarecorder (MediaRecorder, repaired into a seekable file at the end)
+//   timeline.js        pause() / resume(): the paused spans taken out of every timestamp
+//   output.js          where the bytes go (ondata in order, or memory); journal.js makes it crash-safe
+// This file: the intake (a bounded queue of frames with backpressure), the state (recording, paused,
+// stopping, ...), the choice of backend and the result.
 //
 // Backends (options.backend):
 //   wasm          frame-exact: each frame is read back (the screenshot path: readPixels right after the
@@ -7,10 +21,13 @@
 //                 encoded by libvpx in a Worker. Nothing is dropped: frames wait in a queue of at most
 //                 maxQueuedFrames; when it is full the recorder reports backpressure (an event, and an
 //                 Error from addFrame/captureFrame) instead of losing frames silently.
-//   webcodecs     the browser's VideoEncoder encodes, capturekit muxes (same file layout, same metadata).
-//   mediarecorder canvas.captureStream() + MediaRecorder (the browser decides timing, may drop frames);
-//                 optional microphone; the file is repaired (made seekable) when it stops.
-//   auto          webcodecs where VideoEncoder supports the codec and size, else wasm.
+//   webcodecs     the browser's VideoEncoder (and AudioEncoder for Opus) encodes, capturekit muxes (same
+//                 file layout, same metadata). Streams: each frame with the browser's own timestamp.
+//   mediarecorder canvas.captureStream() or the stream + MediaRecorder (the browser decides timing, may
+//                 drop frames); the file is repaired (made seekable) when it stops.
+//   auto          canvases / XR: webcodecs where VideoEncoder supports the codec and size, else wasm;
+//                 streams: webcodecs where MediaStreamTrackProcessor (and AudioEncoder for sound) exist,
+//                 else mediarecorder. recorder.backendReason (and the result's) says why.
 //
 // Output: ondata(bytes, offset) receives the file as it is produced (offset = bytes so far appends, a
 // smaller offset overwrites: the header patched at the end), so memory stays bounded; without ondata the
@@ -19,132 +36,38 @@
 // Frames: options.frames 'auto' (default for canvases and XR sessions: the recorder takes frames from
 // the render loop by itself) or 'manual' (the app calls captureFrame()/captureXRFrame()/addFrame()).
 // Timing: 'fps' (frame n is shown at n / fps: frame-exact, every frame is kept) or 'realtime' (frames are
-// stamped with the time they were drawn; in auto mode at most fps frames per second are taken).
-import { checkEnum, checkNumber } from '../validate.js';
+// stamped with the time they were drawn; in auto mode at most fps frames per second are taken). Streams
+// and recordings with sound are always 'realtime'.
+//
+// Ends: stop(); or the user ends a stream ("Stop sharing", an unplugged camera, a peer that hangs up):
+// the recorder fires 'sourceended' and finishes the file by itself (stop() then resolves with that
+// result, which has endedBy: 'source'). An XR session that ends while recording fails the recording.
+import { checkNumber } from '../validate.js';
 import { VIDEO_LIMITS } from '../video/video-writer.js';
-import { nextFrameAfterDraw } from '../capture/frame.js';
-import { isWebGL, isWebGL2, readAsync, readSync, textureTargets } from '../capture/readback.js';
-import { getDeviceInfo, inferSessionMode } from '../capture/metadata.js';
-import { isSessionEnded, trackXRSession } from '../capture/xr-capture.js';
 import { RecordingOutput } from './output.js';
-import { xrFrameMetadata } from './frame-metadata.js';
+import { Timeline } from './timeline.js';
+import { describe, normalizeRecorderOptions, RECORDER_LIMITS } from './options.js';
+import { CanvasSource, isHTMLCanvas, isOffscreen } from './sources/canvas.js';
+import { XRSource, isXRSession } from './sources/xr.js';
+import { StreamSource, isStreamSource, openCamera, openScreen } from './sources/stream.js';
+import { Pacer } from './sources/pacing.js';
+import { openAudio } from './sources/audio.js';
+import { OpusEncoder } from './audio-encoder.js';
 import { WasmBackend } from './backends/wasm.js';
 import { WebCodecsBackend } from './backends/webcodecs.js';
 import { MediaRecorderBackend } from './backends/mediarecorder.js';
 
+export { normalizeRecorderOptions, RECORDER_LIMITS };
+
 const W = 'createRecorder';
-const BACKENDS = ['auto', 'wasm', 'webcodecs', 'mediarecorder'];
-const OPTION_KEYS = new Set(['backend', 'codec', 'fps', 'bitrate', 'keyframeInterval', 'speed', 'size', 'frames', 'timing',
-  'maxQueuedFrames', 'ondata', 'onbackpressure', 'onerror', 'worker', 'readback', 'metadata', 'frameMetadata',
-  'gl', 'referenceSpace', 'view', 'binding', 'context', 'timeslice', 'audio', 'repair', 'sessionMode']);
-export const RECORDER_LIMITS = Object.freeze({ maxQueuedFrames: 1024, minTimeslice: 10, maxTimeslice: 3_600_000 });
-
-function describe(v) {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return v.constructor ? v.constructor.name : 'an object';
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
-
-const isHTMLCanvas = (c) => typeof HTMLCanvasElement === 'function' && c instanceof HTMLCanvasElement;
-const isOffscreen = (c) => typeof OffscreenCanvas === 'function' && c instanceof OffscreenCanvas;
-const isXRSession = (s) => !!s && typeof s === 'object' && typeof s.requestAnimationFrame === 'function' &&
-  typeof s.requestReferenceSpace === 'function' && 'renderState' in s;
 
 function sourceKind(source) {
   if (source === null || source === undefined) return 'frames';
   if (isHTMLCanvas(source) || isOffscreen(source)) return 'canvas';
   if (isXRSession(source)) return 'xr';
-  throw new TypeError(`${W}: source must be an HTMLCanvasElement, an OffscreenCanvas, an XRSession, or null (frames given with addFrame), got ${describe(source)}`);
-}
-
-function canvasContext(canvas, given) {
-  if (given) {
-    if (given.canvas !== canvas) throw new TypeError(`${W}: options.context belongs to a different canvas`);
-    return given;
-  }
-  for (const kind of ['2d', 'webgl2', 'webgl']) {
-    let ctx = null;
-    try {
-      ctx = canvas.getContext(kind);
-    } catch (err) {
-      if (err && err.name === 'InvalidStateError') throw new Error(`${W}: the canvas was transferred to an OffscreenCanvas; record that OffscreenCanvas instead`);
-      throw err;
-    }
-    if (ctx) return ctx;
-  }
-  throw new TypeError(`${W}: the canvas has a rendering context capturekit cannot read (only 2d, webgl and webgl2)`);
-}
-
-/** Validates and fills in the options (throws TypeError/RangeError before anything starts). */
-export function normalizeRecorderOptions(options, kind) {
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object') throw new TypeError(`${W}: options must be an object, got ${describe(options)}`);
-  for (const k of Object.keys(options)) {
-    if (!OPTION_KEYS.has(k)) throw new TypeError(`${W}: unknown option "${k}" (known: ${[...OPTION_KEYS].join(', ')})`);
-  }
-  const L = VIDEO_LIMITS;
-  const o = { ...options };
-  o.backend = o.backend === undefined ? 'auto' : checkEnum(o.backend, `${W}: options.backend`, BACKENDS);
-  const codecs = o.backend === 'mediarecorder' ? ['vp8', 'vp9', 'h264', 'auto'] : ['vp8', 'vp9'];
-  o.codec = o.codec === undefined ? (o.backend === 'mediarecorder' ? 'auto' : 'vp8') : checkEnum(o.codec, `${W}: options.codec${o.backend === 'mediarecorder' ? '' : ' (h264 needs backend "mediarecorder")'}`, codecs);
-  o.fps = o.fps === undefined ? 30 : checkNumber(o.fps, `${W}: options.fps`, { min: L.minFps, max: L.maxFps });
-  o.bitrate = o.bitrate === undefined ? 2_500_000 : Math.round(checkNumber(o.bitrate, `${W}: options.bitrate (bits per second)`, { min: L.minBitrate, max: L.maxBitrate }));
-  if (o.keyframeInterval !== undefined) checkNumber(o.keyframeInterval, `${W}: options.keyframeInterval (frames)`, { integer: true, min: 1, max: L.maxKeyframeInterval });
-  if (o.speed !== undefined) {
-    if (o.backend !== 'wasm') throw new TypeError(`${W}: options.speed (libvpx cpu_used) only applies to backend "wasm"`);
-    const [lo, hi] = L.speed[o.codec];
-    checkNumber(o.speed, `${W}: options.speed for ${o.codec}`, { integer: true, min: lo, max: hi });
-    if (o.speed === 0) throw new RangeError(`${W}: options.speed 0 is not allowed (use a negative value for a fixed VP8 speed)`);
-  }
-  if (o.size !== undefined) {
-    if (o.size === null || typeof o.size !== 'object') throw new TypeError(`${W}: options.size must be { width, height }, got ${describe(o.size)}`);
-    checkNumber(o.size.width, `${W}: options.size.width`, { integer: true, min: L.minSide, max: L.maxSide });
-    checkNumber(o.size.height, `${W}: options.size.height`, { integer: true, min: L.minSide, max: L.maxSide });
-    o.size = { width: o.size.width, height: o.size.height };
-  }
-  o.frames = o.frames === undefined ? (kind === 'frames' ? 'manual' : 'auto') : checkEnum(o.frames, `${W}: options.frames`, ['auto', 'manual']);
-  if (kind === 'frames' && o.frames === 'auto') throw new TypeError(`${W}: frames "auto" needs a canvas or an XR session to take frames from`);
-  o.timing = o.timing === undefined ? (o.frames === 'auto' && kind === 'canvas' ? 'realtime' : 'fps') : checkEnum(o.timing, `${W}: options.timing`, ['fps', 'realtime']);
-  o.maxQueuedFrames = o.maxQueuedFrames === undefined ? 8 : checkNumber(o.maxQueuedFrames, `${W}: options.maxQueuedFrames`, { integer: true, min: 1, max: RECORDER_LIMITS.maxQueuedFrames });
-  for (const f of ['ondata', 'onbackpressure', 'onerror']) {
-    if (o[f] !== undefined && typeof o[f] !== 'function') throw new TypeError(`${W}: options.${f} must be a function, got ${describe(o[f])}`);
-  }
-  if (o.worker !== undefined && typeof o.worker !== 'boolean') throw new TypeError(`${W}: options.worker must be a boolean`);
-  o.readback = o.readback === undefined ? 'auto' : checkEnum(o.readback, `${W}: options.readback`, ['auto', 'sync']);
-  if (o.metadata !== undefined && (o.metadata === null || typeof o.metadata !== 'object')) throw new TypeError(`${W}: options.metadata must be a plain object`);
-  o.frameMetadata = o.frameMetadata === undefined ? kind === 'xr' : o.frameMetadata;
-  if (typeof o.frameMetadata !== 'boolean') throw new TypeError(`${W}: options.frameMetadata must be a boolean`);
-  o.timeslice = o.timeslice === undefined ? 1000 : checkNumber(o.timeslice, `${W}: options.timeslice (ms)`, { integer: true, min: RECORDER_LIMITS.minTimeslice, max: RECORDER_LIMITS.maxTimeslice });
-  o.repair = o.repair === undefined ? true : o.repair;
-  if (typeof o.repair !== 'boolean') throw new TypeError(`${W}: options.repair must be a boolean`);
-  if (o.audio !== undefined && o.backend !== 'mediarecorder') throw new TypeError(`${W}: options.audio needs backend "mediarecorder"`);
-  if (kind === 'xr') {
-    if (!o.referenceSpace || typeof o.referenceSpace !== 'object') throw new TypeError(`${W}: options.referenceSpace must be the XRReferenceSpace you render with (for the poses)`);
-    o.view = o.view === undefined ? 0 : o.view;
-    if (!(o.view === 'both' || o.view === 'left' || o.view === 'right' || (Number.isInteger(o.view) && o.view >= 0 && o.view < 16))) {
-      throw new RangeError(`${W}: options.view must be a view index, "left", "right" or "both", got ${describe(o.view)}`);
-    }
-    if (o.backend === 'mediarecorder') throw new TypeError(`${W}: backend "mediarecorder" records a canvas; an XR session needs backend "wasm", "webcodecs" or "auto"`);
-  }
-  if (kind === 'frames' && o.backend === 'mediarecorder') throw new TypeError(`${W}: backend "mediarecorder" needs a canvas source`);
-  return o;
-}
-
-function round(vp) {
-  const x = Math.round(vp.x); const y = Math.round(vp.y);
-  return { x, y, width: Math.round(vp.x + vp.width) - x, height: Math.round(vp.y + vp.height) - y };
-}
-
-function pickViews(views, view) {
-  if (view === 'both') return views.map((v, i) => i);
-  if (view === 'left' || view === 'right') {
-    const i = views.findIndex((v) => v.eye === view);
-    if (i < 0) throw new RangeError(`recorder: options.view is "${view}" but this frame has no ${view}-eye view`);
-    return [i];
-  }
-  if (view >= views.length) throw new RangeError(`recorder: options.view ${view} but this frame has ${views.length} view(s)`);
-  return [view];
+  if (isStreamSource(source)) return 'stream';
+  throw new TypeError(`${W}: source must be an HTMLCanvasElement, an OffscreenCanvas, an XRSession, or null (frames given with addFrame), ` +
+    `or a MediaStream, a video MediaStreamTrack or an array of tracks, got ${describe(source)}`);
 }
 
 function event(type, detail) {
@@ -155,6 +78,7 @@ function event(type, detail) {
 }
 
 const encoder = typeof TextEncoder === 'function' ? new TextEncoder() : null;
+const nowUs = () => performance.now() * 1000;
 
 /**
  * A recording in progress. Made by createRecorder(); records until stop().
@@ -162,7 +86,8 @@ const encoder = typeof TextEncoder === 'function' ? new TextEncoder() : null;
 export class Recorder extends EventTarget {
   constructor(source, kind, o) {
     super();
-    this._source = source;
+    this._source = source;   // what the app passed
+    this._src = null;        // the source object (sources/*.js), null for given frames
     this._kind = kind;
     this._o = o;
     this._state = 'recording';
@@ -179,23 +104,24 @@ export class Recorder extends EventTarget {
     this._frameMeta = []; // every frame's metadata (given, or made for XR / frameMetadata: true)
     this._size = o.size || null;
     this._firstSize = null;
-    this._nextDue = null;
+    this._pacer = new Pacer(o.fps, o.timing);
+    this._timeline = new Timeline();
     this._startTime = null;
     this._started = Date.now();
-    this._loop = null;
-    this._ctx = null;
-    this._gl = null;
+    this._audio = null;      // sources/audio.js AudioInput
+    this._stopping = null;   // the promise of stop()'s result
+    this._endedBy = null;
     this._output = new RecordingOutput(o.ondata, (err) => this._fail(err));
     this.backend = null;
+    this.backendReason = null;
     this.codec = null;
     this.mimeType = null;
     this.width = 0;
     this.height = 0;
     this.fps = o.fps;
-    this._device = null;
   }
 
-  /** 'recording' | 'stopping' | 'stopped' | 'failed' | 'aborted' */
+  /** 'recording' | 'paused' | 'stopping' | 'stopped' | 'failed' | 'aborted' */
   get state() { return this._state; }
   /** Frames in the file so far. */
   get frames() { return this._encoded; }
@@ -203,7 +129,7 @@ export class Recorder extends EventTarget {
   get queued() { return this._inFlight; }
   /** Frames that may still be queued before backpressure (<= 0: full). */
   get desiredSize() { return this._o.maxQueuedFrames - this._inFlight; }
-  /** Animation frames not recorded because the queue was full (auto mode), each reported as backpressure. */
+  /** Frames not recorded because the queue was full (auto mode, streams), each reported as backpressure. */
   get skippedFrames() { return this._skipped; }
   /** Bytes produced so far. */
   get bytes() { return this._output.size; }
@@ -211,11 +137,15 @@ export class Recorder extends EventTarget {
   get error() { return this._error; }
   /** The per-frame metadata recorded so far (XR poses, frameMetadata: true, or given to addFrame). */
   get frameMetadata() { return this._frameMeta.slice(); }
+  /** Whether sound is recorded. */
+  get audio() { return !!this._audio; }
+  /** Seconds spent paused so far. */
+  get pausedDuration() { return this._timeline.pausedUs(nowUs()) / 1e6; }
 
   /** Resolves when a frame may be added without backpressure (rejects if the recording failed). */
   get ready() {
     if (this._error) return Promise.reject(this._error);
-    if (this._inFlight < this._o.maxQueuedFrames || this._state !== 'recording') return Promise.resolve();
+    if (this._inFlight < this._o.maxQueuedFrames || (this._state !== 'recording' && this._state !== 'paused')) return Promise.resolve();
     return new Promise((resolve, reject) => this._readyWaiters.push({ resolve, reject }));
   }
 
@@ -228,11 +158,12 @@ export class Recorder extends EventTarget {
   _fail(err) {
     if (this._error) return;
     this._error = err;
-    if (this._state === 'recording' || this._state === 'stopping') this._state = 'failed';
-    this._stopLoop();
+    if (this._state === 'recording' || this._state === 'paused' || this._state === 'stopping') this._state = 'failed';
+    this._stopSources();
     for (const w of this._readyWaiters.splice(0)) w.reject(err);
     for (const w of this._idleWaiters.splice(0)) w.reject(err);
     try { this._backend?.abort(); } catch { /* already gone */ }
+    this._release();
     this._o.onerror?.(err);
     this.dispatchEvent(event('error', { error: err }));
   }
@@ -255,11 +186,39 @@ export class Recorder extends EventTarget {
       'wait for `await recorder.ready` before adding more (nothing was recorded for this call)');
   }
 
+  // ---- pause / resume ----
+
+  /**
+   * Pauses: no frames and no sound are taken until resume(); the paused time is left out of the file
+   * (no gap, no frozen frame) and audio and video stay in sync. The output (journal, upload) goes on
+   * with what is already encoded. Fires 'pause'.
+   */
+  pause() {
+    this._usable('pause');
+    if (this._state === 'paused') return;
+    this._timeline.pause(nowUs());
+    this._state = 'paused';
+    if (this._chosen === 'mediarecorder') this._backend?.pause();
+    this.dispatchEvent(event('pause', { pausedDuration: this.pausedDuration }));
+  }
+
+  /** Resumes a paused recording. Fires 'resume'. */
+  resume() {
+    this._usable('resume');
+    if (this._state !== 'paused') return;
+    this._timeline.resume(nowUs());
+    this._state = 'recording';
+    if (this._chosen === 'mediarecorder') this._backend?.resume();
+    this.dispatchEvent(event('resume', { pausedDuration: this.pausedDuration }));
+  }
+
   // ---- frame intake ----
 
+  /** A frame drawn / captured at page time `timeMs`: its recording timestamp (µs), or null if paused then. */
   _timestampUs(timeMs) {
     if (this._o.timing !== 'realtime') return undefined;
-    return Math.round(timeMs * 1000);
+    const t = this._timeline.map(timeMs * 1000);
+    return t === null ? null : Math.round(t);
   }
 
   _noteMeta(meta) {
@@ -339,14 +298,21 @@ export class Recorder extends EventTarget {
     this.height = size.height;
     const enc = { codec: o.codec, width: size.width, height: size.height, fps: o.fps, bitrate: o.bitrate };
     if (o.keyframeInterval !== undefined) enc.keyframeInterval = o.keyframeInterval;
-    // 'auto' without a size up front (XR views, given frames): decided now that the size is known.
-    if (this._chosen === 'auto') this._chosen = await chooseBackend(this._kind, { ...o, backend: 'auto' }, size);
+    // 'auto' without a size up front (XR views, given frames, streams): decided now that the size is known.
+    if (this._chosen === 'auto') {
+      const c = await chooseBackend(this._kind, { ...o, backend: 'auto' }, size, !!this._audio);
+      if (c.backend === 'mediarecorder') throw new Error(`recorder: ${c.reason}; the recording already started on WebCodecs (pass backend "mediarecorder")`);
+      this._chosen = c.backend;
+      this.backendReason = c.reason;
+    }
     let backend = this._chosen;
     if (backend === 'webcodecs') {
-      this._backend = await WebCodecsBackend.open({ ...enc, timing: o.timing }, this._output, { onfatal: (e) => this._fail(e) });
+      const audio = this._audio ? { channels: this._audio.channels, bitrate: o.audioBitrate } : null;
+      this._backend = await WebCodecsBackend.open({ ...enc, timing: o.timing, audio }, this._output, { onfatal: (e) => this._fail(e) });
+      if (this._audio) this._startAudio();
     } else {
       if (o.speed !== undefined) enc.speed = o.speed;
-      enc.flipY = this._kind === 'xr' || !!this._gl;
+      enc.flipY = !!this._src?.bottomUp;
       const env = { onfatal: (e) => this._fail(e) };
       if (o.worker !== undefined) env.worker = o.worker;
       this._backend = await WasmBackend.open(enc, this._output, env);
@@ -354,7 +320,23 @@ export class Recorder extends EventTarget {
     }
     this.backend = backend;
     this.codec = o.codec;
-    this.mimeType = `video/webm;codecs=${o.codec}`;
+    this.mimeType = this._audio ? `video/webm;codecs=${o.codec},opus` : `video/webm;codecs=${o.codec}`;
+  }
+
+  // Sound on the webcodecs backend: the audio input's chunks, on the recording's time line.
+  _startAudio() {
+    this._audio.start(
+      (ad, pageUs) => {
+        const t = this._state === 'recording' || this._state === 'paused' ? this._timeline.map(pageUs) : null;
+        if (t === null || !this._backend) { ad.close(); return; }
+        this._backend.encodeAudio(ad, t);
+      },
+      (err) => this._fail(err),
+      () => {
+        this._backend?.endAudio();
+        this.dispatchEvent(event('audioended', {}));
+      },
+    );
   }
 
   _checkSize(width, height, what) {
@@ -369,11 +351,12 @@ export class Recorder extends EventTarget {
   /**
    * Adds a frame the app made: RGBA { data, width, height } (ImageData works), top row first.
    * options.timestampUs (any clock, increasing) and options.metadata (stored with the frame).
-   * Returns a promise that resolves when the frame is in the file.
+   * Returns a promise that resolves when the frame is in the file (null while paused: not recorded).
    */
   addFrame(image, options = {}) {
     this._usable('addFrame');
     if (this._chosen === 'mediarecorder') throw new TypeError('recorder.addFrame: backend "mediarecorder" records the canvas itself; use captureFrame()');
+    if (this._kind === 'stream') throw new TypeError('recorder.addFrame: this recorder records a stream; its frames come from the track');
     if (image === null || typeof image !== 'object') throw new TypeError(`recorder.addFrame: image must be { data, width, height } (RGBA), got ${describe(image)}`);
     if (options === null || typeof options !== 'object') throw new TypeError('recorder.addFrame: options must be an object { timestampUs?, metadata? }');
     const { width, height } = image;
@@ -384,6 +367,7 @@ export class Recorder extends EventTarget {
     if (!(data instanceof Uint8Array)) throw new TypeError(`recorder.addFrame: image.data must be a Uint8Array or Uint8ClampedArray, got ${describe(image.data)}`);
     if (data.length !== width * height * 4) throw new RangeError(`recorder.addFrame: image.data has ${data.length} bytes but ${width}x${height} RGBA needs ${width * height * 4}`);
     this._checkSize(width, height, 'addFrame');
+    if (this._state === 'paused') return null;
     let timestampUs;
     if (options.timestampUs !== undefined) timestampUs = checkNumber(options.timestampUs, 'recorder.addFrame: timestampUs', { min: 0, max: 2 ** 52 });
     else if (this._o.timing === 'realtime') timestampUs = this._timestampUs(performance.now());
@@ -396,7 +380,8 @@ export class Recorder extends EventTarget {
   /**
    * Manual mode: records the canvas as it is now (call right after drawing, in the same task), or for an
    * XR session the given XRFrame (call inside the XR frame callback, after drawing).
-   * options: { metadata?, time? (ms) }. Returns a promise that resolves when the frame is in the file.
+   * options: { metadata?, time? (ms) }. Returns a promise that resolves when the frame is in the file
+   * (null while paused: nothing is taken).
    */
   captureFrame(options = {}) {
     this._usable('captureFrame');
@@ -405,9 +390,9 @@ export class Recorder extends EventTarget {
       if (!options.frame) throw new TypeError('recorder.captureFrame: an XR recording needs { frame } (the XRFrame of your frame callback); or use captureXRFrame(frame, time)');
       return this.captureXRFrame(options.frame, options.time, options);
     }
-    if (this._kind !== 'canvas') throw new TypeError('recorder.captureFrame: this recorder has no canvas; use addFrame(image)');
+    if (this._kind !== 'canvas') throw new TypeError(`recorder.captureFrame: this recorder has no canvas; ${this._kind === 'stream' ? 'a stream delivers its own frames' : 'use addFrame(image)'}`);
     const time = options.time === undefined ? performance.now() : options.time;
-    return this._captureCanvas(time, 'captureFrame', options.metadata);
+    return this._take(time, 'captureFrame', options.metadata);
   }
 
   /** Manual XR mode: records `frame` (the XRFrame of your session frame callback), after drawing. */
@@ -416,195 +401,130 @@ export class Recorder extends EventTarget {
     if (this._kind !== 'xr') throw new TypeError('recorder.captureXRFrame: this recorder does not record an XR session');
     if (!frame || typeof frame.getViewerPose !== 'function') throw new TypeError('recorder.captureXRFrame: frame must be the XRFrame passed to your XRSession.requestAnimationFrame callback');
     const t = time !== undefined ? time : typeof frame.predictedDisplayTime === 'number' ? frame.predictedDisplayTime : performance.now();
-    return this._captureXR(frame, t, 'captureXRFrame', options.metadata);
+    return this._take(t, 'captureXRFrame', options.metadata, frame);
   }
 
-  // ---- canvas ----
-
-  _captureCanvas(time, what, extraMeta) {
-    const canvas = this._source;
-    if (this._chosen === 'mediarecorder') {
-      this._checkSize(canvas.width, canvas.height, what);
+  /**
+   * One frame from a canvas or an XR session, drawn at page time `time` (ms): read, stamped, queued.
+   * Returns the frame's promise, or null when nothing was taken (paused, queue full in auto mode,
+   * tracking lost).
+   */
+  _take(time, what, extraMeta, xrFrame) {
+    const src = this._src;
+    if (this._chosen === 'mediarecorder') { // the canvas's capture track takes the frame itself
+      this._checkSize(src.canvas.width, src.canvas.height, what);
+      if (this._state === 'paused') return null;
       this._backend.requestFrame();
       this._accepted++;
       this._encoded++;
       if (extraMeta !== undefined) this._noteMeta(extraMeta);
       return Promise.resolve();
     }
-    if (this._startTime === null) this._startTime = time;
-    if (!this._checkRoom(what)) return null;
-    const gl = this._gl;
+    if (this._state === 'paused') return null;
     const timestampUs = this._timestampUs(time);
-    const metadata = this._noteMeta(extraMeta === undefined
-      ? (this._o.frameMetadata ? { frameNumber: this._accepted + 1, timestamp: time, elapsed: time - this._startTime } : undefined)
-      : extraMeta);
-    if (this._chosen === 'webcodecs' && typeof VideoFrame === 'function') {
-      // The browser copies the canvas (GPU) into the frame now, while it still holds the picture.
-      const w = gl ? gl.drawingBufferWidth : canvas.width;
-      const h = gl ? gl.drawingBufferHeight : canvas.height;
-      const videoFrame = new VideoFrame(canvas, { timestamp: Math.round(time * 1000), alpha: 'discard' });
-      return this._submit({ videoFrame, width: w, height: h, timestampUs, metadata });
-    }
-    if (gl) {
-      if (gl.isContextLost()) throw new Error(`recorder.${what}: the WebGL context is lost`);
-      const rect = { x: 0, y: 0, width: gl.drawingBufferWidth, height: gl.drawingBufferHeight };
-      if (this._o.readback !== 'sync' && isWebGL2(gl)) {
-        const r = readAsync(gl, null, [rect], `recorder.${what}`, { takeBuffer: (n) => this._backend?.takeBuffer?.(n) });
-        return this._submit({ pixels: r.result, width: r.width, height: r.height, bottomUp: true, timestampUs, metadata });
-      }
-      const r = readSync(gl, null, [rect], `recorder.${what}`);
-      return this._submit({ pixels: r.pixels, width: r.width, height: r.height, bottomUp: true, timestampUs, metadata });
-    }
-    const img = this._ctx.getImageData(0, 0, canvas.width, canvas.height);
-    return this._submit({ pixels: new Uint8Array(img.data.buffer), width: img.width, height: img.height, bottomUp: false, timestampUs, metadata });
-  }
-
-  _due(time) {
-    if (this._o.timing !== 'realtime') return true;
-    const interval = 1000 / this._o.fps;
-    const slack = Math.min(4, interval / 4);
-    if (this._nextDue === null) this._nextDue = time;
-    if (time + slack < this._nextDue) return false;
-    this._nextDue += interval;
-    if (this._nextDue < time) this._nextDue = time + interval;
-    return true;
-  }
-
-  _startCanvasLoop() {
-    const loop = { stopped: false };
-    this._loop = loop;
-    const run = async () => {
-      while (!loop.stopped) {
-        try {
-          await nextFrameAfterDraw({ timeout: 60_000, what: 'recorder' });
-        } catch {
-          continue; // no frame for a minute (hidden tab): keep waiting
-        }
-        if (loop.stopped) break;
-        const t = performance.now();
-        if (!this._due(t)) continue;
-        try {
-          this._captureCanvas(t, 'auto');
-        } catch (err) {
-          this._fail(err);
-          break;
-        }
-      }
-    };
-    run();
-  }
-
-  // ---- XR ----
-
-  _xrRead(frame, what) {
-    const session = this._source;
-    const o = this._o;
-    let pose;
-    try {
-      pose = frame.getViewerPose(o.referenceSpace);
-    } catch (err) {
-      if (err && err.name === 'InvalidStateError') throw new Error(`recorder.${what} must be called inside the XRSession requestAnimationFrame callback, synchronously, after drawing (${err.message})`);
-      throw err;
-    }
-    if (!pose) return { pose: null };
-    const rs = session.renderState || {};
-    const layer = rs.baseLayer || null;
-    const projection = layer ? null : (rs.layers || []).find((l) => l && 'textureWidth' in l && 'textureHeight' in l) || null;
-    if (!layer && !projection) throw new Error(`recorder.${what}: the session has no baseLayer or projection layer; call session.updateRenderState() first`);
-    const gl = o.gl || (layer && layer.context);
-    if (!gl || !isWebGL(gl)) throw new TypeError(`recorder.${what}: options.gl must be the WebGL context the session's layer was created with`);
-    if (gl.isContextLost()) throw new Error(`recorder.${what}: the WebGL context is lost`);
-    const views = pickViews(pose.views, o.view).map((i) => pose.views[i]);
-    let rects;
-    let fb = null;
-    let targets = null;
-    if (layer) {
-      rects = views.map((v) => round(layer.getViewport(v)));
-      fb = layer.framebuffer || null; // null on emulators that render to the default framebuffer
-    } else {
-      if (!o.binding && typeof XRWebGLBinding !== 'function') throw new Error(`recorder.${what}: the session uses a projection layer; pass options.binding (XRWebGLBinding)`);
-      const binding = o.binding || (this._binding ||= new XRWebGLBinding(session, gl));
-      targets = textureTargets(gl);
-      rects = views.map((v) => {
-        const sub = binding.getViewSubImage(projection, v);
-        const layerIndex = projection.textureArrayLength > 1 && sub.imageIndex != null ? sub.imageIndex : null;
-        return { ...round(sub.viewport), framebuffer: targets.target(sub.colorTexture, layerIndex) };
-      });
-    }
-    try {
-      for (const r of rects) if (r.width <= 0 || r.height <= 0) throw new RangeError(`recorder.${what}: the chosen view has an empty viewport`);
-      if (o.readback !== 'sync' && isWebGL2(gl)) {
-        const r = readAsync(gl, fb, rects, `recorder.${what}`, { takeBuffer: (n) => this._backend?.takeBuffer?.(n) });
-        return { pose, pixels: r.result, width: r.width, height: r.height };
-      }
-      const r = readSync(gl, fb, rects, `recorder.${what}`);
-      return { pose, pixels: r.pixels, width: r.width, height: r.height };
-    } finally {
-      targets?.release();
-    }
-  }
-
-  _captureXR(frame, time, what, extraMeta) {
+    if (timestampUs === null) return null;
     if (this._startTime === null) this._startTime = time;
     if (!this._checkRoom(what)) return null;
-    const r = this._xrRead(frame, what);
-    if (!r.pose) {
+    const takeBuffer = (n) => this._backend?.takeBuffer?.(n);
+    const f = xrFrame ? src.read(xrFrame, what, { takeBuffer }) : src.read(time, what, { videoFrame: this._chosen === 'webcodecs', takeBuffer });
+    if (!f) {
       // Tracking lost: nothing drawn for this frame. Counted, not recorded.
       this._skipped++;
       this._backpressure('no-pose');
       return null;
     }
-    let meta = xrFrameMetadata(frame, this._o.referenceSpace, { frameNumber: this._accepted + 1, time, startTime: this._startTime });
-    if (extraMeta !== undefined) meta = { ...meta, extra: extraMeta };
-    const metadata = this._noteMeta(meta);
-    return this._submit({ pixels: r.pixels, width: r.width, height: r.height, bottomUp: true, timestampUs: this._timestampUs(time), metadata });
+    const frameNumber = this._accepted + 1;
+    const metadata = this._noteMeta(xrFrame
+      ? src.metadata({ frame: xrFrame, frameNumber, time, startTime: this._startTime, extra: extraMeta })
+      : extraMeta === undefined ? src.metadata({ frameNumber, time, startTime: this._startTime }) : extraMeta);
+    return this._submit({ ...f, timestampUs, metadata });
   }
 
-  _startXRLoop() {
-    const session = this._source;
-    const loop = { stopped: false, handle: 0 };
-    this._loop = loop;
-    const onFrame = (t, frame) => {
-      if (loop.stopped) return;
-      loop.handle = session.requestAnimationFrame(onFrame);
-      if (!this._due(t)) return;
-      try {
-        this._captureXR(frame, t, 'auto');
-      } catch (err) {
-        this._fail(err);
-      }
-    };
-    loop.handle = session.requestAnimationFrame(onFrame);
-    loop.cancel = () => session.cancelAnimationFrame(loop.handle);
-    this._onEnd = () => {
-      if (this._state === 'recording') this._fail(new Error('recorder: the XR session ended while recording; the file is not complete (call stop() before ending the session)'));
-    };
-    session.addEventListener('end', this._onEnd);
-  }
-
-  _stopLoop() {
-    if (this._loop) {
-      this._loop.stopped = true;
-      this._loop.cancel?.();
-      this._loop = null;
+  // A stream's frame (webcodecs), captured at page time `pageUs`; this takes ownership of `vf`.
+  _takeStreamFrame(vf, pageUs) {
+    if (this._state !== 'recording') { vf.close(); return; }
+    const t = this._timeline.map(pageUs);
+    if (t === null) { vf.close(); return; }
+    if (this._startTime === null) this._startTime = pageUs / 1000;
+    if (!this._checkRoom('auto')) { vf.close(); return; }
+    const time = pageUs / 1000;
+    let metadata;
+    try {
+      metadata = this._noteMeta(this._src.metadata({ frameNumber: this._accepted + 1, time, startTime: this._startTime }));
+    } catch (err) {
+      vf.close();
+      throw err;
     }
-    if (this._onEnd) this._source.removeEventListener('end', this._onEnd);
-    this._onEnd = null;
+    this._submit({ videoFrame: vf, width: vf.displayWidth, height: vf.displayHeight, timestampUs: Math.round(t), metadata });
+  }
+
+  _startSources() {
+    const o = this._o;
+    const src = this._src;
+    if (this._kind === 'stream') {
+      src.watchEnd(() => this._sourceEnded());
+      if (this._chosen !== 'mediarecorder') src.start((vf, us) => this._takeStreamFrame(vf, us), (err) => this._fail(err));
+      return;
+    }
+    if (o.frames !== 'auto' || this._chosen === 'mediarecorder') return;
+    if (this._kind === 'canvas') {
+      src.start((t) => {
+        if (this._state === 'recording' && this._pacer.due(t)) this._take(t, 'auto');
+      }, (err) => this._fail(err));
+    } else if (this._kind === 'xr') {
+      src.start((t, frame) => {
+        if (this._state === 'recording' && this._pacer.due(t)) this._take(t, 'auto', undefined, frame);
+      }, (err) => this._fail(err), () => {
+        if (this._state === 'recording' || this._state === 'paused') this._fail(new Error('recorder: the XR session ended while recording; the file is not complete (call stop() before ending the session)'));
+      });
+    }
+  }
+
+  _stopSources() {
+    this._src?.stop();
+    this._audio?.stop();
+  }
+
+  _release() {
+    this._audio?.release();
+    this._src?.release?.();
+  }
+
+  // The user ended the stream (Stop sharing, unplugged, hung up): finish the file with what there is.
+  _sourceEnded() {
+    if (this._state !== 'recording' && this._state !== 'paused') return;
+    this._endedBy = 'source';
+    const result = this._stopNow();
+    result.catch(() => {});
+    this.dispatchEvent(event('sourceended', { track: this._src.track, result }));
   }
 
   // ---- stop ----
 
   /**
-   * Stops taking frames, waits until every queued frame is encoded, finishes the file.
+   * Stops taking frames, waits until every queued frame is encoded, finishes the file. After the source
+   * ended by itself ('sourceended'), resolves with the result of that ending.
    * @returns {Promise<RecordingResult>} see index.d.ts
    */
-  async stop() {
-    if (this._state === 'stopping') throw new Error('recorder.stop: stop() was already called');
-    if (this._state === 'stopped') throw new Error('recorder.stop: the recording is already stopped');
-    if (this._state === 'aborted') throw new Error('recorder.stop: the recording was aborted');
-    if (this._error) throw this._error;
+  stop() {
+    if (this._endedBy === 'source' && this._stopping) return this._stopping;
+    if (this._state === 'stopping') return Promise.reject(new Error('recorder.stop: stop() was already called'));
+    if (this._state === 'stopped') return Promise.reject(new Error('recorder.stop: the recording is already stopped'));
+    if (this._state === 'aborted') return Promise.reject(new Error('recorder.stop: the recording was aborted'));
+    if (this._error) return Promise.reject(this._error);
+    this._endedBy = 'stop';
+    return this._stopNow();
+  }
+
+  _stopNow() {
+    if (this._state === 'paused') this._timeline.resume(nowUs());
     this._state = 'stopping';
-    this._stopLoop();
+    this._stopping = this._finish();
+    return this._stopping;
+  }
+
+  async _finish() {
+    this._stopSources();
     let fin;
     try {
       if (this._chosen !== 'mediarecorder') {
@@ -619,6 +539,8 @@ export class Recorder extends EventTarget {
     } catch (err) {
       this._fail(err);
       throw this._error || err; // the first failure (say ondata's), not what it caused
+    } finally {
+      this._release();
     }
     this._state = 'stopped';
     const ended = Date.now();
@@ -636,8 +558,13 @@ export class Recorder extends EventTarget {
       bytes: this._output.size,
       skippedFrames: this._skipped,
     };
+    if (this.backendReason) result.backendReason = this.backendReason;
     if (fin.repair) result.repair = fin.repair;
     if (fin.requestedFrames !== undefined) result.requestedFrames = fin.requestedFrames;
+    if (fin.audio) result.audio = fin.audio;
+    const paused = this._timeline.pausedUs(nowUs()) / 1e6;
+    if (paused > 0) result.pausedDuration = paused;
+    if (this._kind === 'stream') result.endedBy = this._endedBy;
     const metadata = {
       backend: result.backend, codec: result.codec, mimeType: result.mimeType, width: result.width, height: result.height,
       fps: this._o.fps, timing: this._o.timing,
@@ -645,11 +572,11 @@ export class Recorder extends EventTarget {
       duration: result.duration, frameCount: result.frames, averageFps: result.averageFps, bytes: result.bytes,
       skippedFrames: this._skipped,
     };
-    if (this._kind === 'xr') {
-      metadata.sessionMode = this._o.sessionMode || inferSessionMode(this._source);
-      metadata.view = this._o.view;
-    }
-    if (this._device) metadata.device = await this._device.catch(() => null);
+    if (paused > 0) metadata.pausedDuration = paused;
+    if (result.audio) metadata.audio = result.audio;
+    if (this._src?.describe) Object.assign(metadata, this._src.describe());
+    if (this._kind === 'stream') metadata.endedBy = this._endedBy;
+    if (this._src?.device) metadata.device = await this._src.device.catch(() => null);
     if (this._o.metadata) metadata.extra = JSON.parse(JSON.stringify(this._o.metadata));
     if (this._frameMeta.length) metadata.frames = this._frameMeta;
     result.metadata = metadata;
@@ -664,33 +591,58 @@ export class Recorder extends EventTarget {
   /** Stops at once and discards the recording (what was streamed so far is not a complete file). */
   abort() {
     if (this._state === 'stopped' || this._state === 'aborted') return;
-    this._stopLoop();
+    this._stopSources();
     this._state = 'aborted';
     const err = new Error('recorder: the recording was aborted');
     for (const w of this._readyWaiters.splice(0)) w.reject(err);
     for (const w of this._idleWaiters.splice(0)) w.reject(err);
     try { this._backend?.abort(); } catch { /* already gone */ }
+    this._release();
     this._output.discard();
   }
 }
 
-async function chooseBackend(kind, o, size) {
-  if (o.backend === 'auto' && !size) return 'auto'; // decided at the first frame (_openBackend)
+/** Which backend records: { backend, reason } ('auto' with no size yet: decided at the first frame). */
+async function chooseBackend(kind, o, size, audio) {
+  const streams = kind === 'stream';
   if (o.backend !== 'auto') {
     if (o.backend === 'webcodecs') {
       if (typeof VideoEncoder !== 'function') throw new Error(`${W}: backend "webcodecs" needs VideoEncoder (WebCodecs), which this environment lacks (pages need a secure context)`);
+      if (streams && typeof MediaStreamTrackProcessor !== 'function') throw new Error(`${W}: backend "webcodecs" records a stream through MediaStreamTrackProcessor, which this browser lacks; use backend "mediarecorder"`);
+      if (audio && !(await OpusEncoder.isSupported({ channels: 1, bitrate: o.audioBitrate }))) throw new Error(`${W}: backend "webcodecs" encodes sound with AudioEncoder (Opus), which this browser lacks; use backend "mediarecorder"`);
+      if (audio && !WebCodecsBackend.muxesAudio) throw new Error(`${W}: backend "webcodecs" cannot write sound yet (this build's WebmMuxer has no Opus track); use backend "mediarecorder"`);
       if (size && !(await WebCodecsBackend.isSupported({ codec: o.codec, ...size, fps: o.fps, bitrate: o.bitrate }))) {
-        throw new Error(`${W}: this browser's VideoEncoder cannot encode ${o.codec} at ${size.width}x${size.height}; use backend "wasm"`);
+        throw new Error(`${W}: this browser's VideoEncoder cannot encode ${o.codec} at ${size.width}x${size.height}; use backend "${streams ? 'mediarecorder' : 'wasm'}"`);
       }
     }
-    return o.backend;
+    if (o.backend === 'mediarecorder' && typeof MediaRecorder !== 'function') throw new Error(`${W}: MediaRecorder is not available here`);
+    return { backend: o.backend, reason: 'asked for' };
   }
+  // auto with sound or a stream: the browser's encoders where they all exist, else MediaRecorder.
+  if (streams || audio) {
+    const missing = [];
+    if (typeof VideoEncoder !== 'function') missing.push('VideoEncoder');
+    if (typeof MediaStreamTrackProcessor !== 'function') missing.push('MediaStreamTrackProcessor');
+    if (audio && !(await OpusEncoder.isSupported({ channels: 1, bitrate: o.audioBitrate }))) missing.push('AudioEncoder (Opus)');
+    if (audio && !WebCodecsBackend.muxesAudio) missing.push('an Opus track in WebmMuxer');
+    if (!missing.length && size && !(await WebCodecsBackend.isSupported({ codec: o.codec, ...size, fps: o.fps, bitrate: o.bitrate }))) {
+      missing.push(`VideoEncoder for ${o.codec} at ${size.width}x${size.height}`);
+    }
+    if (!missing.length) {
+      if (!size) return { backend: 'auto' };
+      return { backend: 'webcodecs', reason: `WebCodecs: VideoEncoder takes ${o.codec} at ${size.width}x${size.height}${audio ? ', AudioEncoder takes Opus' : ''}${streams ? ', MediaStreamTrackProcessor reads the track' : ''}` };
+    }
+    if (typeof MediaRecorder !== 'function') throw new Error(`${W}: neither WebCodecs (missing ${missing.join(', ')}) nor MediaRecorder is available here`);
+    if (kind === 'xr') throw new Error(`${W}: sound with an XR session needs WebCodecs (missing here: ${missing.join(', ')})`);
+    return { backend: 'mediarecorder', reason: `MediaRecorder: this browser lacks ${missing.join(', ')}` };
+  }
+  if (!size) return { backend: 'auto' }; // decided at the first frame (_openBackend)
   // auto: the browser's encoder when it takes this codec and size (WebCodecs), else libvpx in wasm.
-  if (typeof VideoEncoder === 'function' && size && (size.width % 2 === 0 && size.height % 2 === 0) &&
+  if (typeof VideoEncoder === 'function' && (size.width % 2 === 0 && size.height % 2 === 0) &&
       (await WebCodecsBackend.isSupported({ codec: o.codec, ...size, fps: o.fps, bitrate: o.bitrate }))) {
-    return 'webcodecs';
+    return { backend: 'webcodecs', reason: `WebCodecs: VideoEncoder takes ${o.codec} at ${size.width}x${size.height}` };
   }
-  return 'wasm';
+  return { backend: 'wasm', reason: typeof VideoEncoder !== 'function' ? 'wasm: no VideoEncoder here' : `wasm: VideoEncoder does not take ${o.codec} at ${size.width}x${size.height}` };
 }
 
 /**
@@ -701,42 +653,80 @@ export async function createRecorder(source, options) {
   const kind = sourceKind(source);
   const o = normalizeRecorderOptions(options, kind);
   const rec = new Recorder(source, kind, o);
-  let size = o.size || null;
-  if (kind === 'canvas') {
-    if (!source.width || !source.height) throw new RangeError(`${W}: the canvas has zero size (${source.width}x${source.height})`);
-    const ctx = canvasContext(source, o.context);
-    rec._ctx = ctx;
-    rec._gl = isWebGL(ctx) ? ctx : null;
-    if (rec._gl && rec._gl.isContextLost()) throw new Error(`${W}: the WebGL context is lost`);
-    if (!size) size = rec._gl ? { width: rec._gl.drawingBufferWidth, height: rec._gl.drawingBufferHeight } : { width: source.width, height: source.height };
-  } else if (kind === 'xr') {
-    trackXRSession(source);
-    if (isSessionEnded(source)) throw new Error(`${W}: the XR session has ended`);
-    rec._device = getDeviceInfo({ session: source, sessionMode: o.sessionMode || null }).catch(() => null);
-  }
-  rec._chosen = await chooseBackend(kind, o, size);
-  if (rec._chosen === 'mediarecorder') {
-    if (!isHTMLCanvas(source) || typeof source.captureStream !== 'function') {
-      throw new TypeError(`${W}: backend "mediarecorder" needs an HTMLCanvasElement with captureStream()`);
+  let src = null;
+  if (kind === 'canvas') src = new CanvasSource(source, o);
+  else if (kind === 'xr') src = new XRSource(source, o);
+  else if (kind === 'stream') src = new StreamSource(source, { ...o, ownTracks: !!o.stopTracks });
+  rec._src = src;
+  let size = o.size || (kind === 'canvas' ? src.size : null);
+  try {
+    rec._audio = await openAudio(o.audio, kind === 'stream' ? src.audioTracks : [], W);
+    // A stream's size is the track's (the first frame confirms it); it only helps choose here.
+    const choice = await chooseBackend(kind, o, size || (kind === 'stream' ? src.size : null), !!rec._audio);
+    rec._chosen = choice.backend;
+    rec.backendReason = choice.reason || null;
+    if (rec._chosen === 'mediarecorder') {
+      if (kind !== 'canvas' && kind !== 'stream') throw new TypeError(`${W}: backend "mediarecorder" needs a canvas or a stream source`);
+      if (typeof MediaRecorder !== 'function') throw new Error(`${W}: MediaRecorder is not available here`);
+      const stream = kind === 'canvas' ? src.stream(o.frames === 'manual' ? 0 : o.fps) : src.stream();
+      size = size || src.size || { width: 0, height: 0 };
+      rec._backend = await MediaRecorderBackend.open({
+        stream, ownVideo: kind === 'canvas', audioTrack: rec._audio ? rec._audio.track : null,
+        codec: o.codec, fps: o.fps, frames: kind === 'canvas' ? o.frames : 'auto', bitrate: o.bitrate, audioBitrate: o.audioBitrate,
+        keyframeInterval: o.keyframeInterval, timeslice: o.timeslice, repair: o.repair, width: size.width, height: size.height,
+      }, rec._output, { onfatal: (e) => rec._fail(e) });
+      rec.backend = 'mediarecorder';
+      rec.codec = rec._backend.codec;
+      rec.mimeType = rec._backend.mimeType;
+      rec.width = size.width;
+      rec.height = size.height;
+    } else if (size && (kind === 'canvas' || o.size)) {
+      rec._size = size;
+      rec._opening = rec._openBackend(size);
+      await rec._opening;
     }
-    if (typeof MediaRecorder !== 'function') throw new Error(`${W}: MediaRecorder is not available here`);
-    rec._backend = await MediaRecorderBackend.open({
-      canvas: source, codec: o.codec, fps: o.fps, frames: o.frames, bitrate: o.bitrate, keyframeInterval: o.keyframeInterval,
-      timeslice: o.timeslice, audio: o.audio, repair: o.repair,
-    }, rec._output, { onfatal: (e) => rec._fail(e) });
-    rec.backend = 'mediarecorder';
-    rec.codec = rec._backend.codec;
-    rec.mimeType = rec._backend.mimeType;
-    rec.width = source.width;
-    rec.height = source.height;
-  } else if (size && (kind === 'canvas' || o.size)) {
-    rec._size = size;
-    rec._opening = rec._openBackend(size);
-    await rec._opening;
-  }
-  if (o.frames === 'auto') {
-    if (kind === 'canvas' && rec._chosen !== 'mediarecorder') rec._startCanvasLoop();
-    else if (kind === 'xr') rec._startXRLoop();
+    rec._startSources();
+  } catch (err) {
+    rec._audio?.release();
+    src?.release?.();
+    throw err;
   }
   return rec;
+}
+
+/**
+ * Asks the user for a screen, window or tab (getDisplayMedia, with its sound where the browser offers
+ * it) and records it; the recorder owns the tracks and stops them at the end. options: createRecorder's,
+ * plus video / audio (MediaTrackConstraints or booleans for getDisplayMedia) and microphone (true or
+ * constraints: the user's voice mixed in).
+ */
+export async function recordScreen(options = {}) {
+  if (options === null || typeof options !== 'object') throw new TypeError(`recordScreen: options must be an object, got ${describe(options)}`);
+  const { video = true, audio = true, microphone, ...rest } = options;
+  normalizeRecorderOptions({ ...rest, audio: microphone }, 'stream'); // bad options fail before the browser asks
+  const stream = await openScreen({ video, audio });
+  try {
+    return await createRecorder(stream, { ...rest, ...(microphone ? { audio: microphone } : {}), stopTracks: true });
+  } catch (err) {
+    for (const t of stream.getTracks()) t.stop();
+    throw err;
+  }
+}
+
+/**
+ * Asks the user for the camera (and the microphone unless audio: false) and records them; the recorder
+ * owns the tracks and stops them at the end. options: createRecorder's, plus video / audio
+ * (MediaTrackConstraints or booleans for getUserMedia).
+ */
+export async function recordCamera(options = {}) {
+  if (options === null || typeof options !== 'object') throw new TypeError(`recordCamera: options must be an object, got ${describe(options)}`);
+  const { video = true, audio = true, ...rest } = options;
+  normalizeRecorderOptions(rest, 'stream');
+  const stream = await openCamera({ video, audio });
+  try {
+    return await createRecorder(stream, { ...rest, stopTracks: true });
+  } catch (err) {
+    for (const t of stream.getTracks()) t.stop();
+    throw err;
+  }
 }

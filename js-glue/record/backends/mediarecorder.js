@@ -1,6 +1,8 @@
-// mediarecorder backend: canvas.captureStream() + MediaRecorder, as seed 000's VideoRecorder does it,
-// with its codec preference order (codecs.js), a timeslice, an optional microphone track (echo
-// cancellation, noise suppression, auto gain) and a keyframe interval (videoKeyFrameIntervalDuration).
+// mediarecorder backend: MediaRecorder records a MediaStream: a canvas's captureStream() track (as seed
+// 000's VideoRecorder does it), or a camera / screen / WebRTC track, plus at most one audio track (the
+// audio input, sources/audio.js, mixes several into one), with seed 000's codec preference order
+// (codecs.js), a timeslice and a keyframe interval (videoKeyFrameIntervalDuration). pause() / resume()
+// are MediaRecorder's own: the paused time leaves no gap in its timestamps.
 //
 // MediaRecorder writes a live WebM: no Duration, no Cues, unknown sizes, so players cannot seek it.
 // With repair (default) the chunks are held as Blobs while recording (the browser keeps large Blobs out
@@ -8,31 +10,11 @@
 // wasm) and only then handed to ondata / kept in memory. With repair: false, ondata receives the live
 // chunks as MediaRecorder produces them (appends), and the file stays as MediaRecorder wrote it.
 //
-// frames 'manual' uses captureStream(0): a frame is taken only when the app calls captureFrame() (which
-// calls requestFrame() on the track), right after drawing. 'auto' uses captureStream(fps).
+// A canvas in frames 'manual' uses captureStream(0): a frame is taken only when the app calls
+// captureFrame() (which calls requestFrame() on the track), right after drawing. 'auto' uses
+// captureStream(fps).
 import { pickMediaRecorderType, codecOfMimeType, mediaRecorderCandidates } from '../codecs.js';
 import { WebmScanner } from '../frame-metadata.js';
-
-const DEFAULT_AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
-
-async function audioTracks(audio) {
-  if (!audio) return { tracks: [], own: false };
-  if (typeof MediaStreamTrack === 'function' && audio instanceof MediaStreamTrack) return { tracks: [audio], own: false };
-  if (typeof MediaStream === 'function' && audio instanceof MediaStream) return { tracks: audio.getAudioTracks(), own: false };
-  if (audio !== true && (typeof audio !== 'object' || audio === null)) {
-    throw new TypeError('createRecorder: options.audio must be true, MediaTrackConstraints, a MediaStream or a MediaStreamTrack');
-  }
-  if (typeof navigator !== 'object' || !navigator.mediaDevices || typeof navigator.mediaDevices.getUserMedia !== 'function') {
-    throw new Error('createRecorder: options.audio needs navigator.mediaDevices.getUserMedia (a secure context)');
-  }
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: { ...DEFAULT_AUDIO, ...(audio === true ? {} : audio) } });
-  } catch (err) {
-    throw new Error(`createRecorder: the microphone is not available (${err && err.name}: ${err && err.message}); record without options.audio or let the user grant access`, { cause: err });
-  }
-  return { tracks: stream.getAudioTracks(), own: true };
-}
 
 async function loadRepair() {
   try {
@@ -64,9 +46,12 @@ export class MediaRecorderBackend {
 
   async _open() {
     const o = this.o;
-    const audio = await audioTracks(o.audio);
-    this.ownAudio = audio.own ? audio.tracks : [];
-    const hasAudio = audio.tracks.length > 0;
+    // o.stream: the video track's stream; o.ownVideo: the track is ours (a canvas capture) and stops at
+    // the end; o.audioTrack: the one audio track, or null.
+    this.stream = o.stream;
+    this.track = this.stream.getVideoTracks()[0];
+    this.ownVideo = !!o.ownVideo;
+    const hasAudio = !!o.audioTrack;
     const mimeType = pickMediaRecorderType(o.codec, { audio: hasAudio });
     if (!mimeType) {
       this._stopTracks();
@@ -77,13 +62,12 @@ export class MediaRecorderBackend {
       throw new Error(`createRecorder: MediaRecorder chose ${mimeType}; makeSeekable repairs WebM only (pass { repair: false } or another codec)`);
     }
     if (o.repair) this.repair = await loadRepair();
-    this.stream = o.canvas.captureStream(o.frames === 'manual' ? 0 : o.fps);
-    this.track = this.stream.getVideoTracks()[0];
-    for (const t of audio.tracks) this.stream.addTrack(t);
+    const recorded = hasAudio ? new MediaStream([this.track, o.audioTrack]) : this.stream;
     const mrOptions = { mimeType, videoBitsPerSecond: o.bitrate };
+    if (o.audioBitrate) mrOptions.audioBitsPerSecond = o.audioBitrate;
     if (o.keyframeInterval) mrOptions.videoKeyFrameIntervalDuration = Math.max(1, Math.round((o.keyframeInterval / o.fps) * 1000));
     try {
-      this.mr = new MediaRecorder(this.stream, mrOptions);
+      this.mr = new MediaRecorder(recorded, mrOptions);
     } catch (err) {
       this._stopTracks();
       throw new Error(`createRecorder: MediaRecorder refused ${mimeType}: ${err.message}`, { cause: err });
@@ -99,6 +83,15 @@ export class MediaRecorderBackend {
       this._stopTracks();
       throw new Error(`createRecorder: MediaRecorder did not start: ${err.message}`, { cause: err });
     }
+  }
+
+  /** Pauses / resumes MediaRecorder (its timestamps skip the paused time). */
+  pause() {
+    if (this.mr.state === 'recording') this.mr.pause();
+  }
+
+  resume() {
+    if (this.mr.state === 'paused') this.mr.resume();
   }
 
   _chunk(blob) {
@@ -125,8 +118,7 @@ export class MediaRecorderBackend {
   }
 
   _stopTracks() {
-    if (this.track) this.track.stop();
-    for (const t of this.ownAudio || []) t.stop();
+    if (this.track && this.ownVideo) this.track.stop();
   }
 
   /** Manual frames: the canvas as it is now becomes the next frame. */
@@ -163,11 +155,13 @@ export class MediaRecorderBackend {
     }
     const s = this.scanner.finish();
     const result = {
-      codec: this.codec, mimeType: this.mimeType, width: s.tracks.find((t) => t.type === 1)?.width || this.o.canvas.width,
-      height: s.tracks.find((t) => t.type === 1)?.height || this.o.canvas.height,
+      codec: this.codec, mimeType: this.mimeType, width: s.tracks.find((t) => t.type === 1)?.width || this.o.width,
+      height: s.tracks.find((t) => t.type === 1)?.height || this.o.height,
       frames: s.videoFrames, keyframes: s.keyframes, duration: s.duration ?? repairInfo?.duration ?? s.estimatedDuration,
     };
     if (this.o.frames === 'manual') result.requestedFrames = this.requested;
+    const audio = s.tracks.find((t) => t.type === 2);
+    if (audio) result.audio = { codec: /opus/i.test(audio.codecId) ? 'opus' : audio.codecId, packets: s.blocksPerTrack?.[audio.number] ?? null };
     if (repairInfo) result.repair = repairInfo;
     return result;
   }

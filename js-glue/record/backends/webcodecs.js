@@ -1,14 +1,23 @@
-// webcodecs backend: the browser's VideoEncoder (WebCodecs) encodes VP8/VP9, the video module's libwebm
-// muxes the chunks into WebM (WebmMuxer, js-glue/video/webm-muxer.js: the same muxer, layout and
-// per-frame metadata as the wasm backend).
+// webcodecs backend: the browser's VideoEncoder (WebCodecs) encodes VP8/VP9, its AudioEncoder encodes
+// Opus (audio-encoder.js), and the video module's libwebm muxes both into WebM (WebmMuxer,
+// js-glue/video/webm-muxer.js: the same muxer, layout and per-frame metadata as the wasm backend).
 //
-// Frames come in as VideoFrames made from the canvas (no readback at all), or as RGBA pixels (XR
-// readbacks, addFrame); bottom-up readbacks are flipped in wasm (flipVertical) first. latencyMode
-// 'quality' makes the encoder keep every frame: each encode() gives exactly one chunk, in order.
+// Frames come in as VideoFrames (a canvas copied on the GPU, or a camera / screen / WebRTC track's own
+// frames) or as RGBA pixels (XR readbacks, addFrame); bottom-up readbacks are flipped in wasm
+// (flipVertical) first. latencyMode 'quality' makes the encoder keep every frame: each encode() gives
+// exactly one chunk, in order.
+//
+// With sound, video and audio packets meet in an interleaver: each is written once the other track has
+// reached its time (the file stays in time order), or when the other track has nothing for a while (a
+// still screen sends no frames). Timestamps: the recorder's time line (pauses taken out), zero at the
+// first video frame; audio from before that frame is cut off.
 import { webCodecsCodecString } from '../codecs.js';
+import { OpusEncoder, OPUS_SAMPLE_RATE } from '../audio-encoder.js';
 import { WebmMuxer } from '../../video/webm-muxer.js';
 
 const utf8 = new TextEncoder();
+const WAIT_US = 1_000_000;     // a packet waits at most this long (in its track's time) for the other track
+const EARLY_AUDIO_CHUNKS = 200; // audio held until the first video frame fixes the start (about 2 s)
 
 function config({ codec, width, height, fps, bitrate }) {
   return {
@@ -28,6 +37,9 @@ function loadFlip() {
 }
 
 export class WebCodecsBackend {
+  /** Whether the muxer writes an Opus track (WebmMuxer's audio option and addAudio). */
+  static get muxesAudio() { return typeof WebmMuxer.prototype.addAudio === 'function'; }
+
   /** Whether VideoEncoder can encode this codec at this size here. */
   static async isSupported(o) {
     if (typeof VideoEncoder !== 'function') return false;
@@ -40,7 +52,8 @@ export class WebCodecsBackend {
   }
 
   /**
-   * @param {{codec, width, height, fps, bitrate, keyframeInterval?, timing: 'fps'|'realtime'}} o
+   * @param {{codec, width, height, fps, bitrate, keyframeInterval?, timing: 'fps'|'realtime',
+   *   audio?: {channels: 1|2, bitrate?: number}}} o
    * @param {{write(bytes: Uint8Array, offset: number): void}} output
    */
   static async open(o, output, { onfatal } = {}) {
@@ -62,20 +75,59 @@ export class WebCodecsBackend {
     this.failed = null;
     this.flip = null;
     this.muxer = null;
+    // sound
+    this.audio = null;         // OpusEncoder
+    this.audioConfig = undefined; // the OpusHead (or null) once the first packet is out
+    this.early = [];           // AudioData waiting for the first video frame: { ad, us }
+    this.lastAudioEndUs = 0;
+    this.vq = [];              // encoded video waiting for the interleaver
+    this.aq = [];              // encoded audio waiting for the interleaver
+    this.videoDone = false;
+    this.audioDone = false;
+    this.audioPackets = 0;
   }
 
   async _open() {
     const cfg = config(this.o);
     const support = await VideoEncoder.isConfigSupported(cfg).catch((e) => ({ supported: false, error: e }));
     if (!support.supported) throw new Error(`recorder: VideoEncoder cannot encode ${cfg.codec} at ${cfg.width}x${cfg.height} here`);
-    this.muxer = await WebmMuxer.create({ codec: this.o.codec, width: this.o.width, height: this.o.height, fps: this.o.fps,
-      ondata: (bytes, offset) => this.output.write(bytes, offset) });
+    if (this.o.audio) {
+      const a = this.o.audio;
+      if (!(await OpusEncoder.isSupported({ channels: a.channels, bitrate: a.bitrate }))) {
+        throw new Error('recorder: AudioEncoder cannot encode Opus here; record with backend "mediarecorder" or without audio');
+      }
+      this.audio = new OpusEncoder({
+        channels: a.channels, bitrate: a.bitrate,
+        onconfig: (d) => { this.audioConfig = d; },
+        onpacket: (bytes, us) => { this.aq.push({ bytes, us }); this._pump(); },
+        onerror: (e) => this._fatal(e),
+      });
+    } else {
+      await this._createMuxer();
+    }
     this.encoder = new VideoEncoder({
       output: (chunk) => this._output(chunk),
       error: (e) => this._fatal(new Error(`recorder: VideoEncoder failed: ${e && e.message ? e.message : e}`)),
     });
     this.encoder.configure(cfg);
     this.info = { codec: this.o.codec, width: this.o.width, height: this.o.height, fps: this.o.fps, keyframeInterval: this.keyframeInterval };
+  }
+
+  _createMuxer() {
+    if (!this.creating) {
+      const m = { codec: this.o.codec, width: this.o.width, height: this.o.height, fps: this.o.fps,
+        ondata: (bytes, offset) => this.output.write(bytes, offset) };
+      if (this.audio) {
+        m.audio = { codec: 'opus', sampleRate: OPUS_SAMPLE_RATE, channels: this.audio.channels };
+        if (this.audioConfig) m.audio.codecPrivate = this.audioConfig;
+      }
+      this.creating = WebmMuxer.create(m).then((muxer) => {
+        if (this.failed) { muxer.abort(); throw this.failed; }
+        this.muxer = muxer;
+      });
+      this.creating.catch((e) => this._fatal(e));
+    }
+    return this.creating;
   }
 
   _output(chunk) {
@@ -87,10 +139,46 @@ export class WebCodecsBackend {
     try {
       const data = new Uint8Array(chunk.byteLength);
       chunk.copyTo(data);
-      this.muxer.addFrame(data, { keyframe: chunk.type === 'key', timestampUs: w.timestampUs, metadata: w.metadata });
+      this.vq.push({ bytes: data, keyframe: chunk.type === 'key', us: w.timestampUs, metadata: w.metadata });
+      this._pump();
       w.resolve();
     } catch (err) {
       w.reject(err);
+      this._fatal(err);
+    }
+  }
+
+  // Writes what may be written, in time order (see the top of the file).
+  _pump() {
+    if (this.failed) return;
+    if (!this.muxer) {
+      // With sound, the muxer starts once the encoder said what its Opus looks like (the OpusHead).
+      if (this.audio && this.audioConfig === undefined && !this.audioDone) return;
+      this._createMuxer().then(() => this._pump(), () => {});
+      return;
+    }
+    try {
+      for (;;) {
+        const v = this.vq[0];
+        const a = this.aq[0];
+        let take = null;
+        if (v && a) take = a.us < v.us ? 'a' : 'v';
+        else if (v && (!this.audio || this.audioDone || this.vq[this.vq.length - 1].us - v.us > WAIT_US)) take = 'v';
+        else if (a && (this.videoDone || this.aq[this.aq.length - 1].us - a.us > WAIT_US)) take = 'a';
+        if (!take) break;
+        if (take === 'v') {
+          this.vq.shift();
+          this.muxer.addFrame(v.bytes, { keyframe: v.keyframe, timestampUs: v.us, metadata: v.metadata });
+        } else {
+          this.aq.shift();
+          if (a.us >= this.lastAudioWrittenUs || this.lastAudioWrittenUs === undefined) {
+            this.muxer.addAudio(a.bytes, { timestampUs: a.us });
+            this.lastAudioWrittenUs = a.us;
+            this.audioPackets++;
+          }
+        }
+      }
+    } catch (err) {
       this._fatal(err);
     }
   }
@@ -100,6 +188,8 @@ export class WebCodecsBackend {
     this.failed = err;
     for (const w of this.waiting.splice(0)) w.reject(err);
     try { if (this.encoder && this.encoder.state !== 'closed') this.encoder.close(); } catch { /* closed */ }
+    this.audio?.close();
+    for (const e of this.early.splice(0)) e.ad.close();
     this.muxer?.abort();
     this.onfatal(err);
   }
@@ -107,7 +197,10 @@ export class WebCodecsBackend {
   _timestamp(frame) {
     let us;
     if (this.o.timing === 'realtime' && frame.timestampUs !== undefined) {
-      if (this.firstUs === null) this.firstUs = frame.timestampUs;
+      if (this.firstUs === null) {
+        this.firstUs = frame.timestampUs;
+        this._releaseEarlyAudio();
+      }
       us = Math.round(frame.timestampUs - this.firstUs);
       if (us <= this.lastUs) us = this.lastUs + 1; // VideoEncoder needs increasing timestamps
     } else {
@@ -115,6 +208,50 @@ export class WebCodecsBackend {
     }
     this.lastUs = us;
     return us;
+  }
+
+  /**
+   * Sound: one AudioData at recording time `us` (µs, the recorder's time line). The caller gives `ad`
+   * up (it is closed here). Audio from before the first video frame is cut off.
+   */
+  encodeAudio(ad, us) {
+    if (this.failed || !this.audio || this.audioDone) { ad.close(); return; }
+    if (this.firstUs === null) {
+      this.early.push({ ad, us });
+      if (this.early.length > EARLY_AUDIO_CHUNKS) this.early.shift().ad.close();
+      return;
+    }
+    this._encodeAudio(ad, us);
+  }
+
+  _releaseEarlyAudio() {
+    for (const e of this.early.splice(0)) this._encodeAudio(e.ad, e.us);
+  }
+
+  _encodeAudio(ad, us) {
+    try {
+      let t = us - this.firstUs;
+      let skip = 0;
+      const dur = (ad.numberOfFrames / ad.sampleRate) * 1e6;
+      if (t + dur <= 0) return;
+      if (t < 0) {
+        skip = Math.min(ad.numberOfFrames, Math.round((-t * ad.sampleRate) / 1e6));
+        t = 0;
+      }
+      // Never overlap the chunk before (the time line is counted in samples; a re-anchor can step back).
+      if (t < this.lastAudioEndUs) {
+        const over = Math.round(((this.lastAudioEndUs - t) * ad.sampleRate) / 1e6);
+        skip = Math.max(skip, over);
+        t = this.lastAudioEndUs;
+      }
+      if (skip >= ad.numberOfFrames) return;
+      this.audio.encode(ad, t, skip);
+      this.lastAudioEndUs = t + ((ad.numberOfFrames - skip) / ad.sampleRate) * 1e6;
+    } catch (err) {
+      this._fatal(err);
+    } finally {
+      ad.close();
+    }
   }
 
   /**
@@ -163,19 +300,47 @@ export class WebCodecsBackend {
     return { done };
   }
 
+  /** The sound stopped for good (its track ended): video no longer waits for it. */
+  endAudio() {
+    if (!this.audio || this.audioDone) return;
+    this.audio.flush().catch((e) => this._fatal(e)).then(() => {
+      this.audioDone = true;
+      this._pump();
+    });
+  }
+
   async finish() {
     if (this.failed) throw this.failed;
     await this._posting;
     await this.encoder.flush();
     if (this.failed) throw this.failed;
     this.encoder.close();
+    for (const e of this.early.splice(0)) e.ad.close();
+    if (this.audio && !this.audioDone) {
+      await this.audio.flush();
+      this.audioDone = true;
+    }
+    this.videoDone = true;
+    if (this.failed) throw this.failed;
+    this._pump();
+    if (!this.muxer) await this._createMuxer();
+    this._pump();
+    if (this.failed) throw this.failed;
+    if (this.vq.length || this.aq.length) throw new Error('recorder: internal error, packets left after the last write');
     const duration = this.o.timing === 'realtime' ? 0 : this.count / this.o.fps;
     const r = await this.muxer.finish({ duration });
-    return { codec: this.o.codec, mimeType: `video/webm;codecs=${this.o.codec}`, width: this.o.width, height: this.o.height, ...r };
+    const result = { codec: this.o.codec, mimeType: `video/webm;codecs=${this.o.codec}`, width: this.o.width, height: this.o.height, ...r };
+    if (this.audio) {
+      result.mimeType = `video/webm;codecs=${this.o.codec},opus`;
+      result.audio = { codec: 'opus', sampleRate: OPUS_SAMPLE_RATE, channels: this.audio.channels, packets: this.audioPackets, duration: this.audio.samples / OPUS_SAMPLE_RATE };
+    }
+    return result;
   }
 
   abort() {
     try { if (this.encoder && this.encoder.state !== 'closed') this.encoder.close(); } catch { /* closed */ }
+    this.audio?.close();
+    for (const e of this.early.splice(0)) e.ad.close();
     this.muxer?.abort();
     const err = new Error('recorder: the recording was aborted');
     for (const w of this.waiting.splice(0)) w.reject(err);

@@ -1,0 +1,114 @@
+// Where a recording's sound is encoded: Opus by the browser's AudioEncoder (WebCodecs), 48 kHz, mono or
+// stereo, for the webcodecs backend (the mediarecorder backend lets MediaRecorder encode it). The
+// packets go to the WebM muxer's Opus track (WebmMuxer's audio option, addAudio); the first output's
+// decoderConfig.description is the OpusHead the muxer stores as CodecPrivate.
+//
+// Input: AudioData from the audio input (sources/audio.js), restamped on the recording's time line
+// (pauses taken out, zero at the first video frame) and trimmed where a chunk straddles the start.
+
+export const OPUS_SAMPLE_RATE = 48000;
+
+export class OpusEncoder {
+  /** Whether AudioEncoder encodes Opus with these channels here. */
+  static async isSupported({ channels = 1, bitrate = 96_000 } = {}) {
+    if (typeof AudioEncoder !== 'function' || typeof AudioData !== 'function') return false;
+    try {
+      const r = await AudioEncoder.isConfigSupported({ codec: 'opus', sampleRate: OPUS_SAMPLE_RATE, numberOfChannels: channels, bitrate });
+      return !!r.supported;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * @param {{channels: 1|2, bitrate?: number, onpacket(bytes: Uint8Array, timestampUs: number, durationUs: number): void,
+   *   onconfig(description: Uint8Array|null): void, onerror(err: Error): void}} o
+   */
+  constructor({ channels, bitrate = 96_000, onpacket, onconfig, onerror }) {
+    this.channels = channels;
+    this.onpacket = onpacket;
+    this.onconfig = onconfig;
+    this.onerror = onerror;
+    this.configured = false;
+    this.failed = null;
+    this.packets = 0;
+    this.samples = 0;
+    this.encoder = new AudioEncoder({
+      output: (chunk, meta) => this._output(chunk, meta),
+      error: (e) => this._fail(new Error(`recorder: AudioEncoder failed: ${e && e.message ? e.message : e}`)),
+    });
+    this.encoder.configure({ codec: 'opus', sampleRate: OPUS_SAMPLE_RATE, numberOfChannels: channels, bitrate });
+  }
+
+  _output(chunk, meta) {
+    if (this.failed) return;
+    try {
+      if (!this.configured) {
+        this.configured = true;
+        const d = meta && meta.decoderConfig && meta.decoderConfig.description;
+        this.onconfig(d ? new Uint8Array(d instanceof ArrayBuffer ? d : d.buffer, d.byteOffset || 0, d.byteLength).slice() : null);
+      }
+      const bytes = new Uint8Array(chunk.byteLength);
+      chunk.copyTo(bytes);
+      this.packets++;
+      this.onpacket(bytes, chunk.timestamp, chunk.duration || 0);
+    } catch (err) {
+      this._fail(err);
+    }
+  }
+
+  _fail(err) {
+    if (this.failed) return;
+    this.failed = err;
+    try { if (this.encoder.state !== 'closed') this.encoder.close(); } catch { /* closed */ }
+    this.onerror(err);
+  }
+
+  /**
+   * Encodes `ad` (AudioData, any sample format) at recording time `timestampUs`, skipping its first
+   * `skipFrames` samples. The caller keeps (and closes) `ad`. Channels are mixed down / duplicated to
+   * the encoder's count; other sample rates than 48 kHz are refused (the audio input mixes at 48 kHz).
+   */
+  encode(ad, timestampUs, skipFrames = 0) {
+    if (this.failed) throw this.failed;
+    if (ad.sampleRate !== OPUS_SAMPLE_RATE) throw new Error(`recorder: the audio track delivers ${ad.sampleRate} Hz; Opus here is encoded at ${OPUS_SAMPLE_RATE} Hz`);
+    const frames = ad.numberOfFrames - skipFrames;
+    if (frames <= 0) return;
+    const out = new Float32Array(frames * this.channels);
+    const plane = new Float32Array(frames);
+    const inCh = ad.numberOfChannels;
+    for (let c = 0; c < this.channels; c++) {
+      if (c < inCh) {
+        ad.copyTo(plane, { planeIndex: c, frameOffset: skipFrames, frameCount: frames, format: 'f32-planar' });
+        out.set(plane, c * frames);
+      } else {
+        out.copyWithin(c * frames, 0, frames); // mono source, stereo encoder: the same sound on both
+      }
+    }
+    if (inCh > this.channels && this.channels === 1) { // stereo source, mono encoder: the average
+      for (let c = 1; c < inCh; c++) {
+        ad.copyTo(plane, { planeIndex: c, frameOffset: skipFrames, frameCount: frames, format: 'f32-planar' });
+        for (let i = 0; i < frames; i++) out[i] += plane[i];
+      }
+      for (let i = 0; i < frames; i++) out[i] /= inCh;
+    }
+    const data = new AudioData({ format: 'f32-planar', sampleRate: OPUS_SAMPLE_RATE, numberOfFrames: frames, numberOfChannels: this.channels, timestamp: Math.round(timestampUs), data: out });
+    try {
+      this.encoder.encode(data);
+    } finally {
+      data.close();
+    }
+    this.samples += frames;
+  }
+
+  async flush() {
+    if (this.failed) throw this.failed;
+    await this.encoder.flush();
+    if (this.failed) throw this.failed;
+    this.encoder.close();
+  }
+
+  close() {
+    try { if (this.encoder.state !== 'closed') this.encoder.close(); } catch { /* closed */ }
+  }
+}

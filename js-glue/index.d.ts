@@ -115,6 +115,8 @@ export function encodePng(image: RGBAImage, options?: PngOptions): Uint8Array;
 export function encode(image: RGBAImage, options?: EncodeOptions): Uint8Array;
 /** PNG or JPEG file to RGBA; throws RangeError (limits), TypeError (argument types), Error (corrupt or truncated). */
 export function decodeImage(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options?: DecodeOptions): ImageResult;
+/** The format and size from the header after decodeImage's structure checks and limits, without decoding pixels. */
+export function probeImage(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options?: DecodeOptions): { format: 'image/png' | 'image/jpeg'; width: number; height: number };
 /** The bytes as a Blob; the type is sniffed from the signature when not given. */
 export function toBlob(bytes: Uint8Array | ArrayBuffer, type?: string): Blob;
 

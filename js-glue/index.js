@@ -20,7 +20,7 @@ export {
   createRestTransport, createTusTransport, createMultipartTransport, createS3Transport, combineTransports, transportFromDescription, UploadError,
 } from './upload/transports/index.js';
 export { encode, encodeJpeg, encodePng, PNG_STRATEGIES } from './image/encode.js';
-export { decodeImage } from './image/decode.js';
+export { decodeImage, probeImage } from './image/decode.js';
 export { toBlob } from './image/blob.js';
 export { captureCanvas } from './capture/capture.js';
 export { captureXRFrame, captureXRSession, trackXRSession } from './capture/xr-capture.js';

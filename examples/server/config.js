@@ -46,6 +46,7 @@ const FLAGS = {
   'max-screenshot': { type: 'string', env: 'MAX_SCREENSHOT_BYTES' },
   'max-video': { type: 'string', env: 'MAX_VIDEO_BYTES' },
   'max-metadata': { type: 'string', env: 'MAX_METADATA_BYTES' },
+  'max-image-pixels': { type: 'string', env: 'MAX_IMAGE_PIXELS' },
   'retention-days': { type: 'string', env: 'RETENTION_DAYS' },
   'headers-timeout': { type: 'string', env: 'HEADERS_TIMEOUT' },
   'request-timeout': { type: 'string', env: 'REQUEST_TIMEOUT' },
@@ -80,6 +81,8 @@ export const USAGE = `Usage: node examples/server/start.js [options]   (or: npm 
   --max-screenshot SIZE  MAX_SCREENSHOT_BYTES  largest screenshot (default 32MiB)
   --max-video SIZE       MAX_VIDEO_BYTES       largest single-request or tus video (default 4GiB)
   --max-metadata SIZE    MAX_METADATA_BYTES    largest metadata JSON (default 64KiB)
+  --max-image-pixels N   MAX_IMAGE_PIXELS      screenshots of more pixels are stored without a thumbnail,
+                                               never decoded (default 50000000)
   --retention-days N     RETENTION_DAYS  delete files older than N days, at start and hourly (default 30, 0 = never)
   --headers-timeout T    HEADERS_TIMEOUT  a request's headers must arrive within T (default 20s)
   --request-timeout T    REQUEST_TIMEOUT  a whole request, body included, must arrive within T (default 10m)
@@ -149,6 +152,7 @@ export function resolveConfig(argv = process.argv.slice(2), env = process.env) {
       maxScreenshotBytes: parseSize(get('max-screenshot'), '--max-screenshot'),
       maxVideoBytes: parseSize(get('max-video'), '--max-video'),
       maxMetadataBytes: parseSize(get('max-metadata'), '--max-metadata'),
+      maxImagePixels: parseCount(get('max-image-pixels'), '--max-image-pixels'),
       retentionDays: retention === undefined || retention === '' ? undefined : Number(retention),
       headersTimeoutMs: parseDuration(get('headers-timeout'), '--headers-timeout'),
       requestTimeoutMs: parseDuration(get('request-timeout'), '--request-timeout'),

@@ -6,7 +6,12 @@ import { httpError, sniff, CAPTURE_SESSION_RE } from './storage.js';
 import { parseMetadataField, displayName } from './schema.js';
 import { readUpload, fieldValue } from './multipart.js';
 import { readVideoFacts } from './video-facts.js';
-import { makeThumbnail } from './thumbnails.js';
+import { createThumbnailer, DEFAULT_MAX_IMAGE_PIXELS } from './thumbnails.js';
+
+// A thumbnail that failed for the server's own reasons (the worker was busy or its wasm did not load)
+// is tried again after this long; one that failed because of the file (corrupt, over the pixel budget,
+// too slow) is never tried again: its record keeps thumbnailError.
+const THUMBNAIL_RETRY_MS = 60 * 1000;
 
 function captureSession(v) {
   if (v === undefined || v === null || v === '') return undefined;
@@ -23,21 +28,54 @@ function pngSize(head) {
 export function makeIntake(ctx) {
   const { storage, options } = ctx;
 
-  /** Makes thumb.jpg for a screenshot record; returns true on success (failures are recorded, not thrown). */
-  async function ensureThumbnail(rec) {
+  const thumbnailer = createThumbnailer({ maxPixels: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS, ...(options.thumbnailWorker || {}) });
+  const inFlight = new Map(); // capture id -> Promise<boolean>: one attempt at a time per capture
+
+  /**
+   * Makes thumb.jpg for a screenshot record; returns true on success. Failures are recorded on the
+   * record (thumbnailError) and not thrown; a failure caused by the file is remembered, so later calls
+   * (every GET of the thumbnail, share links included) answer false at once without decoding again.
+   */
+  function ensureThumbnail(rec) {
+    if (remembersFailure(rec)) return Promise.resolve(false);
+    let p = inFlight.get(rec.id);
+    if (!p) {
+      p = makeThumbnailFile(rec).finally(() => inFlight.delete(rec.id));
+      inFlight.set(rec.id, p);
+    }
+    return p;
+  }
+
+  // A failure recorded with its kind (records from before kinds were kept are tried again once).
+  function remembersFailure(rec) {
+    if (!rec.thumbnailError || !rec.thumbnailFailure) return false;
+    return rec.thumbnailRetryAt === undefined || Date.now() < rec.thumbnailRetryAt;
+  }
+
+  async function makeThumbnailFile(rec) {
     const path = storage.capturePath(rec, 'thumb.jpg');
     try {
-      const t = await makeThumbnail(storage.capturePath(rec), options.thumbnail);
+      const t = await thumbnailer.make(storage.capturePath(rec), options.thumbnail);
       const tmp = `${path}.${process.pid}.tmp`;
       await writeFile(tmp, t.jpeg);
       await rename(tmp, path);
       rec.thumbnail = { width: t.width, height: t.height, size: t.jpeg.length };
       if (!rec.width) { rec.width = t.sourceWidth; rec.height = t.sourceHeight; }
       delete rec.thumbnailError;
+      delete rec.thumbnailFailure;
+      delete rec.thumbnailRetryAt;
       return true;
     } catch (e) {
       rec.thumbnail = null;
-      rec.thumbnailError = String(e && e.message ? e.message : e).slice(0, 200);
+      rec.thumbnailError = String(e && e.message ? e.message : e).slice(0, 300);
+      if (e && e.permanent) {
+        rec.thumbnailFailure = e.kind; // 'budget' | 'image': never tried again
+        delete rec.thumbnailRetryAt;
+      } else {
+        rec.thumbnailFailure = (e && e.kind) || 'unavailable';
+        rec.thumbnailRetryAt = Date.now() + THUMBNAIL_RETRY_MS;
+      }
+      if (!rec.width && e && e.sourceWidth) { rec.width = e.sourceWidth; rec.height = e.sourceHeight; }
       return false;
     } finally {
       await storage.updateCapture(rec).catch(() => {});
@@ -124,6 +162,8 @@ export function makeIntake(ctx) {
       out.height = rec.height ?? null;
       out.urls.thumbnail = `${base}/api/captures/${rec.id}/thumbnail`;
       out.thumbnail = rec.thumbnail || null;
+      // Why there is none: over the pixel budget, or a file the decoder refused.
+      if (!rec.thumbnail && rec.thumbnailError && rec.thumbnailFailure !== undefined) out.thumbnailError = rec.thumbnailError;
     } else {
       const v = rec.video || {};
       out.video = { duration: v.duration ?? null, width: v.width ?? null, height: v.height ?? null, resolution: v.resolution ?? null, codec: v.codec ?? null, source: v.source ?? null };
@@ -132,5 +172,8 @@ export function makeIntake(ctx) {
     return out;
   }
 
-  return { acceptScreenshot, acceptVideo, ensureThumbnail, view, thumbPath: (rec) => join(storage.captureDir(rec.owner, rec.id), 'thumb.jpg') };
+  return {
+    acceptScreenshot, acceptVideo, ensureThumbnail, view, thumbnailer,
+    thumbPath: (rec) => join(storage.captureDir(rec.owner, rec.id), 'thumb.jpg'),
+  };
 }

@@ -47,6 +47,7 @@ export const DEFAULTS = Object.freeze({
   cors: true,
   thumbnail: { width: 200, height: 200, quality: 85 },
   thumbnailsOnUpload: true,
+  maxImagePixels: 50_000_000, // thumbnails: larger screenshots are never decoded (thumbnails.js)
   logger: false,
   // Connection timeouts: a request's headers must arrive within headersTimeoutMs and the whole request
   // within requestTimeoutMs; a body that sends nothing for bodyTimeoutMs is cut off (its connection closed).
@@ -77,7 +78,7 @@ function nonNegativeInt(v, name) {
 export function normalizeOptions(options = {}) {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   o.dataDir = resolve(o.dataDir);
-  for (const k of ['maxChunkBytes', 'maxScreenshotBytes', 'maxVideoBytes', 'maxMetadataBytes', 'maxChunks']) o[k] = positiveInt(o[k], k);
+  for (const k of ['maxChunkBytes', 'maxScreenshotBytes', 'maxVideoBytes', 'maxMetadataBytes', 'maxChunks', 'maxImagePixels']) o[k] = positiveInt(o[k], k);
   for (const k of ['headersTimeoutMs', 'requestTimeoutMs', 'bodyTimeoutMs', 'keepAliveTimeoutMs']) o[k] = positiveInt(o[k], k);
   if (o.headersTimeoutMs > o.requestTimeoutMs) throw new RangeError(`headersTimeoutMs (${o.headersTimeoutMs}) must not exceed requestTimeoutMs (${o.requestTimeoutMs})`);
   for (const k of ['quotaBytes', 'quotaSessions', 'quotaTusUploads']) o[k] = nonNegativeInt(o[k], k);
@@ -216,6 +217,7 @@ export function createServer(options = {}) {
   app.addHook('onClose', async () => {
     if (timer) clearInterval(timer);
     faults.close();
+    await ctx.thumbnailer.close();
   });
 
   const overhead = 64 * KiB;

@@ -9,12 +9,12 @@ import { sniffImageType } from './blob.js';
 /** The most input decodeImage accepts (wasm/image/decode.h kMaxDecodeInputBytes). */
 export const MAX_DECODE_BYTES = 2 ** 28;
 
-function asBytes(bytes) {
+function asBytes(bytes, where) {
   if (bytes instanceof Uint8Array) return bytes;
   if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
   if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const what = bytes === null ? 'null' : typeof bytes === 'object' ? (bytes.constructor ? bytes.constructor.name : 'an object') : typeof bytes;
-  throw new TypeError(`decodeImage: bytes must be a Uint8Array, ArrayBuffer or typed array view, got ${what}`);
+  throw new TypeError(`${where}: bytes must be a Uint8Array, ArrayBuffer or typed array view, got ${what}`);
 }
 
 /**
@@ -30,28 +30,33 @@ export function decodeImage(bytes, options) {
   return decodeImageOn(getCore(), bytes, options);
 }
 
-/** decodeImage on a given core module (tests compare the baseline and SIMD builds). */
-export function decodeImageOn(M, bytes, options) {
-  const data = asBytes(bytes);
+// The options' limits (checked, defaults filled in) after the input's own checks.
+function readLimits(options, data, where) {
   if (options === null || (options !== undefined && typeof options !== 'object')) {
-    throw new TypeError(`decodeImage: options must be an object, got ${options === null ? 'null' : typeof options}`);
+    throw new TypeError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
   }
   const o = options || {};
   const limits = {
-    maxWidth: o.maxWidth === undefined ? MAX_SIDE : checkNumber(o.maxWidth, 'decodeImage: maxWidth', { min: 1, max: MAX_SIDE, integer: true }),
-    maxHeight: o.maxHeight === undefined ? MAX_SIDE : checkNumber(o.maxHeight, 'decodeImage: maxHeight', { min: 1, max: MAX_SIDE, integer: true }),
-    maxPixels: o.maxPixels === undefined ? MAX_PIXELS : checkNumber(o.maxPixels, 'decodeImage: maxPixels', { min: 1, max: MAX_PIXELS, integer: true }),
-    maxBytes: o.maxBytes === undefined ? MAX_DECODE_BYTES : checkNumber(o.maxBytes, 'decodeImage: maxBytes', { min: 1, max: MAX_DECODE_BYTES, integer: true }),
+    maxWidth: o.maxWidth === undefined ? MAX_SIDE : checkNumber(o.maxWidth, `${where}: maxWidth`, { min: 1, max: MAX_SIDE, integer: true }),
+    maxHeight: o.maxHeight === undefined ? MAX_SIDE : checkNumber(o.maxHeight, `${where}: maxHeight`, { min: 1, max: MAX_SIDE, integer: true }),
+    maxPixels: o.maxPixels === undefined ? MAX_PIXELS : checkNumber(o.maxPixels, `${where}: maxPixels`, { min: 1, max: MAX_PIXELS, integer: true }),
+    maxBytes: o.maxBytes === undefined ? MAX_DECODE_BYTES : checkNumber(o.maxBytes, `${where}: maxBytes`, { min: 1, max: MAX_DECODE_BYTES, integer: true }),
   };
-  if (data.length === 0) throw new RangeError('decodeImage: bytes is empty (0 bytes)');
+  if (data.length === 0) throw new RangeError(`${where}: bytes is empty (0 bytes)`);
   if (data.length > limits.maxBytes) {
-    throw new RangeError(`decodeImage: the input is ${data.length} bytes, more than maxBytes ${limits.maxBytes}`);
+    throw new RangeError(`${where}: the input is ${data.length} bytes, more than maxBytes ${limits.maxBytes}`);
   }
   if (!sniffImageType(data)) {
     const head = Array.from(data.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    throw new Error(`decodeImage: not a PNG or JPEG file (it starts with ${head})`);
+    throw new Error(`${where}: not a PNG or JPEG file (it starts with ${head})`);
   }
+  return limits;
+}
 
+/** decodeImage on a given core module (tests compare the baseline and SIMD builds). */
+export function decodeImageOn(M, bytes, options) {
+  const data = asBytes(bytes, 'decodeImage');
+  const limits = readLimits(options, data, 'decodeImage');
   const ptr = alloc(M, data.length, 'encoded image');
   let result = null;
   try {
@@ -66,5 +71,41 @@ export function decodeImageOn(M, bytes, options) {
     return makeImage(result.view().slice(), width, height);
   } finally {
     result.delete();
+  }
+}
+
+/**
+ * What a PNG or JPEG header says, without decoding any pixel: the format and size, after the same
+ * structure check and limits decodeImage applies first (PNG chunk lengths, CRCs and IEND; JPEG marker
+ * segments, Huffman tables and the end-of-image marker). Costs one pass over the bytes and no pixel
+ * memory: the way to hold an image to a pixel budget before decoding it.
+ * @param {Uint8Array|ArrayBuffer|ArrayBufferView} bytes the file
+ * @param {{maxWidth?: number, maxHeight?: number, maxPixels?: number, maxBytes?: number}} [options] as for decodeImage
+ * @returns {{format: 'image/png'|'image/jpeg', width: number, height: number}}
+ * @throws as decodeImage: {RangeError} a limit exceeded (the message gives the size), {Error} not a PNG/JPEG or corrupt
+ */
+export function probeImage(bytes, options) {
+  return probeImageOn(getCore(), bytes, options);
+}
+
+/** probeImage on a given core module. */
+export function probeImageOn(M, bytes, options) {
+  const data = asBytes(bytes, 'probeImage');
+  const limits = readLimits(options, data, 'probeImage');
+  const ptr = alloc(M, data.length, 'encoded image');
+  try {
+    M.HEAPU8.set(data, ptr);
+    const info = M.probeImage(ptr, data.length, limits);
+    if (!info) {
+      try {
+        throwLastError(M);
+      } catch (e) {
+        e.message = e.message.replace(/^decodeImage:/, 'probeImage:'); // the core's checks are decodeImage's
+        throw e;
+      }
+    }
+    return { format: info.format, width: info.width, height: info.height };
+  } finally {
+    M._free(ptr);
   }
 }

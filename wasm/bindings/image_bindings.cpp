@@ -1,5 +1,6 @@
 // Embind for wasm/image: encoders return a Bytes object (the file), the decoder a DecodedImage
-// (RGBA pixels); both are null on failure, with the error recorded for the JS glue to throw.
+// (RGBA pixels), the probe a plain { format, width, height }; all are null on failure, with the error
+// recorded for the JS glue to throw.
 // Only type conversion here.
 #include <emscripten/bind.h>
 
@@ -78,20 +79,23 @@ bool ToLimit(double v, double max, const char* name, int64_t* out) {
   return true;
 }
 
-JsDecodedImage* DecodeImage(uintptr_t p, double size, const JsDecodeOptions& o) {
-  ck::DecodeOptions opts;
+// The JS options as ck::DecodeOptions; false (with the error recorded) when a limit is invalid.
+bool ToOptions(const JsDecodeOptions& o, double size, ck::DecodeOptions* opts) {
   int64_t pixels = 0, bytes = 0;
   if (!ToLimit(o.maxPixels, double(ck::kMaxPixels), "maxPixels", &pixels) ||
       !ToLimit(o.maxBytes, double(ck::kMaxDecodeInputBytes), "maxBytes", &bytes))
-    return nullptr;
-  opts.max_width = o.maxWidth;
-  opts.max_height = o.maxHeight;
-  opts.max_pixels = pixels;
-  opts.max_bytes = size_t(bytes);
-  if (!(size >= 0 && size <= double(SIZE_MAX))) {
-    Fail(ck::Status::OutOfRange("decodeImage: invalid input size"));
-    return nullptr;
-  }
+    return false;
+  opts->max_width = o.maxWidth;
+  opts->max_height = o.maxHeight;
+  opts->max_pixels = pixels;
+  opts->max_bytes = size_t(bytes);
+  if (!(size >= 0 && size <= double(SIZE_MAX))) return Fail(ck::Status::OutOfRange("decodeImage: invalid input size"));
+  return true;
+}
+
+JsDecodedImage* DecodeImage(uintptr_t p, double size, const JsDecodeOptions& o) {
+  ck::DecodeOptions opts;
+  if (!ToOptions(o, size, &opts)) return nullptr;
   ck::DecodedImage d;
   ck::Status s = ck::DecodeImage(Ptr<const uint8_t>(p), size_t(size), opts, &d);
   if (!s.ok()) {
@@ -99,6 +103,23 @@ JsDecodedImage* DecodeImage(uintptr_t p, double size, const JsDecodeOptions& o) 
     return nullptr;
   }
   return new JsDecodedImage(std::move(d));
+}
+
+// { format, width, height } from the header after the structure check, or null (error recorded).
+emscripten::val ProbeImage(uintptr_t p, double size, const JsDecodeOptions& o) {
+  ck::DecodeOptions opts;
+  if (!ToOptions(o, size, &opts)) return emscripten::val::null();
+  ck::ImageInfo info;
+  ck::Status s = ck::ProbeImage(Ptr<const uint8_t>(p), size_t(size), opts, &info);
+  if (!s.ok()) {
+    Fail(s);
+    return emscripten::val::null();
+  }
+  emscripten::val out = emscripten::val::object();
+  out.set("format", std::string(ck::ImageFormatMime(info.format)));
+  out.set("width", info.width);
+  out.set("height", info.height);
+  return out;
 }
 
 }  // namespace
@@ -121,4 +142,5 @@ EMSCRIPTEN_BINDINGS(ck_image) {
   emscripten::function("encodeJpeg", &EncodeJpeg, emscripten::allow_raw_pointers());
   emscripten::function("encodePng", &EncodePng, emscripten::allow_raw_pointers());
   emscripten::function("decodeImage", &DecodeImage, emscripten::allow_raw_pointers());
+  emscripten::function("probeImage", &ProbeImage);
 }

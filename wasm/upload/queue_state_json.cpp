@@ -182,7 +182,131 @@ Status ParseItem(const json::Value& v, const std::string& path, QueueItem* it) {
   return Status::Ok();
 }
 
+Status ParseAuth(const json::Value& v, QueueState* out) {
+  Fields a(v, "state.auth");
+  CK_TRY(a.Only({"refreshNeeded", "required", "failures", "retryAt"}));
+  QueueState st;
+  CK_TRY(a.Bool("refreshNeeded", &st.token_refresh_needed));
+  CK_TRY(a.Bool("required", &st.auth_required));
+  CK_TRY(a.Uint("failures", 1000, &st.refresh_failures));
+  CK_TRY(a.Int("retryAt", 0, kMaxTimeMs, &st.refresh_retry_at));
+  out->token_refresh_needed = st.token_refresh_needed;
+  out->auth_required = st.auth_required;
+  out->refresh_failures = st.refresh_failures;
+  out->refresh_retry_at = st.refresh_retry_at;
+  return Status::Ok();
+}
+
+// The top-level fields other than "v" and "items", each on its own (a field that does not read keeps
+// *out's value and adds a line to *dropped).
+void SalvageTopLevel(const json::Value& root, QueueState* out, std::vector<std::string>* dropped) {
+  Fields f(root, "state");
+  auto note = [dropped](const Status& s) {
+    if (!s.ok()) dropped->push_back(s.message());
+  };
+  if (root.Find("online")) note(f.Bool("online", &out->online));
+  if (root.Find("nextActionId")) {
+    int64_t next;
+    Status s = f.Int("nextActionId", 1, json::kMaxSafeInteger, &next);
+    if (s.ok()) out->next_action_id = uint64_t(next);
+    note(s);
+  }
+  if (root.Find("rng")) {
+    std::string rng;
+    Status s = f.String("rng", 16, &rng);
+    if (s.ok() && !ParseHex64(rng, &out->rng)) s = f.Bad("rng", "expected 16 lowercase hex characters");
+    note(s);
+  }
+  if (const json::Value* auth = root.Find("auth")) note(ParseAuth(*auth, out));
+}
+
+// Adds the item if it reads and its id is new; otherwise says why not.
+void SalvageItem(const json::Value& v, const std::string& path, QueueState* out, std::unordered_set<std::string>* ids,
+                 std::vector<std::string>* dropped) {
+  QueueItem it;
+  Status s = ParseItem(v, path, &it);
+  if (!s.ok()) {
+    dropped->push_back(s.message());
+    return;
+  }
+  if (out->items.size() >= kMaxQueueItems) {
+    dropped->push_back("upload state: " + path + ": the queue already holds " + std::to_string(kMaxQueueItems) + " items");
+    return;
+  }
+  if (!ids->insert(it.id).second) {
+    dropped->push_back("upload state: " + path + ": a second item \"" + it.id + "\" (the first one is kept)");
+    return;
+  }
+  out->items.push_back(std::move(it));
+}
+
+// The text is not JSON (truncated, overwritten in places): the top-level fields before the damage, and
+// every item found where the writer starts one. Reading stops after about 16 times the text's length
+// of failed attempts, so a hostile text cannot make this quadratic.
+void SalvageText(const std::string& text, QueueState* out, std::unordered_set<std::string>* ids,
+                 std::vector<std::string>* dropped) {
+  // Top-level fields, one by one, until the first that does not read.
+  json::Value partial;
+  partial.type = json::Value::Type::kObject;
+  size_t pos = text.find('{');
+  if (pos != std::string::npos) {
+    ++pos;
+    for (;;) {
+      while (pos < text.size() && (text[pos] == ' ' || text[pos] == ',' || text[pos] == '\n')) ++pos;
+      json::Value key, value;
+      size_t end;
+      if (!json::ParsePrefix(text, pos, &key, &end, 1).ok() || key.type != json::Value::Type::kString) break;
+      if (end >= text.size() || text[end] != ':' || key.s == "items" || partial.Find(key.s)) break;
+      if (!json::ParsePrefix(text, end + 1, &value, &end, 4).ok()) break;
+      partial.fields.emplace_back(key.s, std::move(value));
+      pos = end;
+    }
+  }
+  SalvageTopLevel(partial, out, dropped);
+
+  static const std::string kItemStart = "{\"id\":\"";
+  size_t budget = 16 * text.size() + (1u << 20);
+  size_t found = 0;
+  for (size_t at = text.find(kItemStart); at != std::string::npos; at = text.find(kItemStart, at + 1)) {
+    json::Value v;
+    size_t end;
+    Status s = json::ParsePrefix(text, at, &v, &end, 4);
+    const size_t spent = end > at ? end - at : 1;
+    const std::string path = "items (the " + std::to_string(++found) + ". found in the text)";
+    if (!s.ok()) {
+      dropped->push_back("upload state: " + path + ": " + s.message());
+      if (spent >= budget) {
+        dropped->push_back("upload state: gave up reading after the " + std::to_string(found) + ". item");
+        return;
+      }
+      budget -= spent;
+      continue;
+    }
+    SalvageItem(v, path, out, ids, dropped);
+    at = end - 1;
+  }
+}
+
 }  // namespace
+
+void SalvageQueueState(const std::string& text, QueueState* out, std::vector<std::string>* dropped) {
+  out->items.clear();
+  std::unordered_set<std::string> ids;
+  json::Value root;
+  if (!json::Parse(text, &root, 8).ok() || root.type != json::Value::Type::kObject) {
+    SalvageText(text, out, &ids, dropped);
+    return;
+  }
+  SalvageTopLevel(root, out, dropped);
+  const json::Value* items = root.Find("items");
+  if (!items || items->type != json::Value::Type::kArray) {
+    dropped->push_back(items ? "upload state: state.items: not an array" : "upload state: state.items: missing");
+    return;
+  }
+  for (size_t i = 0; i < items->items.size(); ++i) {
+    SalvageItem(items->items[i], "items[" + std::to_string(i) + "]", out, &ids, dropped);
+  }
+}
 
 std::string SerializeQueueState(const QueueState& st) {
   json::Writer w;
@@ -252,12 +376,7 @@ Status ParseQueueState(const std::string& text, QueueState* out) {
   if (!ParseHex64(rng, &out->rng)) return f.Bad("rng", "expected 16 lowercase hex characters");
   const json::Value* auth;
   CK_TRY(f.Get("auth", &auth, json::Value::Type::kObject));
-  Fields a(*auth, "state.auth");
-  CK_TRY(a.Only({"refreshNeeded", "required", "failures", "retryAt"}));
-  CK_TRY(a.Bool("refreshNeeded", &out->token_refresh_needed));
-  CK_TRY(a.Bool("required", &out->auth_required));
-  CK_TRY(a.Uint("failures", 1000, &out->refresh_failures));
-  CK_TRY(a.Int("retryAt", 0, kMaxTimeMs, &out->refresh_retry_at));
+  CK_TRY(ParseAuth(*auth, out));
   const json::Value* items;
   CK_TRY(f.Get("items", &items, json::Value::Type::kArray));
   if (items->items.size() > kMaxQueueItems) return f.Bad("items", "more than " + std::to_string(kMaxQueueItems));

@@ -16,6 +16,14 @@ class Parser {
     return Status::Ok();
   }
 
+  Status Prefix(size_t offset, Value* out, size_t* end) {
+    pos_ = offset;
+    SkipSpace();
+    Status s = ParseValue(out, 0);
+    *end = pos_ < t_.size() ? pos_ : t_.size();
+    return s;
+  }
+
  private:
   Status Error(const std::string& what) const {
     return Status::CorruptData("JSON: " + what + " at offset " + std::to_string(pos_));
@@ -218,6 +226,12 @@ const char* TypeName(Value::Type t) {
 Status Parse(const std::string& text, Value* out, int max_depth) {
   *out = Value();
   return Parser(text, max_depth).Document(out);
+}
+
+Status ParsePrefix(const std::string& text, size_t offset, Value* out, size_t* end, int max_depth) {
+  *out = Value();
+  if (offset > text.size()) offset = text.size();
+  return Parser(text, max_depth).Prefix(offset, out, end);
 }
 
 void Writer::Separate() {

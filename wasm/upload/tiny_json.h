@@ -32,6 +32,10 @@ const char* TypeName(Value::Type t);
 // +-kMaxSafeInteger; nesting deeper than max_depth is rejected.
 Status Parse(const std::string& text, Value* out, int max_depth = 16);
 
+// Parses one JSON value that starts at `offset` (after optional whitespace) and may be followed by
+// anything. *end: the offset just past the value, or where reading stopped when the result is not ok.
+Status ParsePrefix(const std::string& text, size_t offset, Value* out, size_t* end, int max_depth = 16);
+
 // Appends JSON text; the caller is responsible for the structure, the writer for commas and escaping.
 class Writer {
  public:

@@ -120,7 +120,7 @@ Status UploadQueue::Validate(const QueueOptions& o) {
   if (!(o.jitter >= 0 && o.jitter <= 1)) {
     return Status::OutOfRange("jitter must be between 0 and 1, got " + std::to_string(o.jitter));
   }
-  return Status::Ok();
+  return Status::Ok();  // keep_completed: any count (UINT32_MAX keeps every completed item)
 }
 
 UploadQueue::UploadQueue(const QueueOptions& options) : options_(options) { state_.rng = options.seed; }
@@ -251,6 +251,39 @@ Status UploadQueue::MarkRecordingFinished(const std::string& id) {
   }
   it->recording_finished = true;
   return Status::Ok();
+}
+
+Status UploadQueue::FinishRecording(const std::string& id, bool* removed) {
+  *removed = false;
+  const QueueItem* it = Find(id);
+  if (it && it->kind == ItemKind::kVideo && !it->recording_finished && it->TotalBytes() == 0) {
+    Status s = Remove(id);
+    if (s.ok()) *removed = true;
+    return s;
+  }
+  return MarkRecordingFinished(id);
+}
+
+Status UploadQueue::AcceptServerPartList(const std::string& id, const std::vector<int64_t>& indices,
+                                         uint32_t* ignored) {
+  *ignored = 0;
+  const QueueItem* it = Find(id);
+  if (!it) return Status::FailedPrecondition("serverHasParts: no item " + Quote(id) + " in the queue");
+  if (it->kind != ItemKind::kVideo || it->session_id.empty()) {
+    *ignored = uint32_t(std::min<size_t>(indices.size(), UINT32_MAX));
+    return Status::Ok();
+  }
+  std::vector<uint32_t> have;
+  std::vector<bool> seen(it->parts.size(), false);
+  for (int64_t i : indices) {
+    if (i < 0 || uint64_t(i) >= it->parts.size() || seen[size_t(i)]) {
+      ++*ignored;
+      continue;
+    }
+    seen[size_t(i)] = true;
+    have.push_back(uint32_t(i));
+  }
+  return ServerHasParts(id, have);
 }
 
 Status UploadQueue::ServerHasParts(const std::string& id, const std::vector<uint32_t>& indices) {
@@ -498,11 +531,27 @@ Status UploadQueue::Succeeded(uint64_t action_id, const std::string& result) {
     case ActionType::kFinalize:
       it->state = ItemState::kCompleted;
       it->result = result;
+      TrimCompleted();
       break;
     default:
       break;
   }
   return Status::Ok();
+}
+
+void UploadQueue::TrimCompleted() {
+  size_t completed = 0;
+  for (const auto& it : state_.items) completed += it.state == ItemState::kCompleted ? 1 : 0;
+  if (completed <= options_.keep_completed) return;
+  size_t excess = completed - options_.keep_completed;
+  auto& items = state_.items;
+  items.erase(std::remove_if(items.begin(), items.end(),
+                             [&excess](const QueueItem& it) {
+                               if (excess == 0 || it.state != ItemState::kCompleted) return false;
+                               --excess;
+                               return true;
+                             }),
+              items.end());
 }
 
 int64_t UploadQueue::BaseBackoffMs(uint32_t k) const {
@@ -636,19 +685,36 @@ QueueSummary UploadQueue::Summary() const {
 
 std::string UploadQueue::Serialize() const { return SerializeQueueState(state_); }
 
-Status UploadQueue::Restore(const std::string& json) {
-  QueueState st;
-  Status s = ParseQueueState(json, &st);
-  if (!s.ok()) return s;
-  for (auto& it : st.items) {
+void UploadQueue::ForgetInFlight(QueueState* st) {
+  for (auto& it : st->items) {
     if (it.state == ItemState::kInitializing || it.state == ItemState::kUploading ||
         it.state == ItemState::kFinalizing) {
       it.state = ItemState::kPending;  // its action was in flight when the state was saved: forget it
     }
   }
-  state_ = std::move(st);
+  state_ = std::move(*st);
   in_flight_ = Action();
+}
+
+Status UploadQueue::Restore(const std::string& json) {
+  QueueState st;
+  Status s = ParseQueueState(json, &st);
+  if (!s.ok()) return s;
+  ForgetInFlight(&st);
   return Status::Ok();
+}
+
+void UploadQueue::RestoreReadable(const std::string& json, RestoreReport* report) {
+  *report = RestoreReport();
+  QueueState st;
+  report->error = ParseQueueState(json, &st);
+  if (!report->error.ok()) {
+    st = QueueState();
+    st.rng = options_.seed;
+    SalvageQueueState(json, &st, &report->dropped);
+  }
+  report->items_kept = uint32_t(st.items.size());
+  ForgetInFlight(&st);
 }
 
 }  // namespace ck

@@ -61,7 +61,8 @@ bool ParseItemState(const std::string& s, ItemState* out);
 bool ParseFailureKind(const std::string& s, FailureKind* out);
 std::string FailureKindList();              // for error messages
 
-// Limits (checked on every event and on Restore).
+// Limits (checked on every event and on Restore). The JS glue reads them from the wasm module
+// (uploadLimits()), so an id or metadata the glue accepts is one the queue accepts.
 constexpr size_t kMaxQueueItems = 10000;
 constexpr size_t kMaxPartsPerItem = 10000;               // S3 multipart's limit
 constexpr size_t kMaxItemIdBytes = 256;
@@ -81,9 +82,12 @@ struct QueueOptions {
   uint32_t max_retries = 5;          // counted failures allowed before the next one is permanent
   double backoff_base_ms = 1000;     // wait after the 1st counted failure
   double backoff_factor = 2;         // each further failure multiplies the wait ...
-  double backoff_max_ms = 16000;     // ... up to this: 1, 2, 4, 8, 16 s (seed 001)
+  double backoff_max_ms = 16000;     // ... up to this: 1, 2, 4, 8, 16 s
   double jitter = 0.2;               // each wait is scaled by a factor in [1 - jitter, 1 + jitter)
   uint32_t seed = 1;                 // PRNG seed for the jitter (state is persisted)
+  // Completed items stay in the queue (for progress and items()) up to this many; when another item
+  // completes, the oldest completed ones leave. Failed items always stay (RetryFailed needs them).
+  uint32_t keep_completed = UINT32_MAX;
 };
 
 struct QueuePart {
@@ -173,8 +177,18 @@ class UploadQueue {
   // MarkRecordingFinished).
   Status AddPart(const std::string& id, uint32_t index, uint64_t size, const std::string& sha256);
   Status MarkRecordingFinished(const std::string& id);
+  // Ends a recording, whatever it holds: a recording with at least one byte is marked finished (as
+  // MarkRecordingFinished does); one without a byte (no part; with first_part_last, not even part 0)
+  // has nothing to upload and leaves the queue: *removed says so. A first_part_last recording with
+  // parts 1..n but no part 0 is an error, as for MarkRecordingFinished.
+  Status FinishRecording(const std::string& id, bool* removed);
   // The server's list of parts it has for the item's current session: exactly those are confirmed.
   Status ServerHasParts(const std::string& id, const std::vector<uint32_t>& indices);
+  // The same for a list as a server sent it (an init answer, a listParts, an error's part list):
+  // indices the item does not have (negative, or past its last part: a server that kept parts of a
+  // longer upload) and repeats are ignored; *ignored counts them. An item that is not a video with a
+  // session (e.g. the failure just dropped the session) ignores the whole list. No such item is an error.
+  Status AcceptServerPartList(const std::string& id, const std::vector<int64_t>& indices, uint32_t* ignored);
   // Drops an item (not while it is in flight).
   Status Remove(const std::string& id);
   // Failed items go back to pending with a fresh retry budget. id "" = all; returns how many.
@@ -206,6 +220,16 @@ class UploadQueue {
   std::string Serialize() const;
   // Replaces the state; on failure (CorruptData) the queue is unchanged. An in-flight action is forgotten.
   Status Restore(const std::string& json);
+  // Restore for a stored state that may be corrupt (a browser bug, a full disk, a hostile page): a
+  // state that reads is restored as Restore() does; otherwise the queue keeps every item that still
+  // reads on its own, in order (of repeated ids, the first), and the top-level fields that read (the
+  // defaults for the others). Never fails; the report says what was lost.
+  struct RestoreReport {
+    Status error;                       // why the state did not read as a whole (ok when it did)
+    uint32_t items_kept = 0;
+    std::vector<std::string> dropped;   // one line per item or field that could not be read
+  };
+  void RestoreReadable(const std::string& json, RestoreReport* report);
 
  private:
   QueueItem* FindMutable(const std::string& id);
@@ -214,6 +238,8 @@ class UploadQueue {
   void CountFailure(QueueItem* item, int64_t now_ms, int64_t retry_after_ms);
   int64_t JitteredBackoffMs(uint32_t k);
   void ResetAfterSuccess(QueueItem* item);
+  void TrimCompleted();
+  void ForgetInFlight(QueueState* state);
 
   QueueOptions options_;
   QueueState state_;

@@ -29,8 +29,11 @@ export async function readUpload(request, { storage, fileFields, maxFileBytes, m
   let failure = null;
   const fail = (e) => { if (!failure) failure = e; };
   try {
+    // busboy's own file limit is one byte above ours: at its limit busboy would only stop passing the
+    // bytes on and go on reading the body to the part's end; one byte more fails storage.receive,
+    // which destroys the part and ends the reading.
     const parts = request.parts({
-      limits: { fileSize: maxFileBytes, fieldSize: maxFieldBytes, files: 1, fields: 16, parts: 20, fieldNameSize: 64 },
+      limits: { fileSize: maxFileBytes + 1, fieldSize: maxFieldBytes, files: 1, fields: 16, parts: 20, fieldNameSize: 64 },
     });
     for await (const part of parts) {
       if (part.type !== 'file') {

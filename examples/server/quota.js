@@ -49,15 +49,18 @@ export function makeQuota({ storage, options }) {
     async admitTusUpload(user, declared = 0) {
       if (!options.quotaTusUploads && !options.quotaBytes) return () => {};
       return lock(user, async () => {
-        const u = await storage.usage(user);
+        // In flight as the count starts: a creation answered during the count may or may not be seen
+        // by it, so it is counted as in flight (never fewer than there are).
         const pending = creating.get(user) || { count: 0, bytes: 0 };
-        if (options.quotaTusUploads && u.tusUploads + pending.count >= options.quotaTusUploads) {
+        const before = { ...pending };
+        const u = await storage.usage(user);
+        if (options.quotaTusUploads && u.tusUploads + before.count >= options.quotaTusUploads) {
           throw countError('tus uploads', options.quotaTusUploads);
         }
-        checkBytes(u.bytes + pending.bytes, declared);
+        checkBytes(u.bytes + before.bytes, declared);
+        creating.set(user, pending);
         pending.count += 1;
         pending.bytes += declared;
-        creating.set(user, pending);
         let released = false;
         return () => {
           if (released) return;

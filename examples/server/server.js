@@ -14,6 +14,7 @@ import { parseTokens, makeDevToken, bearerAuth } from './auth.js';
 import { FaultInjector, normalizeFaults } from './faults.js';
 import { makeIntake } from './intake.js';
 import { makeQuota } from './quota.js';
+import { guardRequestBody } from './connection.js';
 import protocolRoutes from './routes/protocol.js';
 import captureRoutes from './routes/captures.js';
 import shareRoutes from './routes/share.js';
@@ -167,25 +168,10 @@ export function createServer(options = {}) {
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not found', statusCode: 404 }));
 
-  // A request body is read only as far as the answer needs it. While one is being received, a client
-  // that sends nothing for bodyTimeoutMs loses its connection (node closes a socket whose timeout
-  // nobody handles). An answer sent before the body was complete (401, 404 on an upload of another
-  // user, 413, quota refusals ...) says `Connection: close` and the socket is closed once the answer
-  // is flushed, instead of reading the rest of the body to keep the connection alive.
+  // Request bodies: an idle timeout while one is received, and an answer sent before the body was
+  // complete closes the connection rather than reading the rest (connection.js).
   app.addHook('onRequest', (request, reply, done) => {
-    const req = request.raw;
-    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
-    if (hasBody && !req.complete) {
-      const socket = req.socket;
-      const res = reply.raw;
-      socket.setTimeout(opts.bodyTimeoutMs);
-      req.once('end', () => { if (!socket.destroyed && !res.writableFinished) socket.setTimeout(0); });
-      const writeHead = res.writeHead;
-      res.writeHead = function writeHeadThenClose(...args) {
-        if (!req.complete) this.shouldKeepAlive = false;
-        return writeHead.apply(this, args);
-      };
-    }
+    guardRequestBody(request.raw, reply.raw, { bodyTimeoutMs: opts.bodyTimeoutMs });
     done();
   });
 

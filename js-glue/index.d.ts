@@ -535,7 +535,8 @@ export interface XRFrameMetadata {
   pose: CapturePose | null;
 }
 export interface RecorderOptions {
-  /** 'auto': WebCodecs where VideoEncoder takes the codec and (even) size, else wasm. */
+  /** 'auto': canvases / XR: WebCodecs where VideoEncoder takes the codec and (even) size, else wasm; streams and
+   *  sound: WebCodecs where VideoEncoder, MediaStreamTrackProcessor (and AudioEncoder) exist, else mediarecorder. */
   backend?: 'auto' | 'wasm' | 'webcodecs' | 'mediarecorder';
   /** vp8 (default) or vp9; mediarecorder also 'h264' and 'auto' (seed 000's order). */
   codec?: VideoCodec | 'h264' | 'auto';
@@ -560,8 +561,13 @@ export interface RecorderOptions {
   view?: number | 'left' | 'right' | 'both'; binding?: XRWebGLBinding; sessionMode?: string;
   // canvas
   context?: RenderingContext;
+  /** sound: true (the microphone), constraints, a MediaStream or an audio track; several are mixed (Web Audio).
+   *  A stream source's own audio tracks are recorded too; false leaves them out. Backends webcodecs (Opus) and mediarecorder. */
+  audio?: boolean | MediaTrackConstraints | MediaStream | MediaStreamTrack;
+  /** Opus bits per second */ audioBitrate?: number;
+  /** a stream source: stop its tracks when the recording ends (recordScreen / recordCamera set it) */ stopTracks?: boolean;
   // mediarecorder
-  /** ms */ timeslice?: number; audio?: boolean | MediaTrackConstraints | MediaStream | MediaStreamTrack;
+  /** ms */ timeslice?: number;
   /** make the file seekable at stop (makeSeekable), default true */ repair?: boolean;
 }
 export interface RecordingResult {
@@ -569,6 +575,10 @@ export interface RecordingResult {
   width: number; height: number; frames: number; keyframes: number; /** seconds */ duration: number; averageFps: number;
   /** file size */ bytes: number; /** animation frames not taken (queue full in auto mode, or no XR pose) */ skippedFrames: number;
   /** mediarecorder, manual frames */ requestedFrames?: number; /** mediarecorder with repair */ repair?: RepairInfo;
+  /** why backend 'auto' chose this backend ('asked for' otherwise) */ backendReason?: string;
+  /** the sound track */ audio?: { codec: 'opus' | string; sampleRate?: number; channels?: number; packets: number | null; duration?: number };
+  /** seconds left out by pause() */ pausedDuration?: number;
+  /** stream sources: 'stop' (stop()) or 'source' (the track ended: Stop sharing, unplugged, hung up) */ endedBy?: 'stop' | 'source';
   metadata: {
     backend: string; codec: string; mimeType: string; width: number; height: number; fps: number; timing: 'fps' | 'realtime';
     started: string; ended: string; duration: number; frameCount: number; averageFps: number; bytes: number; skippedFrames: number;
@@ -578,8 +588,11 @@ export interface RecordingResult {
   /** without ondata */ data?: Uint8Array; blob?: Blob;
 }
 export class Recorder extends EventTarget {
-  readonly state: 'recording' | 'stopping' | 'stopped' | 'failed' | 'aborted';
+  readonly state: 'recording' | 'paused' | 'stopping' | 'stopped' | 'failed' | 'aborted';
   readonly backend: 'wasm' | 'webcodecs' | 'mediarecorder' | null; readonly codec: string | null; readonly mimeType: string | null;
+  readonly backendReason: string | null; readonly audio: boolean; readonly pausedDuration: number; readonly startTime: number | null;
+  /** no frames or sound until resume(); the paused time is left out of the file. Events 'pause', 'resume'. */
+  pause(): void; resume(): void;
   readonly width: number; readonly height: number; readonly fps: number;
   readonly frames: number; readonly queued: number; readonly desiredSize: number; readonly skippedFrames: number;
   readonly bytes: number; readonly error: Error | null; readonly frameMetadata: unknown[];
@@ -590,9 +603,14 @@ export class Recorder extends EventTarget {
   stop(): Promise<RecordingResult>;
   abort(): void;
 }
-export const RECORDER_LIMITS: { readonly maxQueuedFrames: number; readonly minTimeslice: number; readonly maxTimeslice: number };
-/** Starts recording a canvas, an XR session, or (null) frames given with addFrame. */
-export function createRecorder(source: HTMLCanvasElement | OffscreenCanvas | XRSession | null, options?: RecorderOptions): Promise<Recorder>;
+export const RECORDER_LIMITS: { readonly maxQueuedFrames: number; readonly minTimeslice: number; readonly maxTimeslice: number; readonly minAudioBitrate: number; readonly maxAudioBitrate: number };
+/** Starts recording a canvas, an XR session, a MediaStream / video track / array of tracks, or (null) frames given
+ *  with addFrame. Events: 'backpressure', 'error', 'pause', 'resume', 'sourceended' (detail { track, result: Promise }), 'audioended'. */
+export function createRecorder(source: HTMLCanvasElement | OffscreenCanvas | XRSession | MediaStream | MediaStreamTrack | MediaStreamTrack[] | null, options?: RecorderOptions): Promise<Recorder>;
+/** getDisplayMedia (with its audio) + createRecorder; the recorder stops the tracks at the end. microphone: the voice mixed in. */
+export function recordScreen(options?: RecorderOptions & { video?: boolean | MediaTrackConstraints; audio?: boolean | MediaTrackConstraints; microphone?: boolean | MediaTrackConstraints }): Promise<Recorder>;
+/** getUserMedia (camera + microphone) + createRecorder; the recorder stops the tracks at the end. */
+export function recordCamera(options?: RecorderOptions & { video?: boolean | MediaTrackConstraints; audio?: boolean | MediaTrackConstraints }): Promise<Recorder>;
 export const MEDIARECORDER_PREFERENCE: readonly string[];
 export function pickMediaRecorderType(codec?: 'auto' | 'vp8' | 'vp9' | 'h264', options?: { audio?: boolean; isTypeSupported?: (t: string) => boolean }): string | null;
 

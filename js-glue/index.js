@@ -31,7 +31,7 @@ export { initVideo, isVideoLoaded } from './video.js';
 export { VideoWriter, VIDEO_LIMITS } from './video/video-writer.js';
 export { WebmMuxer } from './video/webm-muxer.js';
 export { makeSeekable, makeSeekableChunks } from './video/repair.js';
-export { createRecorder, Recorder, RECORDER_LIMITS } from './record/recorder.js';
+export { createRecorder, recordScreen, recordCamera, Recorder, RECORDER_LIMITS } from './record/recorder.js';
 export { readFrameMetadata, inspectWebm, METADATA_BLOCK_ADD_ID } from './record/frame-metadata.js';
 export { pickMediaRecorderType, MEDIARECORDER_PREFERENCE } from './record/codecs.js';
 export { RecordingJournal, createJournaledRecorder, createIdbJournalStore, createMemoryJournalStore } from './record/journal.js';

@@ -403,7 +403,10 @@ export class Storage {
       sessions++;
       for (const name of parts) bytes += await size(join(partsDir, name));
     }
-    for (const name of await list(this.tusDir)) {
+    const tusNames = await list(this.tusDir);
+    const present = new Set(tusNames);
+    for (const id of this.tusOwners.keys()) if (!present.has(id)) this.tusOwners.delete(id); // removed uploads
+    for (const name of tusNames) {
       if (!ID_RE.test(name)) continue;
       let owner = this.tusOwners.get(name);
       let info = null;

@@ -277,7 +277,19 @@ async function videoModule(m) {
   return initVideo(m || {});
 }
 
+// The wasm work between two reads is synchronous: a file of tiny elements (thousands of blocks per
+// MiB) costs far more per byte than real video, so after each chunkSize part the event loop gets a turn
+// once SLICE_MS have passed (a server or a page keeps answering while a hostile file is repaired).
+const SLICE_MS = 20;
+const macrotask = () => new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
 async function* repairChunks(input, o) {
+  let sliceStart = performance.now();
+  const breathe = async () => {
+    if (performance.now() - sliceStart < SLICE_MS) return;
+    await macrotask();
+    sliceStart = performance.now();
+  };
   const source = await openSource(input, o.chunkSize);
   let M = null;
   let repair = null;
@@ -293,6 +305,7 @@ async function* repairChunks(input, o) {
         const part = chunk.subarray(off, off + o.chunkSize);
         M.HEAPU8.set(part, buf);
         check(M, repair.scan(buf, part.length), W);
+        await breathe();
       }
       done += chunk.length;
       if (o.onprogress) o.onprogress({ pass: 1, bytes: done, total: source.size });
@@ -315,6 +328,7 @@ async function* repairChunks(input, o) {
         const part = chunk.subarray(off, off + o.chunkSize);
         M.HEAPU8.set(part, buf);
         check(M, repair.write(buf, part.length), W);
+        await breathe();
         // (source, offset, size) triples: 0 = this part (sliced here, never copied through wasm),
         // 1 = bytes the writer made (cluster headers), 2 = the prelude (headers and cues).
         const pieces = repair.pieces();

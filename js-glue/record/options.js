@@ -73,6 +73,7 @@ export function normalizeRecorderOptions(options, kind) {
   }
   if (o.stopTracks !== undefined && typeof o.stopTracks !== 'boolean') throw new TypeError(`${W}: options.stopTracks must be a boolean`);
   checkAudio(o.audio);
+  o.streamAudio = o.audio !== false; // audio: false leaves a stream's own audio tracks out too
   if (o.audio === false) delete o.audio;
   if (o.audio !== undefined && kind === 'frames') throw new TypeError(`${W}: options.audio needs a canvas, an XR session or a MediaStream source (not given frames)`);
   if (o.audio !== undefined && o.backend === 'wasm') {

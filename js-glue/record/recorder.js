@@ -139,6 +139,8 @@ export class Recorder extends EventTarget {
   get frameMetadata() { return this._frameMeta.slice(); }
   /** Whether sound is recorded. */
   get audio() { return !!this._audio; }
+  /** Page time (ms, performance.now()) of the first recorded frame (MediaRecorder: its start), or null. */
+  get startTime() { return this._startTime ?? this._backend?.startedAt ?? null; }
   /** Seconds spent paused so far. */
   get pausedDuration() { return this._timeline.pausedUs(nowUs()) / 1e6; }
 
@@ -517,7 +519,8 @@ export class Recorder extends EventTarget {
   }
 
   _stopNow() {
-    if (this._state === 'paused') this._timeline.resume(nowUs());
+    this._endUs = nowUs();
+    if (this._state === 'paused') this._timeline.resume(this._endUs);
     this._state = 'stopping';
     this._stopping = this._finish();
     return this._stopping;
@@ -533,7 +536,8 @@ export class Recorder extends EventTarget {
         if (this._error) throw this._error;
         if (!this._backend) throw new Error('recorder.stop: no frames were recorded, so there is no video');
       }
-      fin = await this._backend.finish();
+      // A stream's file lasts until stop(), however long ago its last frame came (a still screen).
+      fin = await this._backend.finish(this._kind === 'stream' && this._endedBy === 'stop' ? { endUs: this._timeline.map(this._endUs) } : undefined);
       await this._output.drained();
       if (this._error) throw this._error;
     } catch (err) {
@@ -660,7 +664,7 @@ export async function createRecorder(source, options) {
   rec._src = src;
   let size = o.size || (kind === 'canvas' ? src.size : null);
   try {
-    rec._audio = await openAudio(o.audio, kind === 'stream' ? src.audioTracks : [], W);
+    rec._audio = await openAudio(o.audio, kind === 'stream' && o.streamAudio ? src.audioTracks : [], W);
     // A stream's size is the track's (the first frame confirms it); it only helps choose here.
     const choice = await chooseBackend(kind, o, size || (kind === 'stream' ? src.size : null), !!rec._audio);
     rec._chosen = choice.backend;

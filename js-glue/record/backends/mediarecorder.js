@@ -78,6 +78,7 @@ export class MediaRecorderBackend {
     this.mr.onerror = (e) => this._fatal(new Error(`recorder: MediaRecorder failed: ${e.error ? e.error.message : 'error'}`));
     // (No waiting for 'start': with captureStream(0) Chromium fires it only once a frame arrives.)
     try {
+      this.startedAt = performance.now(); // the recording's time starts here ('start' fires later)
       this.mr.start(o.timeslice);
     } catch (err) {
       this._stopTracks();

@@ -201,8 +201,9 @@ export class WebCodecsBackend {
         this.firstUs = frame.timestampUs;
         this._releaseEarlyAudio();
       }
-      us = Math.round(frame.timestampUs - this.firstUs);
-      if (us <= this.lastUs) us = this.lastUs + 1; // VideoEncoder needs increasing timestamps
+      // Whole milliseconds (the file's unit), increasing: frames closer than that move to the next one.
+      us = Math.round((frame.timestampUs - this.firstUs) / 1000) * 1000;
+      if (this.lastUs >= 0 && us < this.lastUs + 1000) us = this.lastUs + 1000;
     } else {
       us = Math.round((this.count * 1e6) / this.o.fps);
     }
@@ -309,7 +310,12 @@ export class WebCodecsBackend {
     });
   }
 
-  async finish() {
+  /**
+   * Finishes the file. endUs: the recording time (µs, the recorder's time line) it ended at, for
+   * sources whose last frame may be long before the end (a still screen sends no frames): the file
+   * then lasts until endUs.
+   */
+  async finish({ endUs } = {}) {
     if (this.failed) throw this.failed;
     await this._posting;
     await this.encoder.flush();
@@ -327,7 +333,8 @@ export class WebCodecsBackend {
     this._pump();
     if (this.failed) throw this.failed;
     if (this.vq.length || this.aq.length) throw new Error('recorder: internal error, packets left after the last write');
-    const duration = this.o.timing === 'realtime' ? 0 : this.count / this.o.fps;
+    let duration = this.o.timing === 'realtime' ? 0 : this.count / this.o.fps;
+    if (endUs !== undefined && this.firstUs !== null) duration = Math.max(endUs - this.firstUs, this.lastUs + 1000) / 1e6;
     const r = await this.muxer.finish({ duration });
     const result = { codec: this.o.codec, mimeType: `video/webm;codecs=${this.o.codec}`, width: this.o.width, height: this.o.height, ...r };
     if (this.audio) {

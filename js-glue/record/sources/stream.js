@@ -102,14 +102,19 @@ export class StreamSource {
     return this.o.frameMetadata ? { frameNumber, timestamp: time, elapsed: time - startTime } : undefined;
   }
 
-  /** Watches the video track's end (by the user or the browser); calls onended once. */
+  /**
+   * Watches the video track's end (by the user or the browser: the 'ended' event; by the page's own
+   * track.stop(), which fires no event: readyState, looked at every 250 ms); calls onended once.
+   */
   watchEnd(onended) {
     this.onEnded = () => {
       if (this.ended) return;
       this.ended = true;
+      clearInterval(this.poll);
       onended();
     };
     this.track.addEventListener('ended', this.onEnded);
+    this.poll = setInterval(() => { if (this.track.readyState === 'ended') this.onEnded?.(); }, 250);
   }
 
   /**
@@ -132,7 +137,7 @@ export class StreamSource {
         }
         if (r.done) {
           // The track ended: the stream is over (the 'ended' event may come before or after).
-          this.onEnded?.();
+          if (this.reader) this.onEnded?.();
           return;
         }
         const vf = r.value;
@@ -153,7 +158,9 @@ export class StreamSource {
     const reader = this.reader;
     this.reader = null;
     if (reader) reader.cancel().catch(() => {});
+    clearInterval(this.poll);
     if (this.onEnded) this.track.removeEventListener('ended', this.onEnded);
+    this.onEnded = null;
   }
 
   /** The tracks this recorder owns (recordScreen / recordCamera) are stopped at the end. */

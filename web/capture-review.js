@@ -73,6 +73,9 @@ export class CaptureReview extends HTMLElement {
     this._img.hidden = video;
     this._video.hidden = !video;
     if (video) {
+      // A recording with sound plays with it (the user pressed play: no autoplay rules apply); silent
+      // ones stay muted.
+      this._video.muted = !result.audio;
       this._video.src = url;
       const seconds = Number.isFinite(result.duration) ? ` · ${result.duration.toFixed(1)} s · ${result.frames} frames` : '';
       this._info.textContent = `${result.width} × ${result.height}${seconds} · ${type.split(';')[0]} · ${formatBytes(result.blob.size)}`;

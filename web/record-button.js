@@ -6,7 +6,10 @@
 //   button.uploader = uploader;   // optional: the recording uploads while it is recorded (seekable file)
 //   button.addEventListener('recording', (e) => console.log(e.detail.result, e.detail.upload));
 //
-// Attributes: target (CSS selector of the canvas), backend (auto | wasm | webcodecs | mediarecorder),
+// Attributes: source ("screen": the user picks a screen, window or tab, with its sound; "camera": the
+//   camera and microphone; a CSS selector of a canvas; default: the target canvas), audio (record sound:
+//   the microphone with a canvas / XR session / screen; audio="false" leaves a camera's or a tab's
+//   sound out), target (CSS selector of the canvas), backend (auto | wasm | webcodecs | mediarecorder),
 //   codec, fps, bitrate (bits per second), keyframe-interval (frames), max-duration (seconds: stops by
 //   itself), journal (crash-safe: every byte is stored in IndexedDB first, recoverRecordings() finds a
 //   recording whose tab died), review (keep / discard the recording in <capture-review> before it is
@@ -24,7 +27,11 @@
 //   'recording'        detail { result, upload }: a finished recording the user kept (result as
 //                      recorder.stop() gives it; with an uploader, upload = { itemId, bytes, parts })
 //   'recordingdiscard' detail { result }: discarded in the review step
-//   'recordingerror'   detail { error }: recording or uploading failed; the page keeps running
+//   'recordingerror'   detail { error }: recording or uploading failed (or the user refused the camera /
+//                      screen); the page keeps running
+// When the user ends a screen or camera stream ("Stop sharing", an unplugged camera), the recording is
+// finished and kept as if the button had been pressed. source="screen+camera" (the camera over the
+// screen, picture in picture) is not supported yet: it reports a recordingerror.
 import { createRecorder } from '../js-glue/record/recorder.js';
 import { createJournaledRecorder } from '../js-glue/record/journal.js';
 import { captureFilename, downloadCapture } from '../js-glue/capture/download.js';
@@ -107,6 +114,21 @@ export class RecordButton extends TargetButton {
     return o;
   }
 
+  /** The audio attribute: true (present), false (audio="false"), or undefined (absent). */
+  _audio() {
+    if (!this.hasAttribute('audio')) return undefined;
+    return this.getAttribute('audio') !== 'false';
+  }
+
+  // The source attribute: 'screen', 'camera', a canvas selector, or null (the target canvas / XR session).
+  _sourceKind() {
+    const s = (this.getAttribute('source') || '').trim();
+    if (!s) return null;
+    if (s === 'screen' || s === 'camera') return s;
+    if (s === 'screen+camera') throw new Error('record-button: source "screen+camera" (the camera over the screen) is not supported yet; use "screen" or "camera"');
+    return 'selector';
+  }
+
   _maxDuration() {
     if (!this.hasAttribute('max-duration')) return 0;
     const s = Number(this.getAttribute('max-duration'));
@@ -142,16 +164,22 @@ export class RecordButton extends TargetButton {
     try {
       const options = this._recorderOptions();
       const limit = this._maxDuration();
-      const xr = this._xr();
-      let source;
+      const kind = this._sourceKind();
+      const audio = this._audio();
+      const xr = kind === 'screen' || kind === 'camera' ? null : this._xr();
+      let source = null;
       if (xr) {
         const { session, ...rest } = xr;
         source = session;
         Object.assign(options, rest);
-      } else {
+      } else if (kind === 'selector') {
+        source = document.querySelector(this.getAttribute('source'));
+        if (!source) throw new Error(`record-button: source "${this.getAttribute('source')}" matches no element`);
+      } else if (!kind) {
         source = this.target;
         if (!source) throw new Error('record-button: no target canvas (set the target attribute or property)');
       }
+      if (source && audio) options.audio = true;
       this._name = this._filename(); // one name per recording: upload, journal and download
       const streaming = !!this.uploader && !this.hasAttribute('review');
       if (this.uploader && typeof this.uploader.startRecording !== 'function') throw new TypeError('record-button: uploader must be an Uploader (createUploader)');
@@ -164,9 +192,25 @@ export class RecordButton extends TargetButton {
         appOnerror?.(err);
         this._fail(err);
       };
-      const recorder = this.hasAttribute('journal')
-        ? await createJournaledRecorder(source, options, { metadata: { ...this.metadata, filename: this._name } })
-        : await createRecorder(source, options);
+      let recorder;
+      if (kind === 'screen' || kind === 'camera') {
+        // The browser asks the user here; the recorder owns the stream and stops it at the end.
+        const stream = await openUserStream(kind, audio);
+        try {
+          recorder = this.hasAttribute('journal')
+            ? await createJournaledRecorder(stream.source, { ...options, ...stream.options }, { metadata: { ...this.metadata, filename: this._name } })
+            : await createRecorder(stream.source, { ...options, ...stream.options });
+        } catch (e) {
+          stream.stop();
+          throw e;
+        }
+      } else {
+        recorder = this.hasAttribute('journal')
+          ? await createJournaledRecorder(source, options, { metadata: { ...this.metadata, filename: this._name } })
+          : await createRecorder(source, options);
+      }
+      // The user ended the stream (Stop sharing, camera unplugged): finish and keep what was recorded.
+      recorder.addEventListener('sourceended', () => { if (this._recorder === recorder) this.stop(); });
       this._recorder = recorder;
       this._upload = upload;
       this._startedAt = performance.now();
@@ -275,6 +319,20 @@ export class RecordButton extends TargetButton {
       this._sync();
     }
   }
+}
+
+// The stream for source="screen" / "camera", asked for through recordScreen / recordCamera's request
+// (their constraints and their errors), given to createRecorder with stopTracks so that the recording
+// owns it. audio: true / false / undefined (the attribute).
+async function openUserStream(kind, audio) {
+  const { openCamera, openScreen } = await import('../js-glue/record/sources/stream.js');
+  const stream = kind === 'screen'
+    ? await openScreen({ audio: audio !== false, what: 'record-button' })
+    : await openCamera({ audio: audio !== false, what: 'record-button' });
+  const options = { stopTracks: true };
+  if (audio === false) options.audio = false;
+  else if (kind === 'screen' && audio) options.audio = true; // the voice over the screen's sound
+  return { source: stream, options, stop: () => { for (const t of stream.getTracks()) t.stop(); } };
 }
 
 if (!customElements.get('record-button')) customElements.define('record-button', RecordButton);

@@ -242,3 +242,46 @@ describe('permission denied', () => {
     }
   });
 });
+
+describe('<record-button source="camera" audio>', () => {
+  test('records the camera with sound, "Stop sharing" finishes and keeps the recording; review plays the sound; screen+camera is refused', async () => {
+    const p = await page();
+    try {
+      const out = await p.evaluate(async (backend) => {
+        await import('/web/record-button.js');
+        const b = document.createElement('record-button');
+        b.setAttribute('source', 'camera');
+        b.setAttribute('audio', '');
+        b.setAttribute('backend', backend);
+        b.setAttribute('review', '');
+        document.body.append(b);
+        const events = [];
+        for (const t of ['recordingstart', 'recording', 'recordingerror', 'recordingdiscard']) b.addEventListener(t, (e) => events.push([t, e.detail.error?.message]));
+        const rec = await b.start();
+        await sleep(1200);
+        const video = rec._src.track;
+        const done = new Promise((r) => b.addEventListener('recording', (e) => r(e.detail.result), { once: true }));
+        video.stop(); // the user ends the camera
+        // the review step: the <video> plays with sound, then Keep
+        const review = await new Promise((r) => { const t = setInterval(() => { const el = document.querySelector('capture-review'); if (el && el.shadowRoot.querySelector('video').src) { clearInterval(t); r(el); } }, 50); });
+        const muted = review.shadowRoot.querySelector('video').muted;
+        review.shadowRoot.querySelector('[part~="keep"], button.keep, button[data-action="keep"]')?.click();
+        const result = await done;
+        const pip = document.createElement('record-button');
+        pip.setAttribute('source', 'screen+camera');
+        document.body.append(pip);
+        const pipEvents = [];
+        pip.addEventListener('recordingerror', (e) => pipEvents.push(e.detail.error.message));
+        await pip.start();
+        return { events, muted, endedBy: result.endedBy, audio: result.audio, frames: result.frames, tracks: [video.readyState, rec._src.audioTracks[0]?.readyState], pipEvents, recording: b.recording };
+      }, MUXES_AUDIO ? 'webcodecs' : 'mediarecorder');
+      expect(out.events.map((e) => e[0])).toEqual(['recordingstart', 'recording']);
+      expect(out).toMatchObject({ endedBy: 'source', audio: { codec: 'opus' }, muted: false, recording: false, tracks: ['ended', 'ended'] });
+      expect(out.frames).toBeGreaterThan(10);
+      expect(out.pipEvents).toEqual([expect.stringMatching(/source "screen\+camera" .* is not supported yet/)]);
+      expect(p.errors).toEqual([]);
+    } finally {
+      await p.context().close();
+    }
+  });
+});

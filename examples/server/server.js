@@ -14,6 +14,7 @@ import { parseTokens, makeDevToken, bearerAuth } from './auth.js';
 import { FaultInjector, normalizeFaults } from './faults.js';
 import { makeIntake } from './intake.js';
 import { makeQuota } from './quota.js';
+import { makeCompletion } from './completion.js';
 import { guardRequestBody } from './connection.js';
 import protocolRoutes from './routes/protocol.js';
 import captureRoutes from './routes/captures.js';
@@ -144,6 +145,7 @@ export function createServer(options = {}) {
     shareUrl: (request, rec) => `${baseUrl(request)}/s/${rec.shareToken}`,
   };
   Object.assign(ctx, makeIntake(ctx));
+  ctx.completion = makeCompletion({ storage, log: (err, rec) => app.log.error({ err, capture: rec.id }, 'completing a capture failed') });
   ctx.quota = makeQuota(ctx);
 
   const runRetention = async () => {
@@ -202,6 +204,7 @@ export function createServer(options = {}) {
   });
   app.addHook('onClose', async () => {
     if (timer) clearInterval(timer);
+    await ctx.completion.idle();
     faults.close();
     await ctx.thumbnailer.close();
   });

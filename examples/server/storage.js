@@ -5,8 +5,10 @@
 //
 // Layout under dataDir:
 //   tmp/                                   temp files (same filesystem, so rename is atomic)
-//   uploads/<user>/<sessionId>/session.json REST upload session (owner, init fields, state)
-//   uploads/<user>/<sessionId>/parts/<index>.<sha256>   one acknowledged chunk
+//   uploads/<user>/<sessionId>/session.json REST upload session (owner, init fields, state, layout)
+//   uploads/<user>/<sessionId>/data        the recording, assembled in place as chunks arrive (assembly.js)
+//   uploads/<user>/<sessionId>/parts/<index>.<sha256>   one per acknowledged chunk (its size)
+//   uploads/<user>/<sessionId>/waiting/<index>.<sha256> an acknowledged chunk behind a gap
 //   captures/<user>/<captureId>/data.<ext> the capture itself
 //   captures/<user>/<captureId>/capture.json  its record: metadata, video facts, share token
 //   captures/<user>/<captureId>/thumb.jpg  screenshot thumbnail (made on upload or on first request)
@@ -18,6 +20,7 @@ import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from '
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { SessionAssembly } from './assembly.js';
 
 export const ID_RE = /^[0-9a-f]{32}$/; // capture ids and upload session ids: 128 random bits, hex
 export const TOKEN_RE = /^[A-Za-z0-9_-]{22}$/; // share tokens: 128 random bits, base64url
@@ -84,6 +87,7 @@ export class Storage {
     this.tusDir = join(dataDir, 'tus');
     this.locks = new Map();
     this.tusOwners = new Map(); // tus upload id -> owner (never changes), so usage() reads each info once
+    this.assemblies = new Map(); // "<user>/<sessionId>" -> SessionAssembly (its state is on disk; this caches it)
   }
 
   async prepare() {
@@ -200,7 +204,7 @@ export class Storage {
     await this.writeJson(join(this.sessionDir(session.owner, session.id), 'session.json'), session);
   }
 
-  /** Map index -> { sha256, path } of the acknowledged chunks. */
+  /** Map index -> { sha256 } of the acknowledged chunks (from their parts/ entries; no lock needed). */
   async listParts(user, sessionId) {
     const dir = join(this.sessionDir(user, sessionId), 'parts');
     const parts = new Map();
@@ -212,38 +216,63 @@ export class Storage {
     }
     for (const name of names) {
       const m = PART_RE.exec(name);
-      if (m) parts.set(Number(m[1]), { sha256: m[2], path: join(dir, name) });
+      if (m) parts.set(Number(m[1]), { sha256: m[2] });
     }
     return parts;
   }
 
+  // The session's assembly state, loaded from disk on first use (after a restart that re-reads the
+  // assembled prefix once, to rebuild its SHA-256). Call under withLock(sessionId).
+  async #assembly(user, sessionId) {
+    const key = `${user}/${sessionId}`;
+    let a = this.assemblies.get(key);
+    if (a) {
+      this.assemblies.delete(key); // most recently used last
+    } else {
+      const session = await this.getSession(user, sessionId);
+      if (!session) throw httpError(404, 'unknown upload session');
+      a = await SessionAssembly.load(this.sessionDir(user, sessionId), session);
+    }
+    this.assemblies.set(key, a);
+    while (this.assemblies.size > 256) this.assemblies.delete(this.assemblies.keys().next().value);
+    return a;
+  }
+
   /**
-   * Moves a received temp file into place as chunk `index`, unless that index is already stored.
+   * Stores a received temp file as chunk `index` of the session: written into the recording at its
+   * place (or kept aside behind a gap), fsynced, then recorded. Unless that index is already stored.
    * Returns 'stored' | 'duplicate' | 'conflict'. Call under withLock(sessionId).
    */
   async storePart(user, sessionId, index, received) {
-    const parts = await this.listParts(user, sessionId);
-    const existing = parts.get(index);
-    if (existing) {
-      await rm(received.path, { force: true });
-      return existing.sha256 === received.sha256 ? 'duplicate' : 'conflict';
-    }
-    const dir = join(this.sessionDir(user, sessionId), 'parts');
-    await rename(received.path, join(dir, `${index}.${received.sha256}`));
-    await fsyncPath(dir);
-    return 'stored';
+    const a = await this.#assembly(user, sessionId);
+    return a.store(index, received, async (layout) => {
+      const s = await this.getSession(user, sessionId);
+      s.assembly = layout;
+      await this.saveSession(s);
+    });
   }
 
-  /** Streams the parts in index order into one temp file; returns { path, size, sha256, head }. */
-  async assemble(partsInOrder) {
+  /**
+   * The recording of chunks 0..n-1 (all stored), ready to become a capture: { path, size, sha256, head,
+   * copied }. No recording byte is read or copied when every chunk is in place (the usual case); sha256
+   * is null when it was not computed on the way (chunk 0 stored after the chunks behind it): then
+   * `digestFile(path)` computes it. Call under withLock(sessionId).
+   */
+  async sealUpload(user, sessionId, n) {
+    const a = await this.#assembly(user, sessionId);
+    return a.seal(n, this.tmpPath());
+  }
+
+  /** Streams files (or byte ranges of them) in order into one temp file; returns { path, size, sha256, head }. */
+  async assemble(sources) {
     const path = this.tmpPath();
     const out = createWriteStream(path, { flags: 'wx', flush: true });
     const hash = createHash('sha256');
     let size = 0;
     let head = Buffer.alloc(0);
     try {
-      for (const part of partsInOrder) {
-        const src = createReadStream(part.path);
+      for (const part of sources) {
+        const src = createReadStream(part.path, part.length === undefined ? {} : { start: part.start || 0, end: (part.start || 0) + part.length - 1 });
         for await (const chunk of src) {
           hash.update(chunk);
           size += chunk.length;
@@ -263,8 +292,20 @@ export class Storage {
     return { path, size, sha256: hash.digest('hex'), head };
   }
 
+  /** SHA-256 of a whole file (hex). */
+  async digestFile(path) {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk);
+    return hash.digest('hex');
+  }
+
+  /** Removes what an upload session kept of its chunks (after finalize, or when it is dropped). */
   async removeSessionParts(user, sessionId) {
-    await rm(join(this.sessionDir(user, sessionId), 'parts'), { recursive: true, force: true });
+    this.assemblies.delete(`${user}/${sessionId}`);
+    const dir = this.sessionDir(user, sessionId);
+    await rm(join(dir, 'data'), { force: true });
+    await rm(join(dir, 'waiting'), { recursive: true, force: true });
+    await rm(join(dir, 'parts'), { recursive: true, force: true });
   }
 
   // ---- captures ----------------------------------------------------------------------------------
@@ -402,6 +443,8 @@ export class Storage {
       try { parts = await readdir(partsDir); } catch { continue; } // finalized: no parts/ any more
       sessions++;
       for (const name of parts) bytes += await size(join(partsDir, name));
+      bytes += await size(join(this.uploadsDir, user, id, 'data'));
+      for (const name of await list(join(this.uploadsDir, user, id, 'waiting'))) bytes += await size(join(this.uploadsDir, user, id, 'waiting', name));
     }
     const tusNames = await list(this.tusDir);
     const present = new Set(tusNames);
@@ -458,10 +501,14 @@ export class Storage {
         const dir = join(this.uploadsDir, user, id);
         await this.withLock(id, async () => {
           let newest = (await mtime(join(dir, 'session.json'))) ?? (await mtime(dir));
-          for (const name of await readdir(join(dir, 'parts')).catch(() => [])) {
-            newest = Math.max(newest ?? 0, (await mtime(join(dir, 'parts', name))) ?? 0);
+          newest = Math.max(newest ?? 0, (await mtime(join(dir, 'data'))) ?? 0) || null;
+          for (const sub of ['parts', 'waiting']) {
+            for (const name of await readdir(join(dir, sub)).catch(() => [])) {
+              newest = Math.max(newest ?? 0, (await mtime(join(dir, sub, name))) ?? 0);
+            }
           }
           if (newest === null || newest < cutoffMs) {
+            this.assemblies.delete(`${user}/${id}`);
             await rm(dir, { recursive: true, force: true });
             counts.sessions++;
           }

@@ -19,7 +19,7 @@ export default async function captureRoutes(app, { ctx }) {
   app.addHook('onRequest', ctx.authenticate);
 
   const load = async (request) => {
-    const rec = await storage.getCapture(request.user, request.params.id);
+    const rec = await ctx.completion.settle(await storage.getCapture(request.user, request.params.id));
     if (!rec) throw httpError(404, 'no such capture');
     return rec;
   };

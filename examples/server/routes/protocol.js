@@ -1,10 +1,12 @@
-// The REST upload protocol (seed 001): init, chunk, finalize, resume list, screenshot upload.
-// Registered at / and at /api/v1 (the seed's base URL). Every route needs a Bearer token.
+// The REST upload protocol (the seeds' init/chunk/finalize protocol): init, chunk, finalize, resume
+// list, screenshot upload. Registered at / and at /api/v1 (the seeds' base URL). Every route needs a
+// Bearer token. Chunks are assembled into the recording as they arrive (Storage.storePart), so
+// finalize only checks, truncates, fsyncs and links; the video facts (and the SHA-256 when the chunks
+// came out of order) are computed after the answer (completion.js).
 import { rm } from 'node:fs/promises';
 import { httpError, ID_RE, SHA256_RE, sniff, newId } from '../storage.js';
 import { INIT_BODY, finalizeBody, validateMetadata, displayName } from '../schema.js';
 import { readUpload, fieldValue } from '../multipart.js';
-import { readVideoFacts } from '../video-facts.js';
 
 const INDEX_RE = /^(0|[1-9][0-9]{0,8})$/;
 
@@ -152,13 +154,15 @@ export default async function protocolRoutes(app, { ctx }) {
         s.captureId = newId();
         await storage.saveSession(s);
       }
-      const assembled = await storage.assemble(have.map((i) => parts.get(i)));
-      const kind = sniff(assembled.head);
+      const sealed = await storage.sealUpload(user, sessionId, n);
+      const kind = sniff(sealed.head);
       if (!kind || (kind.kind !== 'webm' && kind.kind !== 'matroska')) {
-        await rm(assembled.path, { force: true });
+        if (sealed.copied) await rm(sealed.path, { force: true });
         throw httpError(415, 'the assembled file is not WebM/Matroska');
       }
-      const rec = await storage.createCapture(user, assembled, {
+      // The session's file is linked into the capture (it stays in the session until the state says
+      // finalized, so a finalize retried after a crash finds it again).
+      const rec = await storage.createCapture(user, sealed, {
         type: 'video',
         mimeType: kind.mime,
         ext: kind.ext,
@@ -169,13 +173,12 @@ export default async function protocolRoutes(app, { ctx }) {
           sessionId, chunks: n, fps: s.fps, codec: s.codec, bitrate: s.bitrate, resolution: s.resolution,
           timestamp: s.timestamp, clientDuration: b.duration ?? null,
         },
-      }, { id: s.captureId });
-      rec.video = await readVideoFacts(storage.capturePath(rec));
-      await storage.updateCapture(rec);
+      }, { id: s.captureId, linkOnly: !sealed.copied });
       s.state = 'finalized';
       s.finalizedAt = new Date().toISOString();
       await storage.saveSession(s);
       await storage.removeSessionParts(user, sessionId);
+      ctx.completion.after(rec);
       return finalizeAnswer(request, rec, s);
     });
   }));

@@ -13,7 +13,7 @@ const params = { type: 'object', properties: { token: { type: 'string', pattern:
 export default async function shareRoutes(app, { ctx }) {
   const { storage } = ctx;
   const load = async (request) => {
-    const rec = await storage.resolveShare(request.params.token);
+    const rec = await ctx.completion.settle(await storage.resolveShare(request.params.token));
     if (!rec) throw httpError(404, 'no such share link');
     return rec;
   };

@@ -52,6 +52,7 @@ const FLAGS = {
   'request-timeout': { type: 'string', env: 'REQUEST_TIMEOUT' },
   'body-timeout': { type: 'string', env: 'BODY_TIMEOUT' },
   'keep-alive-timeout': { type: 'string', env: 'KEEP_ALIVE_TIMEOUT' },
+  'shutdown-timeout': { type: 'string', env: 'SHUTDOWN_TIMEOUT' },
   'quota-bytes': { type: 'string', env: 'QUOTA_BYTES' },
   'quota-sessions': { type: 'string', env: 'QUOTA_SESSIONS' },
   'quota-tus': { type: 'string', env: 'QUOTA_TUS' },
@@ -88,6 +89,7 @@ export const USAGE = `Usage: node examples/server/start.js [options]   (or: npm 
   --request-timeout T    REQUEST_TIMEOUT  a whole request, body included, must arrive within T (default 10m)
   --body-timeout T       BODY_TIMEOUT     a body that sends nothing for T is cut off (default 30s)
   --keep-alive-timeout T KEEP_ALIVE_TIMEOUT  an idle kept-alive connection is closed after T (default 10s)
+  --shutdown-timeout T   SHUTDOWN_TIMEOUT    on SIGTERM, requests in flight get T to finish (default 25s)
                          (durations: 500ms, 30s, 10m, 1h; a bare number is seconds)
   --quota-bytes SIZE     QUOTA_BYTES     bytes one user may store: captures and unfinished uploads
                                          (default 20GiB; 0 = no limit; beyond: 507)
@@ -97,7 +99,8 @@ export const USAGE = `Usage: node examples/server/start.js [options]   (or: npm 
   --public-url URL       PUBLIC_URL      base of the URLs in answers (default: from the Host header;
                                          set it in production, where the Host header is the client's)
   --no-static                            do not serve the example site
-  --log                  LOG=1           request log (pino, JSON lines)
+  --log                  LOG=1           request log (pino, JSON lines, each with the request id reqId;
+                                         X-Request-Id from the client is kept when plain, else made)
 
   S3 multipart presign endpoints (/s3/multipart, on when a bucket is given):
   --s3-bucket NAME       S3_BUCKET       the bucket the browser uploads parts to
@@ -158,6 +161,7 @@ export function resolveConfig(argv = process.argv.slice(2), env = process.env) {
       requestTimeoutMs: parseDuration(get('request-timeout'), '--request-timeout'),
       bodyTimeoutMs: parseDuration(get('body-timeout'), '--body-timeout'),
       keepAliveTimeoutMs: parseDuration(get('keep-alive-timeout'), '--keep-alive-timeout'),
+      shutdownTimeoutMs: parseDuration(get('shutdown-timeout'), '--shutdown-timeout'),
       quotaBytes: parseQuotaSize(get('quota-bytes'), '--quota-bytes'),
       quotaSessions: parseCount(get('quota-sessions'), '--quota-sessions'),
       quotaTusUploads: parseCount(get('quota-tus'), '--quota-tus'),

@@ -83,6 +83,7 @@ export function makeIntake(ctx) {
   }
 
   async function acceptScreenshot(request) {
+    const key = ctx.idempotency.keyOf(request); // a malformed key is refused before the body is read
     const up = await readUpload(request, {
       storage,
       fileFields: ['file', 'screenshot', 'image'],
@@ -96,24 +97,30 @@ export function makeIntake(ctx) {
       const kind = sniff(up.file.head);
       if (!kind || (kind.kind !== 'png' && kind.kind !== 'jpeg')) throw httpError(415, 'a screenshot must be a PNG or JPEG (checked by its first bytes)');
       const size = kind.kind === 'png' ? pngSize(up.file.head) : { width: null, height: null };
-      const rec = await storage.createCapture(request.user, up.file, {
-        type: 'screenshot',
-        mimeType: kind.mime,
-        ext: kind.ext,
-        filename: displayName(up.filename, `screenshot.${kind.ext}`),
-        session,
-        metadata,
-        ...size,
+      const { rec, replayed } = await ctx.idempotency.capture(request.user, key, 'screenshot', up.file, async (id, keyHash) => {
+        const made = await storage.createCapture(request.user, up.file, {
+          type: 'screenshot',
+          mimeType: kind.mime,
+          ext: kind.ext,
+          filename: displayName(up.filename, `screenshot.${kind.ext}`),
+          session,
+          metadata,
+          ...size,
+          ...(keyHash ? { idempotencyKey: keyHash } : {}),
+        }, { id });
+        if (options.thumbnailsOnUpload) await ensureThumbnail(made);
+        return made;
       });
-      if (options.thumbnailsOnUpload) await ensureThumbnail(rec);
+      request.idempotentReplay = replayed;
       return rec;
     } catch (e) {
-      if (up.file) await rm(up.file.path, { force: true });
+      if (up.file) await rm(up.file.path, { force: true }); // gone already when it became a capture
       throw e;
     }
   }
 
   async function acceptVideo(request) {
+    const key = ctx.idempotency.keyOf(request);
     const up = await readUpload(request, {
       storage,
       fileFields: ['file', 'video'],
@@ -126,14 +133,19 @@ export function makeIntake(ctx) {
       const session = captureSession(fieldValue(up.fields, 'session', 'session_id', 'sessionId')) ?? metadata.session ?? 'default';
       const kind = sniff(up.file.head);
       if (!kind || (kind.kind !== 'webm' && kind.kind !== 'matroska')) throw httpError(415, 'a video must be WebM/Matroska (checked by its first bytes)');
-      const rec = await storage.createCapture(request.user, up.file, {
-        type: 'video', mimeType: kind.mime, ext: kind.ext, filename: displayName(up.filename, `video.${kind.ext}`), session, metadata,
+      const { rec, replayed } = await ctx.idempotency.capture(request.user, key, 'video', up.file, async (id, keyHash) => {
+        const made = await storage.createCapture(request.user, up.file, {
+          type: 'video', mimeType: kind.mime, ext: kind.ext, filename: displayName(up.filename, `video.${kind.ext}`), session, metadata,
+          ...(keyHash ? { idempotencyKey: keyHash } : {}),
+        }, { id });
+        made.video = await readVideoFacts(storage.capturePath(made));
+        await storage.updateCapture(made);
+        return made;
       });
-      rec.video = await readVideoFacts(storage.capturePath(rec));
-      await storage.updateCapture(rec);
+      request.idempotentReplay = replayed;
       return rec;
     } catch (e) {
-      if (up.file) await rm(up.file.path, { force: true });
+      if (up.file) await rm(up.file.path, { force: true }); // gone already when it became a capture
       throw e;
     }
   }

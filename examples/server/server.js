@@ -7,7 +7,9 @@
 // See README.md beside this file for the endpoints and options.
 import Fastify from 'fastify';
 import multipart from '@fastify/multipart';
-import { resolve } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Storage, httpError } from './storage.js';
 import { parseTokens, makeDevToken, bearerAuth } from './auth.js';
@@ -15,6 +17,7 @@ import { FaultInjector, normalizeFaults } from './faults.js';
 import { makeIntake } from './intake.js';
 import { makeQuota } from './quota.js';
 import { makeCompletion } from './completion.js';
+import { makeIdempotency } from './idempotency.js';
 import { guardRequestBody } from './connection.js';
 import protocolRoutes from './routes/protocol.js';
 import captureRoutes from './routes/captures.js';
@@ -50,7 +53,8 @@ export const DEFAULTS = Object.freeze({
   thumbnail: { width: 200, height: 200, quality: 85 },
   thumbnailsOnUpload: true,
   maxImagePixels: 50_000_000, // thumbnails: larger screenshots are never decoded (thumbnails.js)
-  logger: false,
+  logger: false, // true (--log): pino JSON lines, each with the request id (reqId)
+  shutdownTimeoutMs: 25 * 1000, // SIGTERM: requests in flight get this long to finish
   // Connection timeouts: a request's headers must arrive within headersTimeoutMs and the whole request
   // within requestTimeoutMs; a body that sends nothing for bodyTimeoutMs is cut off (its connection closed).
   headersTimeoutMs: 20 * 1000,
@@ -81,7 +85,7 @@ export function normalizeOptions(options = {}) {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   o.dataDir = resolve(o.dataDir);
   for (const k of ['maxChunkBytes', 'maxScreenshotBytes', 'maxVideoBytes', 'maxMetadataBytes', 'maxChunks', 'maxImagePixels']) o[k] = positiveInt(o[k], k);
-  for (const k of ['headersTimeoutMs', 'requestTimeoutMs', 'bodyTimeoutMs', 'keepAliveTimeoutMs']) o[k] = positiveInt(o[k], k);
+  for (const k of ['headersTimeoutMs', 'requestTimeoutMs', 'bodyTimeoutMs', 'keepAliveTimeoutMs', 'shutdownTimeoutMs']) o[k] = positiveInt(o[k], k);
   if (o.headersTimeoutMs > o.requestTimeoutMs) throw new RangeError(`headersTimeoutMs (${o.headersTimeoutMs}) must not exceed requestTimeoutMs (${o.requestTimeoutMs})`);
   for (const k of ['quotaBytes', 'quotaSessions', 'quotaTusUploads']) o[k] = nonNegativeInt(o[k], k);
   o.retentionDays = Number(o.retentionDays);
@@ -92,6 +96,10 @@ export function normalizeOptions(options = {}) {
   o.s3 = normalizeS3Options(o.s3);
   return o;
 }
+
+// A request id the client sent (X-Request-Id) is kept when it is short and plain; else one is made.
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+const PROBES = new Set(['/healthz', '/readyz']);
 
 const HOST_RE = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/;
 
@@ -113,6 +121,10 @@ export function createServer(options = {}) {
 
   const app = Fastify({
     logger: opts.logger,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    },
     forceCloseConnections: true,
     bodyLimit: 1 * MiB,
     routerOptions: { maxParamLength: 256 },
@@ -144,6 +156,7 @@ export function createServer(options = {}) {
     baseUrl,
     shareUrl: (request, rec) => `${baseUrl(request)}/s/${rec.shareToken}`,
   };
+  ctx.idempotency = makeIdempotency({ storage });
   Object.assign(ctx, makeIntake(ctx));
   ctx.completion = makeCompletion({ storage, log: (err, rec) => app.log.error({ err, capture: rec.id }, 'completing a capture failed') });
   ctx.quota = makeQuota(ctx);
@@ -155,7 +168,48 @@ export function createServer(options = {}) {
   };
   let timer = null;
 
-  app.decorate('capturekit', { options: opts, storage, faults, devToken, runRetention, uncaught: 0 });
+  // Graceful shutdown: stop accepting, let the requests in flight finish (chunk writes included) for at
+  // most shutdownTimeoutMs, then close. Requests that arrive meanwhile on kept-alive connections get 503.
+  let draining = false;
+  const inFlight = new Set();
+  let drained = null;
+  const shutdown = async ({ timeoutMs = opts.shutdownTimeoutMs } = {}) => {
+    if (!draining) {
+      draining = true;
+      if (app.server.listening) app.server.close();
+      app.server.closeIdleConnections?.();
+      let timer;
+      drained = Promise.race([
+        new Promise((r) => { if (inFlight.size === 0) r(true); else inFlight.onEmpty = () => r(true); }),
+        new Promise((r) => { timer = setTimeout(() => r(false), timeoutMs); }),
+      ]).finally(() => clearTimeout(timer));
+    }
+    const finished = await drained;
+    const left = inFlight.size;
+    await app.close();
+    return { finished, left };
+  };
+
+  app.decorate('capturekit', { options: opts, storage, faults, devToken, runRetention, uncaught: 0, shutdown, completion: ctx.completion });
+
+  // Request ids: echoed in X-Request-Id (and in every log line of the request, as reqId).
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    if (draining && !PROBES.has(request.url)) {
+      reply.header('connection', 'close').header('retry-after', '1').code(503)
+        .send({ error: 'the server is shutting down; retry', statusCode: 503 });
+      return;
+    }
+    inFlight.add(reply.raw);
+    reply.raw.once('close', () => {
+      inFlight.delete(reply.raw);
+      if (draining) {
+        app.server.closeIdleConnections?.();
+        if (inFlight.size === 0) inFlight.onEmpty?.();
+      }
+    });
+    done();
+  });
 
   app.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: opts.maxScreenshotBytes, parts: 50 } });
 
@@ -179,15 +233,19 @@ export function createServer(options = {}) {
 
   // CORS (Bearer tokens, no cookies, so any origin may call with its own token); /files/ is tus's.
   app.addHook('onRequest', async (request, reply) => {
-    if (!opts.cors || request.url.startsWith('/files')) return;
+    if (!opts.cors || request.url.startsWith('/files') || PROBES.has(request.url)) return;
     reply.header('access-control-allow-origin', '*');
-    reply.header('access-control-expose-headers', 'content-range, accept-ranges, content-length, etag, retry-after, x-capturekit-fault');
+    reply.header('access-control-expose-headers', 'content-range, accept-ranges, content-length, etag, retry-after, x-capturekit-fault, x-request-id, idempotent-replayed');
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
       reply.header('access-control-allow-methods', 'GET, HEAD, POST, DELETE, OPTIONS');
-      reply.header('access-control-allow-headers', 'authorization, content-type, range, if-range');
+      reply.header('access-control-allow-headers', 'authorization, content-type, range, if-range, idempotency-key, x-request-id');
       reply.header('access-control-max-age', '600');
       return reply.code(204).send();
     }
+  });
+  // A single-request upload answered with an earlier capture of its Idempotency-Key says so.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.idempotentReplay) reply.header('idempotent-replayed', 'true');
   });
   // Declared body limits are checked on Content-Length before any byte is read.
   app.addHook('onRequest', async (request) => {
@@ -204,7 +262,9 @@ export function createServer(options = {}) {
   });
   app.addHook('onClose', async () => {
     if (timer) clearInterval(timer);
-    await ctx.completion.idle();
+    let wait;
+    await Promise.race([ctx.completion.idle(), new Promise((r) => { wait = setTimeout(r, 10000); })]);
+    clearTimeout(wait);
     faults.close();
     await ctx.thumbnailer.close();
   });
@@ -238,6 +298,36 @@ export function createServer(options = {}) {
   app.register(shareRoutes, { ctx });
   app.register(tusRoutes, { ctx });
   if (opts.s3) app.register(s3Routes, { ctx });
+
+  // Probes, without a token: /healthz (the process answers), /readyz (it can take uploads: the data
+  // directory takes an fsynced write; 503 while shutting down).
+  app.get('/healthz', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return { status: 'ok' };
+  });
+  app.get('/readyz', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const checks = { dataDir: 'ok' };
+    if (draining) return reply.code(503).send({ status: 'shutting down', checks });
+    const path = join(storage.tmpDir, `readyz-${randomBytes(6).toString('hex')}.tmp`);
+    let wait;
+    try {
+      await Promise.race([
+        (async () => {
+          const fh = await open(path, 'wx');
+          try { await fh.writeFile('ok'); await fh.sync(); } finally { await fh.close(); }
+        })(),
+        new Promise((_, reject) => { wait = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), 2000); }),
+      ]);
+    } catch (e) {
+      checks.dataDir = e.code || 'error';
+    } finally {
+      clearTimeout(wait);
+      await rm(path, { force: true }).catch(() => {});
+    }
+    const ready = checks.dataDir === 'ok';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
 
   // The dev token, for the example pages served by this same server (same origin, loopback host only).
   app.get('/api/dev-token', async (request, reply) => {

@@ -57,12 +57,21 @@ if (!loopback && !ck.options.publicUrl) console.log('  warning: no --public-url:
 if (ck.faults.enabled) console.log(`  faults     ${JSON.stringify(ck.options.faults)}`);
 if (ck.options.retentionDays > 0) console.log(`  retention  ${ck.options.retentionDays} days (checked at start and hourly)`);
 
+// SIGTERM / SIGINT: graceful shutdown (no new connections, requests in flight finish within
+// --shutdown-timeout, then exit 0). A second signal exits at once (1).
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, async () => {
     if (closing) process.exit(1);
     closing = true;
-    await app.close();
-    process.exit(0);
+    console.log(`capturekit server: ${signal}, finishing the requests in flight (at most ${ck.options.shutdownTimeoutMs} ms)`);
+    try {
+      const { finished, left } = await ck.shutdown();
+      console.log(`capturekit server: stopped${finished ? '' : ` (${left} request(s) cut off after the timeout)`}`);
+      process.exit(0);
+    } catch (e) {
+      console.error('capturekit server: shutdown failed:', e);
+      process.exit(1);
+    }
   });
 }

@@ -13,6 +13,7 @@
 //   captures/<user>/<captureId>/capture.json  its record: metadata, video facts, share token
 //   captures/<user>/<captureId>/thumb.jpg  screenshot thumbnail (made on upload or on first request)
 //   shares/<token>                         "<user>/<captureId>" (unguessable share links)
+//   idempotency/<user>/<sha256 of key>.json  an Idempotency-Key's capture (idempotency.js)
 //   tus/                                   @tus/file-store directory
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -85,13 +86,14 @@ export class Storage {
     this.capturesDir = join(dataDir, 'captures');
     this.sharesDir = join(dataDir, 'shares');
     this.tusDir = join(dataDir, 'tus');
+    this.idempotencyDir = join(dataDir, 'idempotency');
     this.locks = new Map();
     this.tusOwners = new Map(); // tus upload id -> owner (never changes), so usage() reads each info once
     this.assemblies = new Map(); // "<user>/<sessionId>" -> SessionAssembly (its state is on disk; this caches it)
   }
 
   async prepare() {
-    for (const d of [this.tmpDir, this.uploadsDir, this.capturesDir, this.sharesDir, this.tusDir]) {
+    for (const d of [this.tmpDir, this.uploadsDir, this.capturesDir, this.sharesDir, this.tusDir, this.idempotencyDir]) {
       await mkdir(d, { recursive: true });
     }
   }
@@ -394,12 +396,33 @@ export class Storage {
   }
 
   async deleteCapture(rec) {
+    if (rec.idempotencyKey && SHA256_RE.test(rec.idempotencyKey)) await this.deleteIdempotency(rec.owner, rec.idempotencyKey);
     if (rec.shareToken && TOKEN_RE.test(rec.shareToken)) await rm(join(this.sharesDir, rec.shareToken), { force: true });
     await rm(this.captureDir(rec.owner, rec.id), { recursive: true, force: true });
     if (rec.tus && ID_RE.test(rec.tus.id || '')) {
       await rm(join(this.tusDir, rec.tus.id), { force: true });
       await rm(join(this.tusDir, `${rec.tus.id}.json`), { force: true });
     }
+  }
+
+  // ---- idempotency keys (the SHA-256 of the key names the record) --------------------------------
+
+  idempotencyPath(user, keyHash) {
+    if (!SHA256_RE.test(keyHash)) throw new Error('idempotency key hash must be 64 hex digits');
+    return join(this.idempotencyDir, checkUser(user), `${keyHash}.json`);
+  }
+
+  async getIdempotency(user, keyHash) {
+    return this.readJson(this.idempotencyPath(user, keyHash));
+  }
+
+  async putIdempotency(user, keyHash, record) {
+    await mkdir(join(this.idempotencyDir, checkUser(user)), { recursive: true });
+    await this.writeJson(this.idempotencyPath(user, keyHash), record);
+  }
+
+  async deleteIdempotency(user, keyHash) {
+    await rm(this.idempotencyPath(user, keyHash), { force: true });
   }
 
   /** The capture a share token points at, or null. */

@@ -2,7 +2,7 @@
 // /screenshots/upload, or any endpoint that takes a file field and answers JSON with a URL). It uploads
 // screenshots only; combine it with rest or tus for videos (combineTransports in transports/index.js).
 import { UploadError, httpRequest, jsonBody, throwForStatus, multipartBody, authHeaders } from './http.js';
-import { CLIENT_ID_KEY, resultString } from './rest.js';
+import { CLIENT_ID_KEY, resultString, idempotencyHeader } from './rest.js';
 
 // Where the URL is in common answers: {url}, {data: {url}}, {status: 'success', data: {url}}, {location}.
 function defaultUrlOf(j) {
@@ -17,6 +17,7 @@ function defaultUrlOf(j) {
  * @param {string|null} [options.metadataField] default 'metadata' (JSON text); null: not sent
  * @param {Record<string,string>} [options.fields] extra text fields sent before the file
  * @param {(json: object) => string|null} [options.urlOf] where the answer keeps the URL
+ * @param {boolean} [options.idempotencyKey] default true: sends `Idempotency-Key: "<item id>"` (false: not sent)
  * @param {Function} [options.fetch]
  * @param {'auto'|'fetch'|'xhr'} [options.engine]
  */
@@ -39,7 +40,7 @@ export function createMultipartTransport(options = {}) {
     const body = multipartBody(list);
     const res = await httpRequest({
       fetch, engine, url, method: 'POST', signal: ctx.signal, timeoutMs: ctx.timeoutMs, isOnline: ctx.isOnline,
-      headers: { accept: 'application/json', 'content-type': body.contentType, ...authHeaders(ctx.token) },
+      headers: { accept: 'application/json', 'content-type': body.contentType, ...authHeaders(ctx.token), ...idempotencyHeader(ctx.itemId, options.idempotencyKey !== false) },
       body: body.pieces, onProgress: ctx.onProgress,
     });
     if (res.status < 200 || res.status > 299) throwForStatus(res, 'screenshot');

@@ -15,6 +15,11 @@ const INIT_FIELDS = ['filename', 'timestamp', 'fps', 'codec', 'bitrate', 'resolu
 
 function str(v) { return typeof v === 'string' && v.length > 0; }
 
+/** Idempotency-Key for a single-request upload: the item's stable id, as the IETF draft's quoted string. */
+export function idempotencyHeader(itemId, enabled = true) {
+  return enabled && typeof itemId === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]{1,253}$/.test(itemId) ? { 'idempotency-key': `"${itemId}"` } : {};
+}
+
 export function resultString(obj) {
   const s = JSON.stringify(obj);
   return s.length > 8000 ? JSON.stringify({ url: obj.url }) : s;
@@ -34,6 +39,8 @@ export function resultString(obj) {
  *   succeeded: 'always' (default; a browser resends a POST by itself when a reused keep-alive connection is reset
  *   before the answer, so a server that stored the first one stores it twice without the page ever seeing an
  *   error), or only after an attempt of unknown outcome. Needs lookupUrl.
+ * @param {boolean} [options.idempotencyKey] default true: the screenshot POST carries `Idempotency-Key: "<item id>"`
+ *   (a server that knows it answers a retry with the first capture); false for a server whose CORS rule refuses the header
  * @param {Function} [options.fetch]
  * @param {'auto'|'fetch'|'xhr'} [options.engine]
  */
@@ -182,7 +189,7 @@ export function createRestTransport(options = {}) {
     if (typeof md.session === 'string') fields.push({ name: 'session', value: md.session });
     fields.push({ name: 'file', filename: ctx.filename || 'screenshot.png', type: ctx.mimeType || 'image/png', bytes: ctx.bytes });
     const body = multipartBody(fields);
-    const res = await req(ctx, { url: joinUrl(baseUrl, screenshotPath), method: 'POST', headers: { 'content-type': body.contentType },
+    const res = await req(ctx, { url: joinUrl(baseUrl, screenshotPath), method: 'POST', headers: { 'content-type': body.contentType, ...idempotencyHeader(ctx.itemId, options.idempotencyKey !== false) },
       body: body.pieces, onProgress: ctx.onProgress });
     if (res.status < 200 || res.status > 299) throwForStatus(res, 'screenshot');
     const j = jsonBody(res, 'screenshot');

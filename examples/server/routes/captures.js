@@ -1,5 +1,5 @@
-// Captures API (seeds 000 and 003): list per session, info (with video facts), download with Range,
-// thumbnail, delete, and the seed's single-request uploads. All behind the Bearer token; a capture of
+// Captures API: list per session, info (with video facts), download with Range, thumbnail, delete,
+// and the single-request uploads (/api/capture/..., Idempotency-Key: idempotency.js). All behind the Bearer token; a capture of
 // another user is 404, exactly like one that does not exist.
 import { stat } from 'node:fs/promises';
 import { httpError, ID_RE, CAPTURE_SESSION_RE } from '../storage.js';
@@ -54,14 +54,14 @@ export default async function captureRoutes(app, { ctx }) {
     return reply.code(204).send();
   });
 
-  // ---- seed 000: /api/capture/... ---------------------------------------------------------------
+  // ---- single-request uploads and lists: /api/capture/... ---------------------------------------------------------------
   app.post('/api/capture/screenshot', async (request) => {
     const rec = await ctx.acceptScreenshot(request);
-    return { status: 'success', data: seedItem(request, rec) };
+    return { status: 'success', data: captureItem(request, rec) };
   });
   app.post('/api/capture/video', async (request) => {
     const rec = await ctx.acceptVideo(request);
-    return { status: 'success', data: seedItem(request, rec) };
+    return { status: 'success', data: captureItem(request, rec) };
   });
   app.get('/api/capture/:session/list', {
     schema: {
@@ -70,11 +70,11 @@ export default async function captureRoutes(app, { ctx }) {
     },
   }, async (request) => {
     const recs = await storage.listCaptures(request.user, { session: request.params.session, type: request.query.media_type });
-    const captures = recs.map((r) => seedItem(request, r));
+    const captures = recs.map((r) => captureItem(request, r));
     return { session_id: request.params.session, count: captures.length, captures };
   });
 
-  function seedItem(request, rec) {
+  function captureItem(request, rec) {
     const v = ctx.view(request, rec);
     return {
       ...v,
@@ -88,7 +88,7 @@ export default async function captureRoutes(app, { ctx }) {
     };
   }
 
-  // ---- seed 003: /api/recordings/... (videos only) ----------------------------------------------
+  // ---- recordings: /api/recordings/... (videos only) ----------------------------------------------
   app.get('/api/recordings/', async (request) => {
     const recordings = await list(request, undefined, 'video');
     return { count: recordings.length, recordings };

@@ -1,5 +1,5 @@
-// The REST upload protocol (the seeds' init/chunk/finalize protocol): init, chunk, finalize, resume
-// list, screenshot upload. Registered at / and at /api/v1 (the seeds' base URL). Every route needs a
+// The REST upload protocol: init, chunk, finalize, resume list, screenshot upload. Registered at /
+// and at /api/v1 (the base URL clients of this protocol commonly use). Every route needs a
 // Bearer token. Chunks are assembled into the recording as they arrive (Storage.storePart), so
 // finalize only checks, truncates, fsyncs and links; the video facts (and the SHA-256 when the chunks
 // came out of order) are computed after the answer (completion.js).

@@ -524,7 +524,8 @@ export class Storage {
         const dir = join(this.uploadsDir, user, id);
         await this.withLock(id, async () => {
           let newest = (await mtime(join(dir, 'session.json'))) ?? (await mtime(dir));
-          newest = Math.max(newest ?? 0, (await mtime(join(dir, 'data'))) ?? 0) || null;
+          // Every chunk stored writes its parts/ entry (data is written only with one), so the newest
+          // entry is the session's last activity.
           for (const sub of ['parts', 'waiting']) {
             for (const name of await readdir(join(dir, sub)).catch(() => [])) {
               newest = Math.max(newest ?? 0, (await mtime(join(dir, sub, name))) ?? 0);

@@ -1,7 +1,8 @@
 // decodeImage on the real wasm builds: files written by Pillow (an independent encoder) in several
 // PNG colour types and JPEG flavours, compared against Pillow's own decoding; limits; broken files.
 import { init, loadVariant } from '../../../js-glue/core.js';
-import { decodeImage, decodeImageOn } from '../../../js-glue/image/decode.js';
+import { decodeImage, decodeImageOn, probeImage } from '../../../js-glue/image/decode.js';
+import { pngOfSize, jpegOfSize } from '../server/hostile-files.mjs';
 import { encodeJpeg, encodePng } from '../../../js-glue/image/encode.js';
 import { flatImage, noiseImage, packed, pillowDecode, pillowEncode, psnrY, smoothImage, tempDir } from './helpers.mjs';
 
@@ -190,3 +191,28 @@ function setJpegSize(jpg, w, h) {
   dv.setUint16(sof + 7, w);
   return out;
 }
+
+describe('probeImage: the header after the structure check, no pixels decoded', () => {
+  test('format and size of a PNG and a JPEG that declare 1 GiB of pixels (a few hundred KiB each)', async () => {
+    const png = await pngOfSize(16384, 16384);
+    const jpg = jpegOfSize(16384, 16384);
+    expect(probeImage(png)).toEqual({ format: 'image/png', width: 16384, height: 16384 });
+    expect(probeImage(jpg)).toEqual({ format: 'image/jpeg', width: 16384, height: 16384 });
+  });
+
+  test('a pixel budget: at the limit passes, one row over is a RangeError naming the size', () => {
+    const jpg = jpegOfSize(1000, 500);
+    expect(probeImage(jpg, { maxPixels: 500000 })).toEqual({ format: 'image/jpeg', width: 1000, height: 500 });
+    const over = jpegOfSize(1000, 501);
+    expect(() => probeImage(over, { maxPixels: 500000 })).toThrow(RangeError);
+    expect(() => probeImage(over, { maxPixels: 500000 })).toThrow(/^probeImage: the JPEG is 1000x501, over the limit of 16384x16384 and 500000 pixels$/);
+  });
+
+  test('the same refusals as decodeImage, named probeImage', () => {
+    expect(() => probeImage(new Uint8Array([1, 2, 3]))).toThrow(/^probeImage: not a PNG or JPEG file/);
+    expect(() => probeImage('x.png')).toThrow(TypeError);
+    const whole = jpegOfSize(64, 64);
+    const cut = whole.subarray(0, whole.length - 4);
+    expect(() => probeImage(cut)).toThrow(/^probeImage: JPEG is truncated/);
+  });
+});

@@ -2,6 +2,8 @@
 // thumbnail -> encodeJpeg) in Node; judged by decoding the JPEG with jpeg-js.
 import jpeg from 'jpeg-js';
 import { BOB, startServer, makePng, screenshotForm } from './helpers.mjs';
+import { createThumbnailer, ThumbnailError } from '../../../examples/server/thumbnails.js';
+import { jpegOfSize } from './hostile-files.mjs';
 
 let srv;
 beforeAll(async () => { srv = await startServer(); });
@@ -61,4 +63,52 @@ test('an image the decoder rejects still uploads; its thumbnail is 503', async (
   expect(res.status).toBe(200);
   const { id } = await res.json();
   expect((await srv.api(`/api/captures/${id}/thumbnail`)).status).toBe(503);
+});
+
+describe('createThumbnailer: a worker thread, a pixel budget checked on the header, recycling', () => {
+  test('at the budget: a thumbnail; one row over: ThumbnailError kind "budget" with the size, nothing decoded', async () => {
+    const t = createThumbnailer({ maxPixels: 400 * 300 });
+    try {
+      const ok = await t.make(makePng(400, 300), { width: 100, height: 100 });
+      expect(ok).toMatchObject({ width: 100, height: 75, sourceWidth: 400, sourceHeight: 300 });
+      const err = await t.make(makePng(400, 301)).then(() => null, (e) => e);
+      expect(err).toBeInstanceOf(ThumbnailError);
+      expect(err).toMatchObject({ kind: 'budget', permanent: true, sourceWidth: 400, sourceHeight: 301 });
+      expect(err.message).toBe('the PNG is 400x301 (0.1 Mpx), over the thumbnail pixel budget of 120000 pixels (0.1 Mpx)');
+      const bad = await t.make(Buffer.from('not an image')).then(() => null, (e) => e);
+      expect(bad).toMatchObject({ kind: 'image', permanent: true });
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('the worker is ended after a decode over recycleAbovePixels and after maxJobsPerWorker jobs; a busy queue refuses at once', async () => {
+    const t = createThumbnailer({ recycleAbovePixels: 100 * 100, maxJobsPerWorker: 2, maxQueued: 2 });
+    try {
+      await t.make(makePng(50, 50));
+      await t.make(makePng(50, 50));
+      expect(t.stats()).toMatchObject({ jobs: 2, workersStarted: 1, recycled: 0 });
+      await t.make(makePng(50, 50)); // a third job: a fresh worker
+      expect(t.stats()).toMatchObject({ jobs: 3, workersStarted: 2 });
+      await t.make(jpegOfSize(200, 100)); // 20,000 pixels: the worker is ended after it
+      expect(t.stats()).toMatchObject({ recycled: 1, workerAlive: false });
+      const jobs = [1, 2, 3, 4].map(() => t.make(makePng(20, 20)).then(() => 'ok', (e) => e.kind));
+      expect(await Promise.all(jobs)).toEqual(['ok', 'ok', 'ok', 'busy']); // one running, two waiting, one refused
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('a job over jobTimeoutMs fails as the image\'s fault and the worker is replaced', async () => {
+    const t = createThumbnailer({ jobTimeoutMs: 1 });
+    try {
+      // The wasm load is timed by loadTimeoutMs; the decode itself cannot finish in 1 ms at this size.
+      const err = await t.make(jpegOfSize(4000, 3000)).then(() => null, (e) => e);
+      expect(err).toMatchObject({ kind: 'image', permanent: true });
+      expect(err.message).toMatch(/took longer than 1 ms/);
+      expect(t.stats()).toMatchObject({ timeouts: 1, workerAlive: false });
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -36,6 +36,7 @@ fi
 
 if [[ $what == all || $what == wasm ]]; then
   if [[ -x scripts/build-libvpx.sh ]]; then scripts/build-libvpx.sh; fi
+  if [[ -x scripts/build-opus.sh ]]; then scripts/build-opus.sh; fi
   for variant in base simd; do
     simd=OFF; [[ $variant == simd ]] && simd=ON
     stage "wasm $variant"

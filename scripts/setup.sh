@@ -9,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-pkgs=(cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libstb-dev zlib1g-dev libvpx-dev
+pkgs=(cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libstb-dev zlib1g-dev libvpx-dev libopus-dev
       dpkg-dev ffmpeg mkvtoolnix python3-pil chromium fonts-dejavu-core)
 if ! { [[ -n "${EMSDK:-}" ]] && command -v emcc >/dev/null; }; then pkgs+=(emscripten); fi
 

@@ -1,5 +1,10 @@
 // VideoWriter: RGBA frames in, a frame-exact VP8/VP9 WebM out, encoded in wasm (libvpx + libwebm).
 // Works the same in Node, a page and a Worker (no DOM use). The video module loads on first use.
+//
+// Audio (`audio: { sampleRate, channels, bitrate? }`): PCM given to addAudio() is encoded to Opus by
+// OpusEncoder (the separate audio module, libopus) and its packets go to the writer's Opus track in the
+// video module (wasm/video/video_writer.h): VP8/VP9 + Opus in one WebM.
+import { OpusEncoder, describePcm, normaliseOpusOptions } from '../audio/opus-encoder.js';
 import { initVideo } from '../video.js';
 import { checkEnum, checkImage, checkNumber } from '../validate.js';
 import { alloc, check } from '../wasm-memory.js';
@@ -19,7 +24,8 @@ export const VIDEO_LIMITS = Object.freeze({
 });
 
 const OPTION_KEYS = new Set(['codec', 'width', 'height', 'fps', 'bitrate', 'keyframeInterval', 'speed',
-  'rateControl', 'flipY', 'ondata', 'module']);
+  'rateControl', 'flipY', 'ondata', 'module', 'audio']);
+const AUDIO_CALL_KEYS = new Set(['timestampUs']);
 const MAX_SAFE_US = 2 ** 53;
 
 function normaliseOptions(options) {
@@ -60,6 +66,8 @@ function normaliseOptions(options) {
   if (options.ondata !== undefined && typeof options.ondata !== 'function') {
     throw new TypeError(`VideoWriter.create: ondata must be a function (bytes, offset), got ${typeof options.ondata}`);
   }
+  o.audio = options.audio === undefined || options.audio === null ? null
+    : normaliseOpusOptions(options.audio, 'VideoWriter.create: audio');
   return o;
 }
 
@@ -118,25 +126,43 @@ export class VideoWriter extends WebmOutput {
    * @param {(bytes: Uint8Array, offset: number) => void|Promise<void>} [options.ondata] stream the file out
    * @param {object} [options.module] options for loading the video module (see initVideo), or a module
    *   instance from loadVideoVariant()
+   * @param {object} [options.audio] an Opus track from PCM: { sampleRate (8000|12000|16000|24000|48000,
+   *   default 48000), channels: 1|2, bitrate? (default 64000 mono, 96000 stereo), frameMs? (20),
+   *   application? ('audio'|'voip'), complexity? (0..10, default 10), module? (options for initAudio, or a
+   *   module from loadAudioVariant()) }. Loads the audio module (libopus) too.
    * @returns {Promise<VideoWriter>}
    */
   static async create(options) {
     const o = normaliseOptions(options);
     // `module`: options for loading the shared module, or a module from loadVideoVariant().
-    const M = options.module && typeof options.module.VideoWriter === 'function'
-      ? options.module : await initVideo(options.module || {});
-    return new VideoWriter(M, o, options.ondata);
+    const [M, encoder] = await Promise.all([
+      options.module && typeof options.module.VideoWriter === 'function'
+        ? options.module : initVideo(options.module || {}),
+      o.audio ? OpusEncoder.create({ ...o.audio, module: options.audio.module }) : null,
+    ]);
+    try {
+      return new VideoWriter(M, o, options.ondata, encoder);
+    } catch (e) {
+      encoder?.close();
+      throw e;
+    }
   }
 
   /** @private use VideoWriter.create() */
-  constructor(M, o, ondata) {
+  constructor(M, o, ondata, encoder = null) {
     if (!M || typeof M.VideoWriter !== 'function') throw new TypeError('VideoWriter: use `await VideoWriter.create(options)`');
     super(M, new M.VideoWriter(), ondata, { label: 'VideoWriter', file: 'video', self: 'writer' });
     this._o = o;
     this._buffer = 0;
     this._bufferSize = 0;
+    this._packetBuffer = 0;
+    this._packetBufferSize = 0;
+    this._encoder = encoder;
+    this._audio = encoder ? { sampleRate: encoder.sampleRate, channels: encoder.channels } : null;
     try {
-      check(M, this._native.open({ ...o, streaming: !!ondata }), 'VideoWriter.create');
+      const { audio, ...video } = o;
+      if (encoder) this._native.setAudio(encoder.channels, encoder.sampleRate, encoder.preSkip);
+      check(M, this._native.open({ ...video, streaming: !!ondata }), 'VideoWriter.create');
     } catch (e) {
       this._release();
       throw e;
@@ -197,6 +223,58 @@ export class VideoWriter extends WebmOutput {
   }
 
   /**
+   * Encodes PCM audio (Opus, in wasm) into the file's audio track. Any number of samples per call; what
+   * does not fill a 20 ms frame waits for the next call (finish() pads and writes the rest).
+   * @param {Float32Array|Int16Array|Float32Array[]} pcm interleaved samples (Float32 nominally -1..1), or
+   *   one Float32Array per channel
+   * @param {{timestampUs?: number}} [options] when the first of these samples was heard, on the frames'
+   *   clock (the first timestamp given, a frame's or the audio's, is zero). Without it the samples follow
+   *   the previous ones (the first call: at zero). A jump ahead is filled with silence (up to 60 s); a jump
+   *   back of more than 20 ms is a RangeError; within 20 ms the sample count wins (clocks jitter).
+   */
+  addAudio(pcm, options = {}) {
+    this._usable('addAudio');
+    if (!this._encoder) throw new Error('VideoWriter.addAudio: this writer has no audio track (create it with the `audio` option)');
+    if (options === null || typeof options !== 'object') throw new TypeError('VideoWriter.addAudio: options must be an object { timestampUs? }');
+    for (const k of Object.keys(options)) {
+      if (!AUDIO_CALL_KEYS.has(k)) throw new TypeError(`VideoWriter.addAudio: unknown option "${k}" (known: ${[...AUDIO_CALL_KEYS].join(', ')})`);
+    }
+    describePcm(pcm, this._encoder.channels, 'VideoWriter.addAudio');  // the shape, before any work
+    const encodeOptions = {};
+    if (options.timestampUs !== undefined) {
+      checkNumber(options.timestampUs, 'VideoWriter.addAudio: timestampUs', { min: -MAX_SAFE_US, max: MAX_SAFE_US });
+      const fileUs = this._native.audioTimeUs(Math.round(options.timestampUs));
+      if (fileUs < 0) check(this._M, false, 'VideoWriter.addAudio');
+      encodeOptions.atSample = Math.round(fileUs * this._encoder.sampleRate / 1e6);
+    }
+    let packets;
+    try {
+      packets = this._encoder.encode(pcm, encodeOptions);
+    } catch (e) {
+      throw new e.constructor(e.message.replace(/^OpusEncoder\.encode/, 'VideoWriter.addAudio'));
+    }
+    this._writePackets(packets);
+  }
+
+  _writePackets(packets) {
+    const M = this._M;
+    const rate = this._encoder.sampleRate;
+    for (const p of packets) {
+      if (this._packetBufferSize < p.data.length) {
+        if (this._packetBuffer) M._free(this._packetBuffer);
+        this._packetBuffer = 0;
+        this._packetBuffer = alloc(M, Math.max(p.data.length, 1024), 'audio packet');
+        this._packetBufferSize = Math.max(p.data.length, 1024);
+      }
+      M.HEAPU8.set(p.data, this._packetBuffer);
+      const ok = this._native.addAudio(this._packetBuffer, p.data.length, Math.round(p.pts * 1e9 / rate),
+        Math.round(p.padding * 1e9 / rate));
+      this._collect();
+      if (!ok) this._fail('VideoWriter.addAudio');
+    }
+  }
+
+  /**
    * Finishes the file: cues, exact duration, header. Resolves when every ondata call has settled.
    * @returns {Promise<{codec: 'vp8'|'vp9', mimeType: string, width: number, height: number, frames: number,
    *   keyframes: number, duration: number, averageFps: number, bytes: number, data?: Uint8Array, blob?: Blob}>}
@@ -208,6 +286,8 @@ export class VideoWriter extends WebmOutput {
     this._state = 'finishing';
     let result;
     try {
+      // The audio's last partial frame, padded (the packet's DiscardPadding drops the padding).
+      if (this._encoder && this.frames > 0) this._writePackets(this._encoder.flush());
       if (!this._native.finish()) {
         this._collect();
         check(M, false, 'VideoWriter.finish');
@@ -230,6 +310,11 @@ export class VideoWriter extends WebmOutput {
     if (this._buffer) this._M._free(this._buffer);
     this._buffer = 0;
     this._bufferSize = 0;
+    if (this._packetBuffer) this._M._free(this._packetBuffer);
+    this._packetBuffer = 0;
+    this._packetBufferSize = 0;
+    this._encoder?.close();
+    this._encoder = null;
     super._release();
   }
 }

@@ -6,14 +6,64 @@
 // Output: in memory (finish() returns it) or streamed with ondata(bytes, offset), with VideoWriter's
 // contract and delivery code (both extend WebmOutput, webm-output.js): in order, offset == bytes so far appends, a smaller offset overwrites
 // (the header patches at finish()); a promise from ondata holds the next call back.
+//
+// Audio: `audio: { codec: 'opus', ... }` adds an Opus track (packets from WebCodecs' AudioEncoder or
+// OpusEncoder) fed with addAudio(). Audio and video may come in any relative order; the muxer writes
+// them in time order (wasm/video/webm_muxer.h: a bounded wait, at most 10 s between the tracks).
 import { initVideo } from '../video.js';
 import { asBytes, checkEnum, checkNumber } from '../validate.js';
 import { alloc, check } from '../wasm-memory.js';
 import { VIDEO_LIMITS, metadataBytes } from './video-writer.js';
 import { WebmOutput } from './webm-output.js';
 
-const OPTION_KEYS = new Set(['codec', 'width', 'height', 'fps', 'ondata', 'module']);
+const OPTION_KEYS = new Set(['codec', 'width', 'height', 'fps', 'ondata', 'module', 'audio']);
+const AUDIO_KEYS = new Set(['codec', 'sampleRate', 'channels', 'codecPrivate', 'preSkip']);
 const FRAME_KEYS = new Set(['keyframe', 'timestampUs', 'metadata']);
+const AUDIO_PACKET_KEYS = new Set(['timestampUs']);
+const MAX_AUDIO_PACKET_BYTES = 1275 * 48 + 7 * 48;  // kMaxOpusPacketSize (wasm/video/opus_head.h)
+const MAX_OPUS_HEAD_BYTES = 21 + 255;
+
+/** The muxer's audio track options (shared with VideoWriter), with defaults; null without audio. */
+export function normaliseMuxAudio(audio, context) {
+  if (audio === undefined || audio === null) return null;
+  if (typeof audio !== 'object') throw new TypeError(`${context}: audio must be an object { codec: 'opus', sampleRate, channels, codecPrivate? }, got ${typeof audio}`);
+  for (const k of Object.keys(audio)) {
+    if (!AUDIO_KEYS.has(k)) throw new TypeError(`${context}: unknown audio option "${k}" (known: ${[...AUDIO_KEYS].join(', ')})`);
+  }
+  const a = {
+    codec: audio.codec === undefined ? 'opus' : audio.codec,
+    sampleRate: audio.sampleRate === undefined ? 48000 : audio.sampleRate,
+    channels: audio.channels,
+    preSkip: audio.preSkip === undefined ? 312 : audio.preSkip,
+    codecPrivate: null,
+  };
+  checkEnum(a.codec, `${context}: audio.codec`, ['opus']);
+  checkEnum(a.sampleRate, `${context}: audio.sampleRate`, [8000, 12000, 16000, 24000, 48000]);
+  checkEnum(a.channels, `${context}: audio.channels`, [1, 2]);
+  checkNumber(a.preSkip, `${context}: audio.preSkip (samples at 48 kHz)`, { integer: true, min: 0, max: 65535 });
+  if (audio.codecPrivate !== undefined && audio.codecPrivate !== null) {
+    const bytes = asBytes(audio.codecPrivate) || (ArrayBuffer.isView(audio.codecPrivate)
+      ? new Uint8Array(audio.codecPrivate.buffer, audio.codecPrivate.byteOffset, audio.codecPrivate.byteLength) : null);
+    if (!bytes) throw new TypeError(`${context}: audio.codecPrivate must be a Uint8Array or an ArrayBuffer (an OpusHead), got ${Object.prototype.toString.call(audio.codecPrivate)}`);
+    if (bytes.length > MAX_OPUS_HEAD_BYTES) throw new RangeError(`${context}: audio.codecPrivate is ${bytes.length} bytes, an OpusHead is at most ${MAX_OPUS_HEAD_BYTES}`);
+    if (bytes.length > 0) a.codecPrivate = bytes.slice();
+  }
+  return a;
+}
+
+/** Gives the native muxer handle its audio track (before open()); the OpusHead crosses once. */
+function setNativeAudio(M, native, a) {
+  let ptr = 0;
+  try {
+    if (a.codecPrivate) {
+      ptr = alloc(M, a.codecPrivate.length, 'OpusHead');
+      M.HEAPU8.set(a.codecPrivate, ptr);
+    }
+    native.setAudio(a.channels, a.sampleRate, a.preSkip, ptr, a.codecPrivate ? a.codecPrivate.length : 0);
+  } finally {
+    if (ptr) M._free(ptr);
+  }
+}
 const MAX_SAFE_US = 2 ** 53;
 // Frame timestamps cross as nanoseconds in a double: exact up to 2^53 ns (about 104 days).
 const MAX_SPAN_US = 2 ** 53 / 1000;
@@ -43,6 +93,7 @@ function normaliseOptions(options) {
   if (options.ondata !== undefined && typeof options.ondata !== 'function') {
     throw new TypeError(`WebmMuxer.create: ondata must be a function (bytes, offset), got ${typeof options.ondata}`);
   }
+  o.audio = normaliseMuxAudio(options.audio, 'WebmMuxer.create');
   return o;
 }
 
@@ -60,6 +111,10 @@ export class WebmMuxer extends WebmOutput {
    * @param {number} [options.fps=30] 0.1..240: DefaultDuration, and frame times when none are given
    * @param {(bytes: Uint8Array, offset: number) => void|Promise<void>} [options.ondata] stream the file out
    * @param {object} [options.module] options for initVideo, or a module from loadVideoVariant()
+   * @param {object} [options.audio] an Opus track: { codec: 'opus', sampleRate: the encoder's input rate
+   *   (8000..48000, default 48000), channels: 1|2, codecPrivate?: an OpusHead (AudioEncoder's
+   *   decoderConfig.description; else one is built), preSkip?: samples at 48 kHz for the built OpusHead
+   *   (default 312, libopus's look-ahead) }
    * @returns {Promise<WebmMuxer>}
    */
   static async create(options) {
@@ -73,10 +128,14 @@ export class WebmMuxer extends WebmOutput {
   constructor(M, o, ondata) {
     if (!M || typeof M.WebmMuxerHandle !== 'function') throw new TypeError('WebmMuxer: use `await WebmMuxer.create(options)`');
     super(M, new M.WebmMuxerHandle(), ondata, { label: 'WebmMuxer', file: 'file', self: 'muxer' });
-    this._firstUs = null;
+    this._firstUs = null;  // the first timestamp, a frame's or a packet's: zero in the file
     this._lastUs = null;
+    this._lastAudioUs = null;
+    this._audio = o.audio;
     try {
-      check(M, this._native.open({ ...o, streaming: !!ondata }), 'WebmMuxer.create');
+      const { audio, ...video } = o;
+      if (audio) setNativeAudio(M, this._native, audio);
+      check(M, this._native.open({ ...video, streaming: !!ondata }), 'WebmMuxer.create');
     } catch (e) {
       this._release();
       throw e;
@@ -88,6 +147,8 @@ export class WebmMuxer extends WebmOutput {
     /** @type {number} */ this.fps = o.fps;
     /** Frames added so far. */
     this.frames = 0;
+    /** Audio packets added so far. */
+    this.audioPackets = 0;
   }
 
   /**
@@ -121,6 +182,7 @@ export class WebmMuxer extends WebmOutput {
       throw new RangeError(`WebmMuxer.addFrame: frame timestamps must not go back (${us} µs after ${this._lastUs} µs)`);
     }
     const first = this._firstUs === null ? us : this._firstUs;
+    if (us < first) throw new RangeError(`WebmMuxer.addFrame: the frame at ${us} µs is before the start of the file (the first timestamp, ${first} µs)`);
     if (us - first > MAX_SPAN_US) throw new RangeError(`WebmMuxer.addFrame: timestampUs is more than ${MAX_SPAN_US} µs after the first frame`);
     const meta = metadataBytes(options.metadata, 'WebmMuxer.addFrame');
     const M = this._M;
@@ -144,6 +206,47 @@ export class WebmMuxer extends WebmOutput {
     this._firstUs = first;
     this._lastUs = us;
     this.frames++;
+  }
+
+  /**
+   * Adds one Opus packet (an EncodedAudioChunk's bytes, or an OpusEncoder packet) to the audio track.
+   * @param {Uint8Array|ArrayBuffer} data one Opus packet
+   * @param {{timestampUs: number}} options its time on the frames' clock (the first timestamp given, a
+   *   frame's or a packet's, is zero in the file); each packet's must be later than the previous one's
+   */
+  addAudio(data, options) {
+    this._usable('addAudio');
+    if (!this._audio) throw new Error('WebmMuxer.addAudio: this muxer has no audio track (create it with the `audio` option)');
+    if (options === null || typeof options !== 'object') throw new TypeError('WebmMuxer.addAudio: options must be an object { timestampUs }');
+    for (const k of Object.keys(options)) {
+      if (!AUDIO_PACKET_KEYS.has(k)) throw new TypeError(`WebmMuxer.addAudio: unknown option "${k}" (known: ${[...AUDIO_PACKET_KEYS].join(', ')})`);
+    }
+    const bytes = asBytes(data);
+    if (!bytes) throw new TypeError(`WebmMuxer.addAudio: data must be a Uint8Array or an ArrayBuffer (one Opus packet), got ${Object.prototype.toString.call(data)}`);
+    if (bytes.length === 0) throw new RangeError('WebmMuxer.addAudio: the packet is empty (0 bytes)');
+    if (bytes.length > MAX_AUDIO_PACKET_BYTES) throw new RangeError(`WebmMuxer.addAudio: the packet is ${bytes.length} bytes, an Opus packet is at most ${MAX_AUDIO_PACKET_BYTES}`);
+    if (options.timestampUs === undefined) throw new TypeError('WebmMuxer.addAudio: timestampUs is required');
+    const us = checkNumber(options.timestampUs, 'WebmMuxer.addAudio: timestampUs', { min: -MAX_SAFE_US, max: MAX_SAFE_US });
+    if (this._lastAudioUs !== null && us <= this._lastAudioUs) {
+      throw new RangeError(`WebmMuxer.addAudio: audio timestamps must increase (${us} µs after ${this._lastAudioUs} µs)`);
+    }
+    const first = this._firstUs === null ? us : this._firstUs;
+    if (us < first) throw new RangeError(`WebmMuxer.addAudio: the packet at ${us} µs is before the start of the file (the first timestamp, ${first} µs)`);
+    if (us - first > MAX_SPAN_US) throw new RangeError(`WebmMuxer.addAudio: timestampUs is more than ${MAX_SPAN_US} µs after the start`);
+    const M = this._M;
+    let ptr = 0;
+    try {
+      ptr = alloc(M, bytes.length, 'audio packet');
+      M.HEAPU8.set(bytes, ptr);
+      const ok = this._native.addAudio(ptr, bytes.length, Math.round((us - first) * 1000), 0);
+      this._collect();
+      if (!ok) this._fail('WebmMuxer.addAudio');
+    } finally {
+      if (ptr) M._free(ptr);
+    }
+    this._firstUs = first;
+    this._lastAudioUs = us;
+    this.audioPackets++;
   }
 
   /**

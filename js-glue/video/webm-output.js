@@ -81,7 +81,7 @@ export class WebmOutput {
     const s = this._native.stats();
     const result = {
       codec: s.codec,
-      mimeType: `video/webm;codecs=${s.codec}`,
+      mimeType: `video/webm;codecs=${s.codec}${this._audio ? ',opus' : ''}`,
       width: this.width,
       height: this.height,
       frames: s.frames,
@@ -90,6 +90,11 @@ export class WebmOutput {
       averageFps: s.duration > 0 ? s.frames / s.duration : 0,
       bytes: s.bytes,
     };
+    if (this._audio) {
+      // The audio track: packets and its end in the file (seconds); the file's duration covers both.
+      result.audio = { codec: 'opus', sampleRate: this._audio.sampleRate, channels: this._audio.channels,
+        packets: s.audioPackets, duration: s.audioDuration };
+    }
     this._finalBytes = s.bytes;
     if (!this._ondata) {
       result.data = takeBytes(this._native.takeBytes());

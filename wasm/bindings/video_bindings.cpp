@@ -24,6 +24,22 @@ using emscripten::val;
 
 namespace {
 
+// The audio track, given by setAudio() before open() (a writer or muxer without it has no audio):
+// channels, the input sample rate, the pre-skip for a built OpusHead, and an OpusHead in wasm memory
+// (ptr 0 / size 0: build one).
+ck::WebmAudioOptions AudioOptions(int channels, int sample_rate, int pre_skip, uintptr_t head, int head_size) {
+  ck::WebmAudioOptions a;
+  a.enabled = true;
+  a.channels = channels;
+  a.sample_rate = sample_rate;
+  a.pre_skip = pre_skip;
+  if (head && head_size > 0) {
+    const uint8_t* p = Ptr<const uint8_t>(head);
+    a.codec_private.assign(p, p + head_size);
+  }
+  return a;
+}
+
 struct JsVideoOptions {
   std::string codec = "vp8";
   int width = 0;
@@ -45,6 +61,8 @@ struct JsVideoStats {
   double bytes = 0;
   int keyframeInterval = 0;
   int speed = 0;
+  double audioPackets = 0;
+  double audioDuration = 0;
 };
 
 // Where a writer's or muxer's bytes go: in memory (takeBytes() after finish), or streamed as ranges
@@ -122,7 +140,21 @@ class JsVideoWriter {
     w.keyframe_interval = o.keyframeInterval;
     w.speed = o.speed;
     w.flip_y = o.flipY;
+    w.audio = audio_;
     return Check(writer_.Open(w, output_.Open(o.streaming)));
+  }
+
+  void setAudio(int channels, int sample_rate, int pre_skip) { audio_ = AudioOptions(channels, sample_rate, pre_skip, 0, 0); }
+
+  // The file time (microseconds) of a timestamp on the frames' clock; -1 after Fail().
+  double audioTimeUs(double ts_us) {
+    int64_t out = 0;
+    if (!Check(writer_.AudioTimeUs(int64_t(ts_us), &out))) return -1;
+    return double(out);
+  }
+
+  bool addAudio(uintptr_t p, size_t n, double pts_ns, double discard_ns) {
+    return Check(writer_.AddAudio(Ptr<const uint8_t>(p), n, int64_t(pts_ns), int64_t(discard_ns)));
   }
 
   bool addFrame(uintptr_t p, int w, int h, int stride, bool has_ts, double ts_us, uintptr_t meta, int meta_len) {
@@ -144,6 +176,8 @@ class JsVideoWriter {
     j.bytes = double(s.bytes);
     j.keyframeInterval = writer_.options().keyframe_interval;
     j.speed = writer_.options().speed;
+    j.audioPackets = double(s.audio_packets);
+    j.audioDuration = s.audio_duration_s;
     return j;
   }
 
@@ -153,6 +187,7 @@ class JsVideoWriter {
  private:
   OutputSink output_;
   ck::VideoWriter writer_;
+  ck::WebmAudioOptions audio_;
 };
 
 }  // namespace
@@ -178,11 +213,16 @@ EMSCRIPTEN_BINDINGS(ck_video) {
       .field("duration", &JsVideoStats::duration)
       .field("bytes", &JsVideoStats::bytes)
       .field("keyframeInterval", &JsVideoStats::keyframeInterval)
-      .field("speed", &JsVideoStats::speed);
+      .field("speed", &JsVideoStats::speed)
+      .field("audioPackets", &JsVideoStats::audioPackets)
+      .field("audioDuration", &JsVideoStats::audioDuration);
   emscripten::class_<JsVideoWriter>("VideoWriter")
       .constructor<>()
       .function("open", &JsVideoWriter::open)
       .function("addFrame", &JsVideoWriter::addFrame)
+      .function("setAudio", &JsVideoWriter::setAudio)
+      .function("audioTimeUs", &JsVideoWriter::audioTimeUs)
+      .function("addAudio", &JsVideoWriter::addAudio)
       .function("finish", &JsVideoWriter::finish)
       .function("failed", &JsVideoWriter::failed)
       .function("stats", &JsVideoWriter::stats)
@@ -313,6 +353,9 @@ struct JsMuxStats {
   double keyframes = 0;
   double duration = 0;
   double bytes = 0;
+  double audioPackets = 0;
+  double audioDuration = 0;
+  int audioPreSkip = 0;
 };
 
 class JsWebmMuxerHandle {
@@ -332,6 +375,7 @@ class JsWebmMuxerHandle {
     m.width = o.width;
     m.height = o.height;
     m.fps = o.fps;
+    m.audio = audio_;
     codec_ = o.codec;
     return Check(muxer_.Open(output_.Open(o.streaming), m));
   }
@@ -351,6 +395,23 @@ class JsWebmMuxerHandle {
     return Fail(s);
   }
 
+  void setAudio(int channels, int sample_rate, int pre_skip, uintptr_t head, int head_size) {
+    audio_ = AudioOptions(channels, sample_rate, pre_skip, head, head_size);
+  }
+
+  // One Opus packet; refusals leave the muxer usable, as for frames.
+  bool addAudio(uintptr_t p, size_t n, double timestamp_ns, double discard_ns) {
+    if (failed_) return Fail(ck::Status::FailedPrecondition("webm muxer: an earlier failure stopped the file"));
+    if (!(timestamp_ns >= 0 && timestamp_ns <= 9.007199254740992e15) || !(discard_ns >= 0 && discard_ns < 1e9))
+      return Fail(ck::Status::OutOfRange("webm muxer: audio timestamp out of range"));
+    const ck::Status s = muxer_.AddAudio(Ptr<const uint8_t>(p), n, uint64_t(timestamp_ns), uint64_t(discard_ns));
+    if (s.ok()) return true;
+    if (s.code() != ck::Code::kInvalidArgument && s.code() != ck::Code::kOutOfRange &&
+        s.code() != ck::Code::kFailedPrecondition)
+      failed_ = true;
+    return Fail(s);
+  }
+
   // duration_ns > 0 sets the Duration; 0 lets the muxer work it out from the frame times.
   bool finish(double duration_ns) {
     const ck::Status s = muxer_.Finish(duration_ns > 0 ? duration_ns : 0);
@@ -366,6 +427,9 @@ class JsWebmMuxerHandle {
     j.keyframes = double(keyframes_);
     j.duration = muxer_.duration_seconds();
     j.bytes = output_.Size();
+    j.audioPackets = double(muxer_.audio_packets());
+    j.audioDuration = muxer_.audio_end_seconds();
+    j.audioPreSkip = muxer_.audio_pre_skip();
     return j;
   }
 
@@ -378,6 +442,7 @@ class JsWebmMuxerHandle {
   std::string codec_;
   int64_t keyframes_ = 0;
   bool failed_ = false;
+  ck::WebmAudioOptions audio_;
 };
 
 }  // namespace
@@ -394,11 +459,16 @@ EMSCRIPTEN_BINDINGS(ck_video_mux) {
       .field("frames", &JsMuxStats::frames)
       .field("keyframes", &JsMuxStats::keyframes)
       .field("duration", &JsMuxStats::duration)
-      .field("bytes", &JsMuxStats::bytes);
+      .field("bytes", &JsMuxStats::bytes)
+      .field("audioPackets", &JsMuxStats::audioPackets)
+      .field("audioDuration", &JsMuxStats::audioDuration)
+      .field("audioPreSkip", &JsMuxStats::audioPreSkip);
   emscripten::class_<JsWebmMuxerHandle>("WebmMuxerHandle")
       .constructor<>()
       .function("open", &JsWebmMuxerHandle::open)
       .function("addFrame", &JsWebmMuxerHandle::addFrame)
+      .function("setAudio", &JsWebmMuxerHandle::setAudio)
+      .function("addAudio", &JsWebmMuxerHandle::addAudio)
       .function("finish", &JsWebmMuxerHandle::finish)
       .function("failed", &JsWebmMuxerHandle::failed)
       .function("stats", &JsWebmMuxerHandle::stats)

@@ -64,7 +64,13 @@ Status VideoWriter::Open(const VideoWriterOptions& options, ByteSink* sink) {
   if (!s.ok()) return s;
   s = encoder_.Open(EncoderOptionsOf(o));
   if (!s.ok()) return s;
-  s = muxer_.Open(sink, WebmMuxerOptions{o.codec, o.width, o.height, o.fps});
+  WebmMuxerOptions m;
+  m.codec = o.codec;
+  m.width = o.width;
+  m.height = o.height;
+  m.fps = o.fps;
+  m.audio = o.audio;
+  s = muxer_.Open(sink, m);
   if (!s.ok()) return s;
   options_ = o;
   sink_ = sink;
@@ -97,6 +103,10 @@ Status VideoWriter::AddFrame(const Image& rgba, int64_t timestamp_us, const uint
       return Status::OutOfRange("video writer: timestamp " + std::to_string(timestamp_us) + " us is out of range");
     const int64_t origin = origin_set_ ? origin_us_ : timestamp_us;
     const int64_t rel_us = timestamp_us - origin;
+    if (rel_us < 0)
+      return Status::OutOfRange("video writer: timestamp " + std::to_string(timestamp_us) +
+                                " us is before the start of the recording (the first timestamp, " +
+                                std::to_string(origin) + " us)");
     if (rel_us > kMaxTimestampUs)
       return Status::OutOfRange("video writer: timestamp " + std::to_string(rel_us) +
                                 " us after the first frame is beyond the limit of " + std::to_string(kMaxTimestampUs));
@@ -111,6 +121,9 @@ Status VideoWriter::AddFrame(const Image& rgba, int64_t timestamp_us, const uint
       return Status::OutOfRange("video writer: the recording is longer than the limit of " +
                                 std::to_string(kMaxTimestampUs) + " us");
   }
+
+  s = muxer_.CheckVideoTime(uint64_t(t_ns));
+  if (!s.ok()) return s;
 
   // From here on a failure stops the recording.
   if (given) {
@@ -158,6 +171,40 @@ Status VideoWriter::AddFrame(const Image& rgba, int64_t timestamp_us, const uint
   return Status::Ok();
 }
 
+Status VideoWriter::AudioTimeUs(int64_t timestamp_us, int64_t* file_us) {
+  Status s = CheckUsable();
+  if (!s.ok()) return s;
+  if (!muxer_.has_audio()) return Status::FailedPrecondition("video writer: this video has no audio track");
+  if (timestamp_us > kMaxSafeTimestampUs || timestamp_us < -kMaxSafeTimestampUs)
+    return Status::OutOfRange("video writer: audio timestamp " + std::to_string(timestamp_us) + " us is out of range");
+  const int64_t origin = origin_set_ ? origin_us_ : timestamp_us;
+  const int64_t rel_us = timestamp_us - origin;
+  if (rel_us < 0)
+    return Status::OutOfRange("video writer: audio at " + std::to_string(timestamp_us) +
+                              " us is before the start of the recording (the first timestamp, " + std::to_string(origin) +
+                              " us)");
+  if (rel_us > kMaxTimestampUs)
+    return Status::OutOfRange("video writer: audio timestamp " + std::to_string(rel_us) +
+                              " us after the start is beyond the limit of " + std::to_string(kMaxTimestampUs));
+  origin_us_ = origin;
+  origin_set_ = true;
+  *file_us = rel_us;
+  return Status::Ok();
+}
+
+Status VideoWriter::AddAudio(const uint8_t* packet, size_t size, int64_t pts_ns, int64_t discard_padding_ns) {
+  Status s = CheckUsable();
+  if (!s.ok()) return s;
+  if (pts_ns < 0 || pts_ns / 1000 > kMaxTimestampUs)
+    return Status::OutOfRange("video writer: audio time " + std::to_string(pts_ns) + " ns is out of range");
+  if (discard_padding_ns < 0) return Status::OutOfRange("video writer: negative discard padding");
+  s = muxer_.AddAudio(packet, size, uint64_t(pts_ns), uint64_t(discard_padding_ns));
+  if (!s.ok() && s.code() != Code::kInvalidArgument && s.code() != Code::kOutOfRange &&
+      !(s.code() == Code::kFailedPrecondition && !muxer_.has_audio()))
+    return Fail(s);
+  return s;
+}
+
 Status VideoWriter::Finish(VideoStats* stats) {
   Status s = CheckUsable();
   if (!s.ok()) return s;
@@ -187,6 +234,8 @@ VideoStats VideoWriter::stats() const {
   st.keyframes = keyframes_;
   st.duration_s = muxer_.duration_seconds();
   st.bytes = sink_ ? sink_->Size() : 0;
+  st.audio_packets = muxer_.audio_packets();
+  st.audio_duration_s = muxer_.audio_end_seconds();
   return st;
 }
 

@@ -16,6 +16,12 @@
 // can seek to, comes at least that often.
 //
 // Every frame in gives exactly one frame out (no dropping, no look-ahead); see vpx_encoder.h.
+//
+// Audio (optional, options.audio): Opus packets encoded elsewhere (wasm/audio/opus_encoder.h, in the
+// separate audio module; js-glue/video/video-writer.js wires the two) go to the muxer's audio track,
+// timed in the file's time (AddAudio). AudioTimeUs() puts a timestamp from the frames' clock onto the
+// file's time: the first timestamp given, a frame's or the audio's, is zero, and nothing may come
+// before it. Audio and video are interleaved by the muxer (webm_muxer.h); the Duration covers both.
 // Errors: bad options or a frame of the wrong size are rejected without harm (the next call works);
 // a failure inside the encoder or the sink (its callback failed) stops the recording, and every later
 // call reports it. Adding after Finish, or finishing twice, is an error.
@@ -43,6 +49,7 @@ struct VideoWriterOptions {
   int speed = 0;                // libvpx cpu_used; 0 = the codec's default (VP8 -6, VP9 8)
   RateControl rate_control = RateControl::kVbr;
   bool flip_y = false;          // frames arrive bottom-up (WebGL/WebXR readPixels): encode them upright
+  WebmAudioOptions audio;       // an Opus track beside the video (webm_muxer.h); off by default
 };
 
 struct VideoStats {
@@ -51,6 +58,8 @@ struct VideoStats {
   int64_t keyframes = 0;
   double duration_s = 0;  // the file's Duration (0 until Finish)
   int64_t bytes = 0;      // the file's size so far
+  int64_t audio_packets = 0;
+  double audio_duration_s = 0;  // the audio's end in the file (0 without audio)
 };
 
 constexpr int64_t kAutoTimestamp = INT64_MIN;
@@ -73,6 +82,12 @@ class VideoWriter {
   // frame as a BlockAdditional (see webm_muxer.h).
   Status AddFrame(const Image& rgba, int64_t timestamp_us = kAutoTimestamp, const uint8_t* metadata = nullptr,
                   size_t metadata_size = 0);
+  // Puts a timestamp (microseconds, the frames' clock) onto the file's time in *file_us, setting the
+  // origin when none is set yet. OutOfRange before the origin or beyond kMaxTimestampUs after it.
+  Status AudioTimeUs(int64_t timestamp_us, int64_t* file_us);
+  // Adds one Opus packet at pts_ns of file time (non-decreasing; see WebmMuxer::AddAudio). A refused
+  // packet leaves the writer usable; a failure of the output stops it.
+  Status AddAudio(const uint8_t* packet, size_t size, int64_t pts_ns, int64_t discard_padding_ns = 0);
   // Finishes the file (cues, duration, header) and closes the sink.
   Status Finish(VideoStats* stats = nullptr);
 
@@ -97,7 +112,7 @@ class VideoWriter {
   int uv_height_ = 0;
 
   // Timing (see the top of this file).
-  int64_t origin_us_ = 0;      // the first given timestamp (defines zero)
+  int64_t origin_us_ = 0;      // the first given timestamp, a frame's or the audio's (defines zero)
   bool origin_set_ = false;
   int64_t last_ns_ = -1;       // the last frame's time, relative
   int64_t base_ns_ = 0;        // the last given timestamp (relative), where auto timing restarts

@@ -18,13 +18,15 @@ export default async function captureRoutes(app, { ctx }) {
   const { storage } = ctx;
   app.addHook('onRequest', ctx.authenticate);
 
+  // Captures whose digest or video facts are still being computed (completion.js) are listed with them.
+  const settleAll = async (recs) => (await Promise.all(recs.map((r) => ctx.completion.settle(r)))).filter(Boolean);
   const load = async (request) => {
     const rec = await ctx.completion.settle(await storage.getCapture(request.user, request.params.id));
     if (!rec) throw httpError(404, 'no such capture');
     return rec;
   };
   const list = async (request, session, type) => {
-    const recs = await storage.listCaptures(request.user, { session, type });
+    const recs = await settleAll(await storage.listCaptures(request.user, { session, type }));
     return recs.map((r) => ctx.view(request, r));
   };
   const download = async (request, reply, rec, disposition = 'attachment') =>
@@ -69,7 +71,7 @@ export default async function captureRoutes(app, { ctx }) {
       querystring: { type: 'object', properties: { media_type: { type: 'string', enum: ['screenshot', 'video'] } } },
     },
   }, async (request) => {
-    const recs = await storage.listCaptures(request.user, { session: request.params.session, type: request.query.media_type });
+    const recs = await settleAll(await storage.listCaptures(request.user, { session: request.params.session, type: request.query.media_type }));
     const captures = recs.map((r) => captureItem(request, r));
     return { session_id: request.params.session, count: captures.length, captures };
   });

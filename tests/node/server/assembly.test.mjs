@@ -68,6 +68,9 @@ describe('in one process', () => {
     const out = await finalize(srv.api, sessionId, parts.length);
     expect(assemblyStats.finalizeBytesRead - before.finalizeBytesRead).toBe(64);
     expect([null, sha256(bytes)]).toContain(out.sha256); // computed after the answer
+    // the list waits for it too
+    const listed = (await (await srv.api('/api/captures?type=video')).json()).captures.find((c) => c.id === out.id);
+    expect(listed).toMatchObject({ sha256: sha256(bytes), size: bytes.length });
     const info = await (await srv.api(`/api/captures/${out.id}`)).json();
     expect(info.sha256).toBe(sha256(bytes));
     expect(info.size).toBe(bytes.length);

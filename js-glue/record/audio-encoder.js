@@ -1,5 +1,5 @@
-// Where a recording's sound is encoded: Opus by the browser's AudioEncoder (WebCodecs), 48 kHz, mono or
-// stereo, for the webcodecs backend (the mediarecorder backend lets MediaRecorder encode it). The
+// Where a recording's sound is encoded: Opus by the browser's AudioEncoder (WebCodecs), at the track's
+// sample rate (48 kHz, or 44.1 kHz from some microphones: the encoder resamples; Opus decodes at 48 kHz), mono or stereo, for the webcodecs backend (the mediarecorder backend lets MediaRecorder encode it). The
 // packets go to the WebM muxer's Opus track (WebmMuxer's audio option, addAudio); the first output's
 // decoderConfig.description is the OpusHead the muxer stores as CodecPrivate.
 //
@@ -10,10 +10,10 @@ export const OPUS_SAMPLE_RATE = 48000;
 
 export class OpusEncoder {
   /** Whether AudioEncoder encodes Opus with these channels here. */
-  static async isSupported({ channels = 1, bitrate = 96_000 } = {}) {
+  static async isSupported({ channels = 1, bitrate = 96_000, sampleRate = OPUS_SAMPLE_RATE } = {}) {
     if (typeof AudioEncoder !== 'function' || typeof AudioData !== 'function') return false;
     try {
-      const r = await AudioEncoder.isConfigSupported({ codec: 'opus', sampleRate: OPUS_SAMPLE_RATE, numberOfChannels: channels, bitrate });
+      const r = await AudioEncoder.isConfigSupported({ codec: 'opus', sampleRate, numberOfChannels: channels, bitrate });
       return !!r.supported;
     } catch {
       return false;
@@ -24,8 +24,9 @@ export class OpusEncoder {
    * @param {{channels: 1|2, bitrate?: number, onpacket(bytes: Uint8Array, timestampUs: number, durationUs: number): void,
    *   onconfig(description: Uint8Array|null): void, onerror(err: Error): void}} o
    */
-  constructor({ channels, bitrate = 96_000, onpacket, onconfig, onerror }) {
+  constructor({ channels, sampleRate = OPUS_SAMPLE_RATE, bitrate = 96_000, onpacket, onconfig, onerror }) {
     this.channels = channels;
+    this.sampleRate = sampleRate;
     this.onpacket = onpacket;
     this.onconfig = onconfig;
     this.onerror = onerror;
@@ -37,7 +38,7 @@ export class OpusEncoder {
       output: (chunk, meta) => this._output(chunk, meta),
       error: (e) => this._fail(new Error(`recorder: AudioEncoder failed: ${e && e.message ? e.message : e}`)),
     });
-    this.encoder.configure({ codec: 'opus', sampleRate: OPUS_SAMPLE_RATE, numberOfChannels: channels, bitrate });
+    this.encoder.configure({ codec: 'opus', sampleRate, numberOfChannels: channels, bitrate });
   }
 
   _output(chunk, meta) {
@@ -67,11 +68,11 @@ export class OpusEncoder {
   /**
    * Encodes `ad` (AudioData, any sample format) at recording time `timestampUs`, skipping its first
    * `skipFrames` samples. The caller keeps (and closes) `ad`. Channels are mixed down / duplicated to
-   * the encoder's count; other sample rates than 48 kHz are refused (the audio input mixes at 48 kHz).
+   * the encoder's count; the sample rate must stay the one the encoder was made for.
    */
   encode(ad, timestampUs, skipFrames = 0) {
     if (this.failed) throw this.failed;
-    if (ad.sampleRate !== OPUS_SAMPLE_RATE) throw new Error(`recorder: the audio track delivers ${ad.sampleRate} Hz; Opus here is encoded at ${OPUS_SAMPLE_RATE} Hz`);
+    if (ad.sampleRate !== this.sampleRate) throw new Error(`recorder: the audio track delivers ${ad.sampleRate} Hz, but it announced ${this.sampleRate} Hz when the recording started`);
     const frames = ad.numberOfFrames - skipFrames;
     if (frames <= 0) return;
     const out = new Float32Array(frames * this.channels);
@@ -92,7 +93,7 @@ export class OpusEncoder {
       }
       for (let i = 0; i < frames; i++) out[i] /= inCh;
     }
-    const data = new AudioData({ format: 'f32-planar', sampleRate: OPUS_SAMPLE_RATE, numberOfFrames: frames, numberOfChannels: this.channels, timestamp: Math.round(timestampUs), data: out });
+    const data = new AudioData({ format: 'f32-planar', sampleRate: this.sampleRate, numberOfFrames: frames, numberOfChannels: this.channels, timestamp: Math.round(timestampUs), data: out });
     try {
       this.encoder.encode(data);
     } finally {

@@ -309,7 +309,7 @@ export class Recorder extends EventTarget {
     }
     let backend = this._chosen;
     if (backend === 'webcodecs') {
-      const audio = this._audio ? { channels: this._audio.channels, bitrate: o.audioBitrate } : null;
+      const audio = this._audio ? { channels: this._audio.channels, sampleRate: this._audio.sampleRate, bitrate: o.audioBitrate } : null;
       this._backend = await WebCodecsBackend.open({ ...enc, timing: o.timing, audio }, this._output, { onfatal: (e) => this._fail(e) });
       if (this._audio) this._startAudio();
     } else {
@@ -329,9 +329,13 @@ export class Recorder extends EventTarget {
   _startAudio() {
     this._audio.start(
       (ad, pageUs) => {
-        const t = this._state === 'recording' || this._state === 'paused' ? this._timeline.map(pageUs) : null;
+        // While stopping, the sound recorded before stop() still comes in (audio arrives in batches).
+        const live = this._state === 'recording' || this._state === 'paused' || (this._state === 'stopping' && pageUs < this._endUs);
+        const t = live ? this._timeline.map(pageUs) : null;
         if (t === null || !this._backend) { ad.close(); return; }
+        this._audioEndUs = pageUs + (ad.numberOfFrames / ad.sampleRate) * 1e6;
         this._backend.encodeAudio(ad, t);
+        if (this._audioEndUs >= this._endUs) this._audioCaughtUp?.();
       },
       (err) => this._fail(err),
       () => {
@@ -527,6 +531,13 @@ export class Recorder extends EventTarget {
   }
 
   async _finish() {
+    if (this._audio && this._chosen === 'webcodecs' && this._backend && !(this._audioEndUs >= this._endUs)) {
+      // The sound up to stop() is still on its way (audio comes in batches): wait for it, 0.5 s at most.
+      await new Promise((resolve) => {
+        this._audioCaughtUp = resolve;
+        setTimeout(resolve, 500);
+      });
+    }
     this._stopSources();
     let fin;
     try {

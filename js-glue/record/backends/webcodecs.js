@@ -53,7 +53,7 @@ export class WebCodecsBackend {
 
   /**
    * @param {{codec, width, height, fps, bitrate, keyframeInterval?, timing: 'fps'|'realtime',
-   *   audio?: {channels: 1|2, bitrate?: number}}} o
+   *   audio?: {channels: 1|2, sampleRate: number, bitrate?: number}}} o
    * @param {{write(bytes: Uint8Array, offset: number): void}} output
    */
   static async open(o, output, { onfatal } = {}) {
@@ -93,11 +93,11 @@ export class WebCodecsBackend {
     if (!support.supported) throw new Error(`recorder: VideoEncoder cannot encode ${cfg.codec} at ${cfg.width}x${cfg.height} here`);
     if (this.o.audio) {
       const a = this.o.audio;
-      if (!(await OpusEncoder.isSupported({ channels: a.channels, bitrate: a.bitrate }))) {
-        throw new Error('recorder: AudioEncoder cannot encode Opus here; record with backend "mediarecorder" or without audio');
+      if (!(await OpusEncoder.isSupported({ channels: a.channels, bitrate: a.bitrate, sampleRate: a.sampleRate }))) {
+        throw new Error(`recorder: AudioEncoder cannot encode Opus from ${a.sampleRate} Hz here; record with backend "mediarecorder" or without audio`);
       }
       this.audio = new OpusEncoder({
-        channels: a.channels, bitrate: a.bitrate,
+        channels: a.channels, bitrate: a.bitrate, sampleRate: a.sampleRate,
         onconfig: (d) => { this.audioConfig = d; },
         onpacket: (bytes, us) => { this.aq.push({ bytes, us }); this._pump(); },
         onerror: (e) => this._fatal(e),
@@ -118,6 +118,7 @@ export class WebCodecsBackend {
       const m = { codec: this.o.codec, width: this.o.width, height: this.o.height, fps: this.o.fps,
         ondata: (bytes, offset) => this.output.write(bytes, offset) };
       if (this.audio) {
+        // Opus decodes at 48 kHz whatever went in; the OpusHead (CodecPrivate) records the input rate.
         m.audio = { codec: 'opus', sampleRate: OPUS_SAMPLE_RATE, channels: this.audio.channels };
         if (this.audioConfig) m.audio.codecPrivate = this.audioConfig;
       }
@@ -171,7 +172,7 @@ export class WebCodecsBackend {
           this.muxer.addFrame(v.bytes, { keyframe: v.keyframe, timestampUs: v.us, metadata: v.metadata });
         } else {
           this.aq.shift();
-          if (a.us >= this.lastAudioWrittenUs || this.lastAudioWrittenUs === undefined) {
+          if (this.lastAudioWrittenUs === undefined || a.us > this.lastAudioWrittenUs) { // strictly later, as the muxer wants
             this.muxer.addAudio(a.bytes, { timestampUs: a.us });
             this.lastAudioWrittenUs = a.us;
             this.audioPackets++;
@@ -339,7 +340,7 @@ export class WebCodecsBackend {
     const result = { codec: this.o.codec, mimeType: `video/webm;codecs=${this.o.codec}`, width: this.o.width, height: this.o.height, ...r };
     if (this.audio) {
       result.mimeType = `video/webm;codecs=${this.o.codec},opus`;
-      result.audio = { codec: 'opus', sampleRate: OPUS_SAMPLE_RATE, channels: this.audio.channels, packets: this.audioPackets, duration: this.audio.samples / OPUS_SAMPLE_RATE };
+      result.audio = { codec: 'opus', sampleRate: OPUS_SAMPLE_RATE, inputSampleRate: this.audio.sampleRate, channels: this.audio.channels, packets: this.audioPackets, duration: this.audio.samples / this.audio.sampleRate };
     }
     return result;
   }

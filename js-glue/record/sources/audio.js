@@ -79,6 +79,13 @@ export class AudioInput {
     return s.channelCount === 1 ? 1 : s.channelCount >= 2 ? 2 : 1;
   }
 
+  /** The recorded track's sample rate (the mix runs at 48 kHz). */
+  get sampleRate() {
+    if (this.context) return this.context.sampleRate;
+    const s = typeof this.track.getSettings === 'function' ? this.track.getSettings() : {};
+    return s.sampleRate || 48000;
+  }
+
   /**
    * webcodecs: reads the track's AudioData and calls ondata(audioData, pageTimeUs) for each chunk (the
    * callee closes it); onended() once if the track ends before stop().

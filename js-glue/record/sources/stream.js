@@ -42,9 +42,11 @@ export function streamTracks(source) {
 /**
  * Maps a track's frame timestamps (µs, on whatever clock the browser stamps them with: Chromium uses its
  * monotonic clock for camera, screen and remote frames, the page clock for audio) to the page clock
- * (performance.now() in µs), so that frames, audio and pause() / resume() share one time line. The offset
- * is the largest (timestamp - arrival time) seen over the first frames: the frame that arrived soonest
- * after its capture. Later frames keep that offset, so intervals are exactly the browser's.
+ * (performance.now() in µs), so that frames, audio and pause() / resume() share one time line.
+ * Timestamps within a second of the page clock are on it (offset 0: nothing to estimate, however late
+ * the chunks arrive; audio comes in batches). Others get an offset: the largest (timestamp - arrival
+ * time) seen over the first frames, i.e. the frame that arrived soonest after its capture. Later frames
+ * keep that offset, so intervals are exactly the browser's.
  */
 export class TrackClock {
   constructor(settleFrames = 30) {
@@ -55,8 +57,10 @@ export class TrackClock {
   /** The page time (µs) of a frame stamped `timestampUs` that arrived now. */
   map(timestampUs, arrivalUs = performance.now() * 1000) {
     const skew = timestampUs - arrivalUs;
-    if (this.offset === null) this.offset = skew;
-    else if (this.left > 0 && skew > this.offset) this.offset = skew;
+    if (this.offset === null) {
+      this.offset = skew;
+      if (Math.abs(skew) < 1e6) { this.offset = 0; this.left = 0; } // the page clock already
+    } else if (this.left > 0 && skew > this.offset) this.offset = skew;
     if (this.left > 0) this.left--;
     return timestampUs - this.offset;
   }

@@ -311,7 +311,15 @@ export type FailureKind = 'network' | 'timeout' | 'server5xx' | 'rateLimited' | 
 export const FAILURE_KINDS: readonly FailureKind[];
 export interface QueueOptions {
   maxRetries?: number; backoffBaseMs?: number; backoffFactor?: number; backoffMaxMs?: number; jitter?: number; seed?: number;
+  /** Completed items kept in the queue (default Infinity); when another completes, the oldest leave. */
+  keepCompleted?: number;
 }
+/** The upload queue's limits, as the C++ enforces them (after init()). */
+export interface UploadLimits {
+  maxQueueItems: number; maxPartsPerItem: number; maxItemIdBytes: number; maxMetadataBytes: number; maxSessionIdBytes: number;
+  maxResultBytes: number; maxErrorMessageBytes: number; maxQueuePartBytes: number; maxScreenshotBytes: number; maxPartSize: number;
+}
+export function uploadLimits(): Readonly<UploadLimits>;
 export const DEFAULT_QUEUE_OPTIONS: Readonly<Required<QueueOptions>>;
 export type QueueAction =
   | { type: 'none'; reason: 'idle' | 'offline' | 'waitingForData' | 'authRequired' }
@@ -341,11 +349,17 @@ export interface QueueSummary {
 export class QueueCore {
   constructor(options?: QueueOptions);
   static restore(json: string, options?: QueueOptions): QueueCore;
+  /** A stored state that may be corrupt: keeps every item that still reads; error is '' when all of it read. */
+  static restoreReadable(json: string, options?: QueueOptions): { queue: QueueCore; error: string; itemsKept: number; dropped: string[] };
   enqueue(item: { id: string; kind: 'screenshot'; size: number; metadata?: string | object } | { id: string; kind: 'video'; metadata?: string | object; firstPartLast?: boolean }): void;
   addPart(itemId: string, part: { index: number; sha256: string; bytes?: Uint8Array; size?: number }): void;
   addPart(itemId: string, index: number, size: number, sha256: string): void;
   markRecordingFinished(itemId: string): void;
+  /** 'removed' when the recording holds no byte (it left the queue). */
+  finishRecording(itemId: string): 'finished' | 'removed';
   serverHasParts(itemId: string, indices: number[]): void;
+  /** A server's part list: indices the item lacks and repeats are ignored (returns how many). */
+  acceptServerPartList(itemId: string, indices: number[]): number;
   remove(itemId: string): void;
   retryFailed(itemId?: string): number;
   setOnline(online: boolean): void;
@@ -372,6 +386,8 @@ export class UploadError extends Error {
 export interface UploadTransport {
   name: string;
   supports: { video: boolean; screenshot: boolean };
+  /** appendOnly: bytes are appended in order (tus); partsOutOfOrder: part 0 may be sent last (default true). */
+  capabilities?: { appendOnly: boolean; partsOutOfOrder: boolean };
   init(ctx: object): Promise<{ sessionId: string; parts?: number[] }>;
   uploadPart(ctx: object): Promise<object>;
   listParts(ctx: object): Promise<number[]>;

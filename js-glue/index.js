@@ -13,6 +13,7 @@ export { blur } from './pixels/blur.js';
 export { toI420 } from './pixels/i420.js';
 export { ChunkBuffer, sha256Hex, DEFAULT_MIN_PART_SIZE } from './upload/chunk-buffer.js';
 export { QueueCore, FAILURE_KINDS, DEFAULT_QUEUE_OPTIONS } from './upload/upload-queue-core.js';
+export { uploadLimits } from './upload/limits.js';
 export { createUploader, Uploader, openIdbStore, RETAIN_MODES } from './upload/uploader.js';
 export { RecordingUpload } from './upload/recording-upload.js';
 export { createMemoryStore, MemoryLocks } from './upload/store-memory.js';

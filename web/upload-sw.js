@@ -14,6 +14,7 @@ import coreFactory from '../dist/capturekit-core.mjs';
 import { init } from '../js-glue/core.js';
 import { createUploader } from '../js-glue/upload/uploader.js';
 import { createIdbStore } from '../js-glue/upload/store.js';
+import { QueueStore } from '../js-glue/upload/queue-store.js';
 import { transportFromDescription } from '../js-glue/upload/transports/index.js';
 
 export const SYNC_PREFIX = 'capturekit-upload:';
@@ -32,7 +33,7 @@ export async function runBackgroundSync(name, { timeoutMs = 4 * 60 * 1000 } = {}
   await store.open();
   let up = null;
   try {
-    const config = await store.get('meta', 'config');
+    const config = await new QueueStore(store).config();
     if (!config || !config.transport) return true; // no page ever configured Background Sync for this queue
     await init({ simd: false, factory: coreFactory, wasm: wasmUrl() });
     up = createUploader({
@@ -60,11 +61,12 @@ export async function runBackgroundSync(name, { timeoutMs = 4 * 60 * 1000 } = {}
   }
 }
 
-// The last runs, kept in the queue's store (meta 'sync.log') for the app and for debugging.
-async function logRun(store, entry) {
-  const log = (await store.get('meta', 'sync.log')) || [];
+// The last runs, kept in the queue's store (its sync log) for the app and for debugging.
+async function logRun(raw, entry) {
+  const store = new QueueStore(raw);
+  const log = await store.syncLog();
   log.push(entry);
-  await store.batch([{ type: 'put', store: 'meta', key: 'sync.log', value: log.slice(-20) }]);
+  await store.commit([store.syncLogOp(log.slice(-20))]);
 }
 
 self.addEventListener('install', () => { self.skipWaiting(); });

@@ -1,8 +1,9 @@
 // RecordingUpload: the sink for a recorder's byte stream (MediaRecorder chunks, VideoWriter's ondata, or
 // any WebM bytes in order). Bytes go into a ChunkBuffer (wasm: exact minPartSize parts with SHA-256);
-// every chunk is stored before append() resolves (the 'tail' store, so a crash mid-part loses nothing),
-// and each part is stored together with its addPart event in one transaction, so it uploads while the
-// recording goes on. stop() flushes the last part and marks the recording finished (then it finalizes).
+// every chunk is stored before append() resolves (the recording's tail, so a crash mid-part loses
+// nothing), and each part is stored together with its addPart event in one transaction, so it uploads
+// while the recording goes on. stop() flushes the last part and finishes the recording (then it
+// finalizes; the queue drops a recording that holds no byte). Where things are stored: queue-store.js.
 //
 //   const rec = await uploader.startRecording({ filename: 'demo.webm', fps: 30, codec: 'vp9' });
 //   rec.attachMediaRecorder(mediaRecorder);      // or: mediaRecorder.ondataavailable = (e) => rec.append(e.data)
@@ -17,13 +18,10 @@
 // out, so the server's file is the finished, seekable file without any rewrite.
 import { ChunkBuffer, toBytes } from './chunk-buffer.js';
 
+import { QueueStore } from './queue-store.js';
+
 function isQuotaError(e) {
   return !!e && (e.name === 'QuotaExceededError' || e.code === 22);
-}
-
-function ownBuffer(u8) {
-  if (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength && u8.buffer instanceof ArrayBuffer) return u8.buffer;
-  return new Uint8Array(u8).buffer;
 }
 
 export class RecordingUpload extends EventTarget {
@@ -37,7 +35,7 @@ export class RecordingUpload extends EventTarget {
   #seq = 0;
   #appended = 0;
   #partsStored = 0;
-  #tailEntries = []; // { seq, end } still stored in 'tail'
+  #tailEntries = []; // { seq, start, end } still stored in the tail
   #unsaved = []; // batches of ops that storage refused (quota), in order
   #unsavedBytes = 0;
   #state = 'new'; // new | recording | stopping | stopped | aborted | detached
@@ -171,7 +169,7 @@ export class RecordingUpload extends EventTarget {
     this.#appended += bytes.byteLength;
     const seq = this.#seq++;
     // A copy with a buffer of its own (a Node Buffer's slice() would be a view of a bigger buffer).
-    const ops = [{ type: 'put', store: 'tail', key: [id, seq], value: { start, bytes: new Uint8Array(bytes).buffer } }];
+    const ops = [this.#host.queueStore.tailOp(id, seq, start, new Uint8Array(bytes))];
     this.#tailEntries.push({ seq, start, end: start + bytes.byteLength });
     this.#partOps(parts, ops);
     await this.#save(ops);
@@ -179,9 +177,9 @@ export class RecordingUpload extends EventTarget {
 
   #partOps(parts, ops) {
     const id = this.#id;
+    const store = this.#host.queueStore;
     for (const p of parts) {
-      ops.push({ type: 'put', store: 'parts', key: [id, p.index], value: { bytes: ownBuffer(p.bytes), sha256: p.sha256, size: p.bytes.byteLength } },
-        { type: 'add', store: 'inbox', value: { type: 'addPart', id, index: p.index, size: p.bytes.byteLength, sha256: p.sha256 } });
+      ops.push(...store.addPartOps(id, p));
       this.#partsStored = Math.max(this.#partsStored, p.index + 1); // seekable: part 0 comes last
     }
     // Tail entries wholly inside stored parts are not needed any more.
@@ -192,13 +190,13 @@ export class RecordingUpload extends EventTarget {
       let i = 0;
       while (i < this.#tailEntries.length && this.#tailEntries[i].start < held) i++;
       while (this.#tailEntries.length > i && this.#tailEntries[i].end <= partEnd) {
-        ops.push({ type: 'delete', store: 'tail', key: [id, this.#tailEntries.splice(i, 1)[0].seq] });
+        ops.push(store.deleteTailOp(id, this.#tailEntries.splice(i, 1)[0].seq));
       }
     }
   }
 
   async #save(ops) {
-    const bytes = ops.reduce((n, o) => n + (o.value?.bytes?.byteLength || 0), 0);
+    const bytes = QueueStore.bytesOf(ops);
     this.#unsaved.push({ ops, bytes });
     this.#unsavedBytes += bytes;
     await this.#flushUnsaved();
@@ -210,17 +208,17 @@ export class RecordingUpload extends EventTarget {
       const b = this.#unsaved[0];
       let keys;
       try {
-        keys = await this.#host.store.batch(b.ops);
+        keys = await this.#host.queueStore.commit(b.ops);
       } catch (e) {
         if (!isQuotaError(e)) throw e;
-        this.#host.reportQuota({ itemId: this.#id, message: String(e.message), where: 'recording', unsavedBytes: this.#unsavedBytes });
+        this.#host.writer.reportQuota({ itemId: this.#id, message: String(e.message), where: 'recording', unsavedBytes: this.#unsavedBytes });
         this.#scheduleRetry();
         return false;
       }
       this.#unsaved.shift();
       this.#unsavedBytes -= b.bytes;
-      this.#host.notifyInbox(keys);
-      if (!this.#unsaved.length) this.#host.reportStored();
+      this.#host.writer.notify(keys);
+      if (!this.#unsaved.length) this.#host.writer.reportStored();
     }
     return true;
   }
@@ -241,7 +239,8 @@ export class RecordingUpload extends EventTarget {
   }
 
   /**
-   * Ends the recording: the last part is stored and the recording marked finished (it then finalizes).
+   * Ends the recording: the last part is stored and the recording finished (it then finalizes; a recording
+   * without a byte leaves the queue).
    * @param {{duration?: number, metadata?: object}} [final] sent with finalize (duration in seconds)
    * @returns {Promise<{itemId: string, bytes: number, parts: number}>}
    */
@@ -254,18 +253,18 @@ export class RecordingUpload extends EventTarget {
     const p = this.#chain.then(async () => {
       const id = this.#id;
       if (first) {
+        const store = this.#host.queueStore;
         const parts = this.#cb.flush();
         const ops = [];
         this.#partOps(parts, ops);
-        ops.push({ type: 'deletePrefix', store: 'tail', prefix: id });
+        ops.push(...store.deleteTailOps(id));
         this.#tailEntries = [];
         const finalMetadata = { ...(final.metadata || {}) };
         if (typeof final.duration === 'number') finalMetadata.duration = final.duration;
-        const info = (await this.#host.store.get('items', id)) || { id, kind: 'video' };
-        ops.push({ type: 'put', store: 'items', key: id, value: { ...info, finalMetadata, stoppedAt: Date.now(), bytes: this.#appended } });
-        if (this.#partsStored > 0) ops.push({ type: 'add', store: 'inbox', value: { type: 'finish', id } });
-        else ops.push({ type: 'add', store: 'inbox', value: { type: 'remove', id, reason: 'empty recording' } });
-        this.#unsaved.push({ ops, bytes: ops.reduce((n, o) => n + (o.value?.bytes?.byteLength || 0), 0) });
+        const info = (await store.itemInfo(id)) || { id, kind: 'video' };
+        ops.push(store.itemInfoOp(id, { ...info, finalMetadata, stoppedAt: Date.now(), bytes: this.#appended }));
+        ops.push(store.eventOp({ type: 'finish', id }));
+        this.#unsaved.push({ ops, bytes: QueueStore.bytesOf(ops) });
         this.#unsavedBytes += this.#unsaved[this.#unsaved.length - 1].bytes;
         this.#cb.dispose();
       }
@@ -293,8 +292,9 @@ export class RecordingUpload extends EventTarget {
     await this.#chain;
     this.#cb?.dispose();
     clearTimeout(this.#retryTimer);
-    await this.#host.store.batch([{ type: 'add', store: 'inbox', value: { type: 'remove', id: this.#id, reason: 'aborted' } }])
-      .then((keys) => this.#host.notifyInbox(keys));
+    const store = this.#host.queueStore;
+    await store.commit([store.eventOp({ type: 'remove', id: this.#id, reason: 'aborted' })])
+      .then((keys) => this.#host.writer.notify(keys));
     this.#release();
     this.#host.recordingEnded(this.#id);
     this.#rejectStopped(new Error('the recording was aborted'));

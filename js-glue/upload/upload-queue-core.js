@@ -21,6 +21,7 @@ export const FAILURE_KINDS = Object.freeze([
 export const ITEM_KINDS = Object.freeze(['screenshot', 'video']);
 export const DEFAULT_QUEUE_OPTIONS = Object.freeze({
   maxRetries: 5, backoffBaseMs: 1000, backoffFactor: 2, backoffMaxMs: 16000, jitter: 0.2, seed: 1,
+  keepCompleted: Infinity,
 });
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -60,7 +61,8 @@ function checkOptions(options) {
   checkNumber(o.backoffMaxMs, 'QueueCore: backoffMaxMs', { min: o.backoffBaseMs, max: 86400000 });
   checkNumber(o.jitter, 'QueueCore: jitter', { min: 0, max: 1 });
   checkNumber(o.seed, 'QueueCore: seed', { min: 0, max: 2 ** 32 - 1, integer: true });
-  return o;
+  if (o.keepCompleted !== Infinity) checkNumber(o.keepCompleted, 'QueueCore: keepCompleted', { min: 0, max: 2 ** 32 - 1, integer: true });
+  return { ...o, keepCompleted: o.keepCompleted === Infinity ? 2 ** 32 - 1 : o.keepCompleted };
 }
 
 function metadataString(metadata, name) {
@@ -99,7 +101,9 @@ export class QueueCore {
 
   /**
    * @param {{maxRetries?: number, backoffBaseMs?: number, backoffFactor?: number, backoffMaxMs?: number,
-   *          jitter?: number, seed?: number}} [options]
+   *          jitter?: number, seed?: number, keepCompleted?: number}} [options]
+   *   keepCompleted: completed items kept in the queue (default Infinity, all); when another completes, the
+   *   oldest completed ones leave.
    */
   constructor(options = {}) {
     const o = checkOptions(options);
@@ -185,6 +189,33 @@ export class QueueCore {
     const h = this.#h('markRecordingFinished');
     checkString(itemId, 'QueueCore.markRecordingFinished: itemId', { nonEmpty: true });
     this.#check(h.markRecordingFinished(itemId), 'markRecordingFinished');
+  }
+
+  /**
+   * Ends a recording, whatever it holds: 'finished' (it finalizes once every part is confirmed), or
+   * 'removed' when it holds no byte (no part; with firstPartLast, not even part 0): it left the queue.
+   */
+  finishRecording(itemId) {
+    const h = this.#h('finishRecording');
+    checkString(itemId, 'QueueCore.finishRecording: itemId', { nonEmpty: true });
+    const r = h.finishRecording(itemId);
+    this.#check(r >= 0, 'finishRecording');
+    return r === 1 ? 'removed' : 'finished';
+  }
+
+  /**
+   * A part list as a server sent it (an init answer, listParts, an error's part list): exactly the listed
+   * parts the item has are confirmed; indices it does not have and repeats are ignored, as is the whole
+   * list when the item is not a video with a session. Returns how many indices were ignored.
+   */
+  acceptServerPartList(itemId, indices) {
+    const h = this.#h('acceptServerPartList');
+    checkString(itemId, 'QueueCore.acceptServerPartList: itemId', { nonEmpty: true });
+    if (!Array.isArray(indices)) throw new TypeError('QueueCore.acceptServerPartList: indices must be an array of part indices');
+    indices.forEach((i, k) => checkNumber(i, `QueueCore.acceptServerPartList: indices[${k}]`, { min: -MAX_SAFE, max: MAX_SAFE, integer: true }));
+    const n = h.acceptServerPartList(itemId, indices);
+    this.#check(n >= 0, 'acceptServerPartList');
+    return n;
   }
 
   /** The server's list of parts it holds for the item's current session (e.g. from an init response). */
@@ -285,7 +316,7 @@ export class QueueCore {
   // ------------------------------------------------------------------------------------------ reading
 
   /**
-   * Counts per state, bytes, percentage (seed 001's getProgress + seed 004's getSummary).
+   * Counts per state, bytes, percentage, parts, connectivity and auth: what progress reports are made of.
    * @returns {{total: number, pending: number, initializing: number, uploading: number, finalizing: number,
    *   completed: number, failed: number, bytesTotal: number, bytesUploaded: number, percentage: number,
    *   partsTotal: number, partsConfirmed: number, isOnline: boolean, hasSession: boolean, currentItemId: string,
@@ -310,6 +341,19 @@ export class QueueCore {
   /** The whole state as a compact JSON string (persist it after every event). */
   serialize() {
     return this.#h('serialize').serialize();
+  }
+
+  /**
+   * A queue from a stored state that may be corrupt (a browser bug, a full disk, a hostile page): a state that
+   * reads is restored as restore() does; otherwise the queue keeps every item that still reads on its own.
+   * @returns {{queue: QueueCore, error: string, itemsKept: number, dropped: string[]}} error: why the state did
+   *   not read as a whole ('' when it did); dropped: one line per item or field that could not be read
+   */
+  static restoreReadable(json, options = {}) {
+    checkString(json, 'QueueCore.restoreReadable: json');
+    const q = new QueueCore(options);
+    const r = q.#h('restoreReadable').restoreReadable(json);
+    return { queue: q, error: r.error, itemsKept: r.itemsKept, dropped: [...r.dropped] };
   }
 
   /** Replaces the state with a serialize() result; a corrupt string throws and changes nothing. */

@@ -10,6 +10,7 @@
 
 #include "bindings/binding_util.h"
 #include "upload/chunk_buffer.h"
+#include "upload/orphan_parts.h"
 #include "upload/upload_queue.h"
 
 using emscripten::val;
@@ -90,6 +91,7 @@ struct QueueOptionsJs {
   double backoffMaxMs = 16000;
   double jitter = 0.2;
   double seed = 1;
+  double keepCompleted = 4294967295.0;
 };
 
 ck::UploadQueue* CreateQueue(const QueueOptionsJs& o) {
@@ -103,6 +105,8 @@ ck::UploadQueue* CreateQueue(const QueueOptionsJs& o) {
   q.backoff_factor = o.backoffFactor;
   q.backoff_max_ms = o.backoffMaxMs;
   q.jitter = o.jitter;
+  if (!ToInt(o.keepCompleted, 0, 4294967295.0, "keepCompleted", &v)) return nullptr;
+  q.keep_completed = uint32_t(v);
   if (!Check(ck::UploadQueue::Validate(q))) return nullptr;
   return new ck::UploadQueue(q);
 }
@@ -215,6 +219,95 @@ bool ServerHasParts(ck::UploadQueue& q, const std::string& id, val indices) {
   return Check(q.ServerHasParts(id, v));
 }
 
+// 0: finished, 1: removed (the recording held no byte), -1: error.
+double FinishRecording(ck::UploadQueue& q, const std::string& id) {
+  bool removed = false;
+  if (!Check(q.FinishRecording(id, &removed))) return -1;
+  return removed ? 1 : 0;
+}
+
+// How many indices were ignored, or -1 (error). Indices arrive as whole numbers (the JS checks).
+double AcceptServerPartList(ck::UploadQueue& q, const std::string& id, val indices) {
+  const size_t n = indices["length"].as<size_t>();
+  std::vector<int64_t> v;
+  v.reserve(n);
+  for (size_t k = 0; k < n; ++k) {
+    int64_t i;
+    if (!ToInt(indices[k].as<double>(), -kMaxSafe, kMaxSafe, "part index", &i)) return -1;
+    v.push_back(i);
+  }
+  uint32_t ignored = 0;
+  return Check(q.AcceptServerPartList(id, v, &ignored)) ? double(ignored) : -1;
+}
+
+val RestoreReadable(ck::UploadQueue& q, const std::string& json) {
+  ck::UploadQueue::RestoreReport r;
+  q.RestoreReadable(json, &r);
+  val o = val::object();
+  o.set("error", r.error.message());
+  o.set("itemsKept", r.items_kept);
+  val dropped = val::array();
+  for (size_t i = 0; i < r.dropped.size(); ++i) dropped.set(i, r.dropped[i]);
+  o.set("dropped", dropped);
+  return o;
+}
+
+val UploadLimits() {
+  val o = val::object();
+  o.set("maxQueueItems", double(ck::kMaxQueueItems));
+  o.set("maxPartsPerItem", double(ck::kMaxPartsPerItem));
+  o.set("maxItemIdBytes", double(ck::kMaxItemIdBytes));
+  o.set("maxMetadataBytes", double(ck::kMaxMetadataBytes));
+  o.set("maxSessionIdBytes", double(ck::kMaxSessionIdBytes));
+  o.set("maxResultBytes", double(ck::kMaxResultBytes));
+  o.set("maxErrorMessageBytes", double(ck::kMaxErrorMessageBytes));
+  o.set("maxQueuePartBytes", double(ck::kMaxQueuePartBytes));
+  o.set("maxScreenshotBytes", double(ck::kMaxScreenshotBytes));
+  o.set("maxPartSize", double(ck::kMaxPartSize));
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------- OrphanParts
+
+struct OrphanLayoutJs {
+  double minPartSize = 5 * 1024 * 1024;
+  bool firstPartLast = false;
+  double partCount = 0;
+  double storedBytes = 0;
+};
+
+// The core OrphanParts plus the parts Finish() produced, which JS collects one by one.
+class OrphanPartsBinding {
+ public:
+  static OrphanPartsBinding* Create(const OrphanLayoutJs& o) {
+    int64_t size, count, stored;
+    if (!ToInt(o.minPartSize, 1, double(ck::kMaxPartSize), "minPartSize", &size) ||
+        !ToInt(o.partCount, 0, 4294967295.0, "partCount", &count) ||
+        !ToInt(o.storedBytes, 0, kMaxSafe, "storedBytes", &stored)) {
+      return nullptr;
+    }
+    ck::OrphanLayout l{uint64_t(size), o.firstPartLast, uint32_t(count), uint64_t(stored)};
+    if (!Check(ck::OrphanParts::Validate(l))) return nullptr;
+    return new OrphanPartsBinding(l);
+  }
+  bool Add(double start, uintptr_t ptr, double len) {
+    int64_t at, n;
+    if (!ToInt(start, 0, kMaxSafe, "tail start", &at) || !ToInt(len, 0, 2147483647.0, "tail length", &n)) return false;
+    return Check(parts_.Add(uint64_t(at), Ptr<const uint8_t>(ptr), size_t(n)));
+  }
+  bool Finish() { return Check(parts_.Finish(&ready_)); }
+  double RecordingBytes() const { return double(parts_.recording_bytes()); }
+  size_t ReadyCount() const { return ready_.size(); }
+  uint32_t ReadyIndex(size_t i) const { return i < ready_.size() ? ready_[i].index : 0; }
+  std::string ReadySha256(size_t i) const { return i < ready_.size() ? ready_[i].sha256 : std::string(); }
+  Bytes TakeReadyBytes(size_t i) { return i < ready_.size() ? Bytes(std::move(ready_[i].bytes)) : Bytes(); }
+
+ private:
+  explicit OrphanPartsBinding(const ck::OrphanLayout& l) : parts_(l) {}
+  ck::OrphanParts parts_;
+  std::vector<ck::ChunkPart> ready_;
+};
+
 double RetryFailed(ck::UploadQueue& q, const std::string& id) {
   uint32_t n = 0;
   return Check(q.RetryFailed(id, &n)) ? double(n) : -1;
@@ -289,7 +382,26 @@ EMSCRIPTEN_BINDINGS(ck_upload) {
       .field("backoffFactor", &QueueOptionsJs::backoffFactor)
       .field("backoffMaxMs", &QueueOptionsJs::backoffMaxMs)
       .field("jitter", &QueueOptionsJs::jitter)
-      .field("seed", &QueueOptionsJs::seed);
+      .field("seed", &QueueOptionsJs::seed)
+      .field("keepCompleted", &QueueOptionsJs::keepCompleted);
+
+  emscripten::function("uploadLimits", &UploadLimits);
+
+  emscripten::value_object<OrphanLayoutJs>("OrphanLayout")
+      .field("minPartSize", &OrphanLayoutJs::minPartSize)
+      .field("firstPartLast", &OrphanLayoutJs::firstPartLast)
+      .field("partCount", &OrphanLayoutJs::partCount)
+      .field("storedBytes", &OrphanLayoutJs::storedBytes);
+
+  emscripten::class_<OrphanPartsBinding>("OrphanParts")
+      .class_function("create", &OrphanPartsBinding::Create, emscripten::allow_raw_pointers())
+      .function("add", &OrphanPartsBinding::Add)
+      .function("finish", &OrphanPartsBinding::Finish)
+      .function("recordingBytes", &OrphanPartsBinding::RecordingBytes)
+      .function("readyCount", &OrphanPartsBinding::ReadyCount)
+      .function("readyIndex", &OrphanPartsBinding::ReadyIndex)
+      .function("readySha256", &OrphanPartsBinding::ReadySha256)
+      .function("takeReadyBytes", &OrphanPartsBinding::TakeReadyBytes);
 
   emscripten::class_<ck::UploadQueue>("UploadQueue")
       .class_function("create", &CreateQueue, emscripten::allow_raw_pointers())
@@ -302,6 +414,8 @@ EMSCRIPTEN_BINDINGS(ck_upload) {
         return Check(q.MarkRecordingFinished(id));
       })
       .function("serverHasParts", &ServerHasParts)
+      .function("acceptServerPartList", &AcceptServerPartList)
+      .function("finishRecording", &FinishRecording)
       .function("remove", +[](ck::UploadQueue& q, const std::string& id) { return Check(q.Remove(id)); })
       .function("retryFailed", &RetryFailed)
       .function("setOnline", +[](ck::UploadQueue& q, bool online) { q.SetOnline(online); })
@@ -314,5 +428,6 @@ EMSCRIPTEN_BINDINGS(ck_upload) {
       .function("item", &ItemOrUndefined)
       .function("items", &Items)
       .function("serialize", +[](ck::UploadQueue& q) { return q.Serialize(); })
-      .function("restore", +[](ck::UploadQueue& q, const std::string& json) { return Check(q.Restore(json)); });
+      .function("restore", +[](ck::UploadQueue& q, const std::string& json) { return Check(q.Restore(json)); })
+      .function("restoreReadable", &RestoreReadable);
 }

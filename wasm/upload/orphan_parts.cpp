@@ -33,7 +33,7 @@ OrphanParts::OrphanParts(const OrphanLayout& layout)
 uint64_t OrphanParts::recording_bytes() const {
   if (!layout_.first_part_last) return rest_next_;
   // Part 0 incomplete: nothing after it can be placed.
-  if (first_.size() < layout_.min_part_size) return first_.size() + layout_.stored_bytes;
+  if (first_next_ < layout_.min_part_size) return first_next_ + layout_.stored_bytes;
   return rest_next_;
 }
 
@@ -81,7 +81,7 @@ Status OrphanParts::Finish(std::vector<ChunkPart>* out) {
   Status s = rest_.Flush(&rest_parts_);
   if (!s.ok()) return s;
   // first_part_last: with part 0 incomplete, the recording ends inside it; nothing after it is placed.
-  const bool rest_counts = !layout_.first_part_last || first_.size() == layout_.min_part_size;
+  const bool rest_counts = !layout_.first_part_last || first_next_ == layout_.min_part_size;
   if (rest_counts) {
     for (auto& p : rest_parts_) {
       p.index += layout_.part_count;

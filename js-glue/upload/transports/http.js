@@ -6,6 +6,10 @@
 // Adapter interface (rest.js, tus.js, multipart.js implement it; uploader.js calls it):
 //   name                                 'rest' | 'tus' | 'multipart' | ...
 //   supports: { video, screenshot }      which item kinds it can upload
+//   capabilities: { appendOnly, partsOutOfOrder }   what it can do with a recording's parts: appendOnly, the
+//                                        server appends bytes in order (tus); partsOutOfOrder, parts may
+//                                        arrive in any order (REST, S3), so a seekable recording can send
+//                                        part 0 (with the patched header) last. Missing: partsOutOfOrder.
 //   init(ctx)            -> { sessionId, parts?: number[] }   ctx: { itemId, metadata, recordingFinished, totalSize }
 //   uploadPart(ctx)      -> { }                               ctx: { sessionId, index, bytes, sha256, offset, size,
 //                                                                    totalSize, recordingFinished, onProgress }

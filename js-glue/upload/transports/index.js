@@ -17,6 +17,7 @@ export function combineTransports({ video, screenshot }) {
   return {
     name: `${video.name}+${screenshot.name}`,
     supports: { video: !!video.supports?.video, screenshot: !!screenshot.supports?.screenshot },
+    ...(video.capabilities ? { capabilities: { ...video.capabilities } } : {}), // recordings go through `video`
     init: (ctx) => video.init(ctx),
     uploadPart: (ctx) => video.uploadPart(ctx),
     listParts: (ctx) => video.listParts(ctx),

@@ -1,5 +1,5 @@
-// A plain multipart POST for simple screenshot endpoints (seed 000's /api/capture/screenshot, seed 001's
-// /screenshots/upload, or any endpoint that takes a file field and answers JSON with a URL). It uploads
+// A plain multipart POST for simple screenshot endpoints (e.g. /api/capture/screenshot, the reference
+// server's /screenshots/upload, or any endpoint that takes a file field and answers JSON with a URL). It uploads
 // screenshots only; combine it with rest or tus for videos (combineTransports in transports/index.js).
 import { UploadError, httpRequest, jsonBody, throwForStatus, multipartBody, authHeaders } from './http.js';
 import { CLIENT_ID_KEY, resultString, idempotencyHeader } from './rest.js';
@@ -56,6 +56,7 @@ export function createMultipartTransport(options = {}) {
   return {
     name: 'multipart',
     supports: { video: false, screenshot: true },
+    capabilities: { appendOnly: false, partsOutOfOrder: false },
     init: videoUnsupported, uploadPart: videoUnsupported, listParts: videoUnsupported, finalize: videoUnsupported,
     uploadScreenshot,
     describe: () => ({ protocol: 'multipart', url, fileField, metadataField, fields, engine }),

@@ -1,4 +1,4 @@
-// The seeds' REST chunk protocol (seed 001; examples/server implements it):
+// capturekit's REST chunk protocol (examples/server implements it):
 //   POST {base}/videos/init      JSON {filename, timestamp, fps, codec, bitrate, resolution, ...}  -> {sessionId}
 //   POST {base}/videos/chunk     multipart sessionId, chunkIndex, checksum, chunk                    -> {received, chunkIndex}
 //   GET  {base}/videos/:id/chunks                                                                    -> {chunks: [...]}
@@ -204,6 +204,7 @@ export function createRestTransport(options = {}) {
   return {
     name: 'rest',
     supports: { video: true, screenshot: true },
+    capabilities: { appendOnly: false, partsOutOfOrder: true },
     init, uploadPart, listParts, finalize, uploadScreenshot,
     describe: () => ({ protocol: 'rest', baseUrl, screenshotPath, lookupUrl: lookupUrl || false, lookupSettleMs, checkCopies, engine }),
   };

@@ -319,6 +319,7 @@ export function createS3Transport(options = {}) {
   return {
     name: 's3',
     supports: { video: true, screenshot: true },
+    capabilities: { appendOnly: false, partsOutOfOrder: true },
     minPartSize: S3_MIN_PART_SIZE,
     init, uploadPart, listParts, finalize, uploadScreenshot, abort,
     /** Counters for tests and diagnostics: presigned URLs fetched, part PUTs, ListParts, completions. */

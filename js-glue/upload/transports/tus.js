@@ -214,6 +214,7 @@ export function createTusTransport(options = {}) {
   return {
     name: 'tus',
     supports: { video: true, screenshot: true },
+    capabilities: { appendOnly: true, partsOutOfOrder: false },
     init, uploadPart, listParts, finalize, uploadScreenshot,
     describe: () => ({ protocol: 'tus', endpoint, engine }),
   };

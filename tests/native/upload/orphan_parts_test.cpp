@@ -115,6 +115,7 @@ TEST(OrphanParts, FirstPartLastARecordingShorterThanPartZeroIsPartZeroAlone) {
   EXPECT_EQ(got[0].index, 0u);
   EXPECT_EQ(got[0].bytes, all);
   EXPECT_EQ(got[0].sha256, Sha256::HashHex(all.data(), all.size()));
+  EXPECT_EQ(o.recording_bytes(), 700u);  // still known after Finish() handed the bytes out
   EXPECT_EQ(o.Finish(&got).code(), Code::kFailedPrecondition);
   EXPECT_EQ(o.Add(0, all.data(), 1).code(), Code::kFailedPrecondition);
 }

@@ -1,5 +1,6 @@
-// The upload queue on simulated time, through every failure scenario of seeds 001 (cloud upload:
-// chunked video, error table) and 004 (background upload: retries, crash recovery, several items).
+// The upload queue on simulated time, through every failure scenario of a chunked video upload (the
+// error table: network, 5xx, 4xx, 401, lost sessions) and of background uploads (retries, crash
+// recovery, several items).
 #include "upload/upload_queue.h"
 
 #include <gtest/gtest.h>
@@ -146,7 +147,7 @@ TEST(UploadQueue, RecordingInProgressUploadsPartsAsTheyComeAndFinalizesOnlyAtThe
   Sim s;
   ASSERT_TRUE(s.q.EnqueueVideo("rec", "{}").ok());
   Action a = s.Next();
-  ASSERT_EQ(a.type, ActionType::kInit);  // the session opens as the recording starts (seed 001)
+  ASSERT_EQ(a.type, ActionType::kInit);  // the session opens as the recording starts
   s.Ok(a, "sid");
   Action idle = s.Next();
   EXPECT_EQ(idle.type, ActionType::kNone);
@@ -196,7 +197,7 @@ TEST(UploadQueue, FifoWhenNothingFails) {
   EXPECT_EQ(s.q.Summary().completed, 3u);
 }
 
-// ------------------------------------------------------------------- seed 004 scenario 1 / seed 001
+// ------------------------------------------------------------------------- a network drop
 
 TEST(UploadQueue, NetworkDropMidUploadPausesAndResumesAtTheSamePart) {
   Sim s;
@@ -279,7 +280,7 @@ TEST(UploadQueue, RedundantOnlineEventKeepsBackoff) {
   EXPECT_EQ(s.Next().type, ActionType::kWait);
 }
 
-// ------------------------------------------------------------------------- seed 004 scenario 2
+// ------------------------------------------------------------------------- a browser crash
 
 TEST(UploadQueue, BrowserCrashMidUploadResumesFromTheFirstUnconfirmedPart) {
   Sim s;
@@ -327,7 +328,7 @@ TEST(UploadQueue, CrashDuringInitOrFinalizeRepeatsThatStep) {
   EXPECT_EQ(r2.Next().type, ActionType::kFinalize);
 }
 
-// ------------------------------------------------------------------------- seed 004 scenario 3
+// ------------------------------------------------------------------------- a server that stays down
 
 TEST(UploadQueue, ServerDownBacksOff1_2_4_8_16ThenFailsPermanently) {
   Sim s;
@@ -465,7 +466,7 @@ TEST(UploadQueue, AbortedIsNotCounted) {
   EXPECT_EQ(s.Next().type, ActionType::kUploadScreenshot);
 }
 
-// ------------------------------------------------------------------------- seed 004 scenario 4
+// ------------------------------------------------------------------------- one failing item among several
 
 TEST(UploadQueue, AFailingItemDoesNotBlockTheOnesBehindIt) {
   Sim s;
@@ -515,7 +516,7 @@ TEST(UploadQueue, ARecordingWaitingForDataDoesNotBlockAScreenshot) {
   EXPECT_EQ(s.Next().reason, IdleReason::kWaitingForData);
 }
 
-// ------------------------------------------------------------------------- seed 001 error table
+// ------------------------------------------------------------------------- the error table
 
 TEST(UploadQueue, UnauthorizedRefreshesTheTokenThenRetriesWithoutCounting) {
   Sim s;
@@ -780,7 +781,7 @@ TEST(UploadQueue, LimitsOnItemsAndParts) {
   EXPECT_EQ(r.q.Serialize(), s.q.Serialize());
 }
 
-// ------------------------------------------------------------------------- progress (seeds 001/004)
+// ------------------------------------------------------------------------- progress
 
 TEST(UploadQueue, SummaryCountsBytesAndCurrentItem) {
   Sim s;

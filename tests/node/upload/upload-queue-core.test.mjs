@@ -1,4 +1,4 @@
-// QueueCore on the wasm build: the scenarios of seeds 001 and 004 at small scale with simulated time,
+// QueueCore on the wasm build: the chunked-upload and background-upload scenarios at small scale with simulated time,
 // with real ChunkBuffer parts; bad input gives clear JS errors; memory stays flat.
 import { init, ChunkBuffer, QueueCore, FAILURE_KINDS } from '../../../js-glue/index.js';
 import { getCore } from '../../../js-glue/core.js';

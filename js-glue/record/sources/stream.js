@@ -45,11 +45,12 @@ export function streamTracks(source) {
  * (performance.now() in µs), so that frames, audio and pause() / resume() share one time line.
  * Timestamps within a second of the page clock are on it (offset 0: nothing to estimate, however late
  * the chunks arrive; audio comes in batches). Others get an offset: the largest (timestamp - arrival
- * time) seen over the first frames, i.e. the frame that arrived soonest after its capture. Later frames
- * keep that offset, so intervals are exactly the browser's.
+ * time) seen over the first frames (ten seconds at 30 fps: a busy page delivers some frames late), i.e.
+ * the frame that arrived soonest after its capture. Later frames keep that offset, so intervals are
+ * exactly the browser's.
  */
 export class TrackClock {
-  constructor(settleFrames = 30) {
+  constructor(settleFrames = 300) {
     this.offset = null;
     this.left = settleFrames;
   }

@@ -20,7 +20,7 @@ import { CAPTURE_SESSION_RE, httpError, newId, sniff } from '../storage.js';
 import { validateMetadata, displayName } from '../schema.js';
 import { userFor } from '../auth.js';
 import { readVideoFacts } from '../video-facts.js';
-import { makeSeekable } from '../../../js-glue/video/repair.js';
+import { makeSeekableOffThread } from '../repair.js';
 import { sendFile } from '../range.js';
 
 const COLLECTION_RE = /^\/files\/?$/;
@@ -107,10 +107,11 @@ export default async function tusRoutes(app, { ctx }) {
       try { metadata = md.metadata ? JSON.parse(md.metadata) : {}; } catch { metadata = {}; }
       // The server-side finalize step for recordings streamed over tus (append-only, so the client could
       // not send the patched header last): capturekit's makeSeekable rewrites the finished file with
-      // duration, cues and a seek head. A file that does not repair is refused, never stored as complete.
+      // duration, cues and a seek head, in a thread of its own (repair.js). A file that does not repair is
+      // refused, never stored as complete.
       if (type === 'video' && metadata.capturekitFinalize === 'seekable') {
         try {
-          await makeSeekable(path, { output: `${path}.seekable` });
+          await makeSeekableOffThread(path, `${path}.seekable`);
           await rename(`${path}.seekable`, path);
         } catch (e) {
           await rm(`${path}.seekable`, { force: true });

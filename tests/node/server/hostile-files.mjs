@@ -19,6 +19,17 @@ const uintEl = (id, v, len = 1) => { const b = Buffer.alloc(len); b.writeUIntBE(
 /** EBML building blocks for hand-made files: an element (8-byte size), an unsigned-int element. */
 export { el as ebmlElement, uintEl as ebmlUint };
 
+// EBML header, a live Segment (unknown size), Info (1 ms ticks) and one 64x64 VP8 video track.
+function webmHead() {
+  return Buffer.concat([
+    el(0x1a45dfa3, el(0x4282, Buffer.from('webm')), uintEl(0x4287, 4), uintEl(0x4285, 2)),
+    idBytes(0x18538067), Buffer.from([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), // Segment, unknown size
+    el(0x1549a966, uintEl(0x2ad7b1, 1000000, 3)),
+    el(0x1654ae6b, el(0xae, uintEl(0xd7, 1), uintEl(0x83, 1), el(0x86, Buffer.from('V_VP8')),
+      el(0xe0, uintEl(0xb0, 64, 2), uintEl(0xba, 64, 2)))),
+  ]);
+}
+
 const GROUPS_PER_CLUSTER = 30000; // block timecodes are relative 16-bit
 // One BlockGroup, 20 bytes: Block (track 1, keyframe flag, 1 payload byte) and BlockAdditions >
 // BlockMore { BlockAddID 2, BlockAdditional '0' (JSON) }.
@@ -34,13 +45,7 @@ function blockGroup(rel) {
  * Returns { size, frames, chunks() } where chunks() is an async generator of Buffers (one per cluster).
  */
 export function blockAdditionWebm(bytes) {
-  const head = Buffer.concat([
-    el(0x1a45dfa3, el(0x4282, Buffer.from('webm')), uintEl(0x4287, 4), uintEl(0x4285, 2)),
-    idBytes(0x18538067), Buffer.from([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), // Segment, unknown size
-    el(0x1549a966, uintEl(0x2ad7b1, 1000000, 3)),
-    el(0x1654ae6b, el(0xae, uintEl(0xd7, 1), uintEl(0x83, 1), el(0x86, Buffer.from('V_VP8')),
-      el(0xe0, uintEl(0xb0, 64, 2), uintEl(0xba, 64, 2)))),
-  ]);
+  const head = webmHead();
   const groups = Buffer.concat(Array.from({ length: GROUPS_PER_CLUSTER }, (_, i) => blockGroup(i)));
   const clusterBody = (n) => Buffer.concat([uintEl(0xe7, n * GROUPS_PER_CLUSTER, 4), groups]);
   const clusterLen = el(0x1f43b675, clusterBody(0)).length;
@@ -51,6 +56,30 @@ export function blockAdditionWebm(bytes) {
     async *chunks() {
       yield head;
       for (let n = 0; n < clusters; n++) yield el(0x1f43b675, clusterBody(n));
+    },
+  };
+}
+
+/**
+ * The Cluster WebM of about `bytes` bytes: the same one-track VP8 WebM, but every frame (a 1-byte
+ * SimpleBlock keyframe, one per millisecond) in a Cluster of its own, so a reader that keeps something
+ * per Cluster (a repair's cue table) keeps it a million times in 40 MB.
+ * Returns { size, frames, chunks() } as blockAdditionWebm does.
+ */
+export function clusterWebm(bytes) {
+  const head = webmHead();
+  const cluster = (n) => el(0x1f43b675, uintEl(0xe7, n, 4), Buffer.from([0xa3, 0x85, 0x81, 0x00, 0x00, 0x80, 0x00]));
+  const clusterLen = cluster(0).length;
+  const clusters = Math.max(1, Math.round((bytes - head.length) / clusterLen));
+  const PER_CHUNK = 20000;
+  return {
+    size: head.length + clusters * clusterLen,
+    frames: clusters,
+    async *chunks() {
+      yield head;
+      for (let n = 0; n < clusters; n += PER_CHUNK) {
+        yield Buffer.concat(Array.from({ length: Math.min(PER_CHUNK, clusters - n) }, (_, i) => cluster(n + i)));
+      }
     },
   };
 }

@@ -157,6 +157,15 @@ export class ChunkBuffer {
   get totalBytes() { return this.#live('totalBytes').handle.totalBytes(); }
   /** Bytes held back for the part being filled (at most minPartSize). */
   get bufferedBytes() { return this.#live('bufferedBytes').handle.bufferedBytes(); }
+  /**
+   * The bytes the emitted parts hold: { begin, end } offsets in the appended stream (a held part 0 is not
+   * emitted before flush(), so begin is minPartSize while it is held). A caller that keeps every chunk until
+   * a part holds it may let go of the chunks inside this range.
+   */
+  get emittedRange() {
+    const { handle } = this.#live('emittedRange');
+    return { begin: handle.emittedBegin(), end: handle.emittedEnd() };
+  }
   /** Parts emitted so far. */
   get partsEmitted() { return this.#live('partsEmitted').handle.partsEmitted(); }
   get minPartSize() { return this.#live('minPartSize').handle.minPartSize(); }

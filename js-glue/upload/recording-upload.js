@@ -182,14 +182,13 @@ export class RecordingUpload extends EventTarget {
       ops.push(...store.addPartOps(id, p));
       this.#partsStored = Math.max(this.#partsStored, p.index + 1); // seekable: part 0 comes last
     }
-    // Tail entries wholly inside stored parts are not needed any more.
-    const partEnd = parts.length ? this.#cb.totalBytes - this.#cb.bufferedBytes : null;
-    if (partEnd !== null) {
-      // seekable: part 0 is held in memory, so the tail entries with its bytes stay until stop (recovery).
-      const held = this.#seekable ? this.#minPartSize : 0;
+    // Tail entries wholly inside emitted parts are not needed any more (seekable: the held part 0 is not
+    // emitted, so the entries with its bytes stay until stop, for recovery).
+    if (parts.length) {
+      const { begin, end } = this.#cb.emittedRange;
       let i = 0;
-      while (i < this.#tailEntries.length && this.#tailEntries[i].start < held) i++;
-      while (this.#tailEntries.length > i && this.#tailEntries[i].end <= partEnd) {
+      while (i < this.#tailEntries.length && this.#tailEntries[i].start < begin) i++;
+      while (this.#tailEntries.length > i && this.#tailEntries[i].end <= end) {
         ops.push(store.deleteTailOp(id, this.#tailEntries.splice(i, 1)[0].seq));
       }
     }

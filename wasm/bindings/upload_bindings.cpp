@@ -75,6 +75,8 @@ class ChunkBufferBinding {
   uint32_t PartsEmitted() const { return buffer_.parts_emitted(); }
   bool Flushed() const { return buffer_.flushed(); }
   double MinPartSize() const { return double(buffer_.min_part_size()); }
+  double EmittedBegin() const { return double(buffer_.emitted_begin()); }
+  double EmittedEnd() const { return double(buffer_.emitted_end()); }
 
  private:
   explicit ChunkBufferBinding(const ck::ChunkBufferOptions& o) : buffer_(o) {}
@@ -368,7 +370,9 @@ EMSCRIPTEN_BINDINGS(ck_upload) {
       .function("bufferedBytes", &ChunkBufferBinding::BufferedBytes)
       .function("partsEmitted", &ChunkBufferBinding::PartsEmitted)
       .function("flushed", &ChunkBufferBinding::Flushed)
-      .function("minPartSize", &ChunkBufferBinding::MinPartSize);
+      .function("minPartSize", &ChunkBufferBinding::MinPartSize)
+      .function("emittedBegin", &ChunkBufferBinding::EmittedBegin)
+      .function("emittedEnd", &ChunkBufferBinding::EmittedEnd);
 
   emscripten::function("sha256Hex", +[](uintptr_t ptr, double len) {
     int64_t n;

@@ -57,6 +57,11 @@ class ChunkBuffer {
   size_t buffered_bytes() const { return buf_.size(); }
   bool flushed() const { return flushed_; }
   uint64_t min_part_size() const { return part_size_; }
+  // The bytes the emitted parts hold, [emitted_begin(), emitted_end()) in the appended stream: what a
+  // caller that keeps every appended byte until a part holds it (a recording's tail) may let go of. A
+  // held part 0 is not emitted before Flush(), so while it is held, emitted_begin() is min_part_size.
+  uint64_t emitted_end() const { return total_ - buf_.size(); }
+  uint64_t emitted_begin() const { return holding_ && next_index_ > 0 ? part_size_ : 0; }
 
  private:
   void Emit(bool last, std::vector<ChunkPart>* out);

@@ -298,6 +298,8 @@ export class ChunkBuffer {
   readonly totalBytes: number;
   readonly bufferedBytes: number;
   readonly partsEmitted: number;
+  /** The bytes the emitted parts hold (a held part 0 is not among them before flush). */
+  readonly emittedRange: { begin: number; end: number };
   readonly minPartSize: number;
   readonly flushed: boolean;
   readonly disposed: boolean;

@@ -505,12 +505,19 @@ export interface VideoWriterOptions {
   /** Streamed output: apply each call at `offset` (offset < bytes so far = overwrite; header patches come at finish). */
   ondata?: (bytes: Uint8Array, offset: number) => void | Promise<void>;
   module?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function } | object;
+  /** An Opus track from PCM given to addAudio() (libopus in the audio module, loaded with it). */
+  audio?: OpusEncoderOptions;
 }
 export interface VideoResult {
+  /** the video codec; mimeType says "video/webm;codecs=vp8,opus" when there is audio */
   codec: VideoCodec; mimeType: string; width: number; height: number; frames: number; keyframes: number;
-  /** seconds */ duration: number; averageFps: number; /** file size */ bytes: number;
+  /** seconds (the later end of video and audio) */ duration: number; averageFps: number; /** file size */ bytes: number;
   /** the file, when there is no ondata */ data?: Uint8Array; blob?: Blob;
+  /** with an audio track: its packets and its end in the file (seconds) */
+  audio?: { codec: 'opus'; sampleRate: number; channels: 1 | 2; packets: number; duration: number };
 }
+/** PCM for addAudio: interleaved (Float32 nominally -1..1, or Int16), or one Float32Array per channel. */
+export type AudioPcm = Float32Array | Int16Array | Float32Array[];
 export const VIDEO_LIMITS: {
   readonly minSide: number; readonly maxSide: number; readonly minFps: number; readonly maxFps: number;
   readonly minBitrate: number; readonly maxBitrate: number; readonly maxKeyframeInterval: number;
@@ -523,6 +530,9 @@ export class VideoWriter {
   readonly bytes: number; readonly pendingBytes: number;
   addFrame(image: { data: Uint8Array | Uint8ClampedArray | ArrayBuffer; width: number; height: number; stride?: number },
     options?: { timestampUs?: number; metadata?: object | string | Uint8Array }): void;
+  /** Encodes PCM into the Opus track. timestampUs on the frames' clock (the first timestamp given, a frame's or
+   *  the audio's, is zero); without it the samples follow the previous ones. Gaps up to 60 s are filled with silence. */
+  addAudio(pcm: AudioPcm, options?: { timestampUs?: number }): void;
   finish(): Promise<VideoResult>;
   abort(): void;
 }
@@ -532,6 +542,9 @@ export interface WebmMuxerOptions {
   /** Streamed output, as for VideoWriter: apply each call at `offset` (header patches come at finish). */
   ondata?: (bytes: Uint8Array, offset: number) => void | Promise<void>;
   module?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function } | object;
+  /** An Opus track: codecPrivate = an OpusHead (AudioEncoder's decoderConfig.description), else one is built from
+   *  channels, sampleRate (the encoder's input rate) and preSkip (samples at 48 kHz, default 312). */
+  audio?: { codec: 'opus'; sampleRate?: 8000 | 12000 | 16000 | 24000 | 48000; channels: 1 | 2; codecPrivate?: Uint8Array | ArrayBuffer; preSkip?: number };
 }
 export class WebmMuxer {
   static create(options: WebmMuxerOptions): Promise<WebmMuxer>;
@@ -539,12 +552,40 @@ export class WebmMuxer {
   readonly frames: number; readonly bytes: number; readonly pendingBytes: number;
   /** timestampUs from any clock (the first frame's is zero, never going back); metadata stored as BlockAddID 2 JSON. */
   addFrame(data: Uint8Array | ArrayBuffer, options?: { keyframe?: boolean; timestampUs?: number; metadata?: object | string | Uint8Array }): void;
-  /** duration in seconds; without it the last frame's time plus the average frame spacing. */
+  readonly audioPackets: number;
+  /** One Opus packet; timestampUs on the frames' clock (the first timestamp of either track is zero), increasing.
+   *  Audio and video may come in any relative order; they are written in time order (at most 10 s apart). */
+  addAudio(data: Uint8Array | ArrayBuffer, options: { timestampUs: number }): void;
+  /** duration in seconds; without it the last frame's time plus the average frame spacing (and at least the audio's end). */
   finish(options?: { duration?: number }): Promise<VideoResult>;
   abort(): void;
 }
 export function initVideo(options?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function }): Promise<object>;
 export function isVideoLoaded(): boolean;
+
+// ---- audio: OpusEncoder (js-glue/audio/opus-encoder.js; the audio module, libopus, loads on first use) ----
+export interface OpusEncoderOptions {
+  sampleRate?: 8000 | 12000 | 16000 | 24000 | 48000; channels: 1 | 2;
+  /** bits per second, 6000..510000; default 64000 mono, 96000 stereo */ bitrate?: number;
+  frameMs?: 2.5 | 5 | 10 | 20 | 40 | 60; application?: 'audio' | 'voip'; /** 0..10, default 10 */ complexity?: number;
+  module?: { wasm?: unknown; factory?: Function } | object;
+}
+export interface OpusPacket { data: Uint8Array; /** samples at sampleRate */ pts: number; duration: number; /** trailing silence flush() added */ padding: number }
+export const AUDIO_LIMITS: {
+  readonly sampleRates: readonly number[]; readonly minBitrate: number; readonly maxBitrate: number;
+  readonly frameMs: readonly number[]; readonly maxGapSeconds: number;
+};
+export class OpusEncoder {
+  static create(options: OpusEncoderOptions): Promise<OpusEncoder>;
+  readonly sampleRate: number; readonly channels: number; readonly bitrate: number; readonly frameSize: number;
+  /** samples at 48 kHz a decoder drops first (OpusHead pre-skip, WebM CodecDelay) */ readonly preSkip: number;
+  readonly nextSample: number; readonly packets: number;
+  encode(pcm: AudioPcm, options?: { atSample?: number }): OpusPacket[];
+  flush(): OpusPacket[];
+  close(): void;
+}
+export function initAudio(options?: { wasm?: unknown; factory?: Function }): Promise<object>;
+export function isAudioLoaded(): boolean;
 
 // ---- recording: createRecorder (js-glue/record/) ----
 /** Per-frame XR metadata (seed 000's XRVideoRecorder fields), also stored in the WebM (BlockAddID 2, JSON). */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds libopus (the encoder is what capturekit uses) for wasm with Emscripten, twice: baseline and -msimd128.
-#   scripts/build-opus.sh            both variants (skips a variant whose output exists)
-#   scripts/build-opus.sh simd       only one variant (base | simd)
+# Builds libopus (the encoder is what capturekit uses) for wasm with Emscripten.
+#   scripts/build-opus.sh            the baseline build the audio module links (skipped when its output exists)
+#   scripts/build-opus.sh simd       the -msimd128 variant, to measure (base | simd): it encoded no faster in
+#                                    Node (bench/audio.bench.js) and made the module 15 KB bigger gzipped, so
+#                                    capturekit-audio ships one build (wasm/audio/audio.cmake)
 # Source: .cache/src/opus-<version> from scripts/fetch-deps.sh (never edited; built out of tree).
 # Output: .cache/build/opus-<version>-wasm-<variant>/{libopus.a,include/opus/*.h}. The directory name
 # carries the Debian version, so bumping scripts/deps.lock builds afresh; delete it to force a rebuild.
@@ -16,8 +18,8 @@
 #   --disable-hardening --disable-stack-protector  no _FORTIFY_SOURCE / stack canaries (nothing to check
 #                                                  them against in wasm)
 #   --disable-extra-programs --disable-doc         the library only
-# The SIMD variant compiles the same C with -msimd128 (clang auto-vectorises libopus's float loops);
-# libopus 1.3.1 has no wasm SIMD code of its own.
+# The SIMD variant compiles the same C with -msimd128 (clang auto-vectorises libopus's float loops;
+# libopus 1.3.1 has no wasm SIMD code of its own).
 # The configure line is stamped into the output (config.txt); a different line rebuilds.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +28,7 @@ version=$(awk '$1 == "opus" { print $2 }' "$root/scripts/deps.lock")
 version=${version#*:}
 src="$root/.cache/src/opus-$version"
 jobs=${CK_JOBS:-$(nproc)}
-variants=("${@:-base simd}")
+variants=("${@:-base}")
 variants=(${variants[*]})
 
 if [[ ! -f "$src/configure" ]]; then

@@ -17,6 +17,13 @@ export const AUDIO_LIMITS = Object.freeze({
 const OPTION_KEYS = new Set(['sampleRate', 'channels', 'bitrate', 'frameMs', 'application', 'complexity', 'module']);
 const tag = (v) => Object.prototype.toString.call(v);
 
+/** One of the allowed numbers: a TypeError for a non-number, a RangeError for another number. */
+export function checkNumberIn(value, name, allowed) {
+  if (typeof value !== 'number') checkNumber(value, name);
+  if (!allowed.includes(value)) throw new RangeError(`${name} must be one of ${allowed.join(', ')}, got ${value}`);
+  return value;
+}
+
 /** Checks encoder options (shared with VideoWriter's `audio`); returns them with defaults filled in. */
 export function normaliseOpusOptions(options, context, extraKeys = []) {
   if (options === null || typeof options !== 'object') {
@@ -34,13 +41,13 @@ export function normaliseOpusOptions(options, context, extraKeys = []) {
     application: options.application === undefined ? 'audio' : options.application,
     complexity: options.complexity === undefined ? 10 : options.complexity,
   };
-  checkEnum(o.sampleRate, `${context}: sampleRate`, AUDIO_LIMITS.sampleRates);
-  checkEnum(o.channels, `${context}: channels`, [1, 2]);
+  checkNumberIn(o.sampleRate, `${context}: sampleRate`, AUDIO_LIMITS.sampleRates);
+  checkNumberIn(o.channels, `${context}: channels`, [1, 2]);
   if (o.bitrate !== 0) {
     checkNumber(o.bitrate, `${context}: bitrate (bits per second)`, { min: AUDIO_LIMITS.minBitrate, max: AUDIO_LIMITS.maxBitrate });
     o.bitrate = Math.round(o.bitrate);
   }
-  checkEnum(o.frameMs, `${context}: frameMs`, AUDIO_LIMITS.frameMs);
+  checkNumberIn(o.frameMs, `${context}: frameMs`, AUDIO_LIMITS.frameMs);
   checkEnum(o.application, `${context}: application`, ['audio', 'voip']);
   checkNumber(o.complexity, `${context}: complexity`, { integer: true, min: 0, max: 10 });
   return o;

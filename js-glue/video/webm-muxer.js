@@ -15,6 +15,7 @@ import { asBytes, checkEnum, checkNumber } from '../validate.js';
 import { alloc, check } from '../wasm-memory.js';
 import { VIDEO_LIMITS, metadataBytes } from './video-writer.js';
 import { WebmOutput } from './webm-output.js';
+import { checkNumberIn } from '../audio/opus-encoder.js';
 
 const OPTION_KEYS = new Set(['codec', 'width', 'height', 'fps', 'ondata', 'module', 'audio']);
 const AUDIO_KEYS = new Set(['codec', 'sampleRate', 'channels', 'codecPrivate', 'preSkip']);
@@ -38,8 +39,8 @@ export function normaliseMuxAudio(audio, context) {
     codecPrivate: null,
   };
   checkEnum(a.codec, `${context}: audio.codec`, ['opus']);
-  checkEnum(a.sampleRate, `${context}: audio.sampleRate`, [8000, 12000, 16000, 24000, 48000]);
-  checkEnum(a.channels, `${context}: audio.channels`, [1, 2]);
+  checkNumberIn(a.sampleRate, `${context}: audio.sampleRate`, [8000, 12000, 16000, 24000, 48000]);
+  checkNumberIn(a.channels, `${context}: audio.channels`, [1, 2]);
   checkNumber(a.preSkip, `${context}: audio.preSkip (samples at 48 kHz)`, { integer: true, min: 0, max: 65535 });
   if (audio.codecPrivate !== undefined && audio.codecPrivate !== null) {
     const bytes = asBytes(audio.codecPrivate) || (ArrayBuffer.isView(audio.codecPrivate)

@@ -1,6 +1,6 @@
 // Turning received bytes into captures: single-request screenshot and video uploads (multipart), the
 // thumbnail of a screenshot, and the public JSON view of a capture.
-import { rm, writeFile, rename } from 'node:fs/promises';
+import { rm, writeFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { httpError, sniff, CAPTURE_SESSION_RE } from './storage.js';
 import { parseMetadataField, displayName } from './schema.js';
@@ -184,8 +184,21 @@ export function makeIntake(ctx) {
     return out;
   }
 
-  return {
-    acceptScreenshot, acceptVideo, ensureThumbnail, view, thumbnailer,
-    thumbPath: (rec) => join(storage.captureDir(rec.owner, rec.id), 'thumb.jpg'),
-  };
+  /**
+   * The path of a screenshot's thumbnail, made first when there is none yet. Throws 404 when the
+   * capture has no thumbnail and never will (not a screenshot, over the pixel budget, an image the
+   * decoder refused), 503 with Retry-After when making it failed for the server's own reasons (busy,
+   * the wasm did not load): a later request tries again. `explain` puts the reason in the message (the
+   * owner's view; a share link says less).
+   */
+  async function thumbnailFile(rec, { explain = true } = {}) {
+    if (rec.type !== 'screenshot') throw httpError(404, 'only screenshots have thumbnails');
+    const path = join(storage.captureDir(rec.owner, rec.id), 'thumb.jpg');
+    if ((await stat(path).then(() => true, () => false)) || (await ensureThumbnail(rec))) return path;
+    const why = explain && rec.thumbnailError ? `: ${rec.thumbnailError}` : '';
+    if (rec.thumbnailFailure === 'budget' || rec.thumbnailFailure === 'image') throw httpError(404, `this screenshot has no thumbnail${why}`);
+    throw httpError(503, `the thumbnail cannot be made right now${why}`, { retryAfter: Math.ceil(THUMBNAIL_RETRY_MS / 1000) });
+  }
+
+  return { acceptScreenshot, acceptVideo, ensureThumbnail, thumbnailFile, view, thumbnailer };
 }

@@ -220,6 +220,7 @@ export function createServer(options = {}) {
     if (status >= 500) request.log.error(err);
     const message = status >= 500 && !err.expose ? 'internal server error' : err.message;
     const extra = err.extra && typeof err.extra === 'object' ? err.extra : {};
+    if (Number.isSafeInteger(extra.retryAfter) && extra.retryAfter > 0) reply.header('retry-after', String(extra.retryAfter));
     reply.code(status).send({ error: message, statusCode: status, ...extra });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not found', statusCode: 404 }));

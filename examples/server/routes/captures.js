@@ -1,7 +1,6 @@
 // Captures API: list per session, info (with video facts), download with Range, thumbnail, delete,
 // and the single-request uploads (/api/capture/..., Idempotency-Key: idempotency.js). All behind the Bearer token; a capture of
 // another user is 404, exactly like one that does not exist.
-import { stat } from 'node:fs/promises';
 import { httpError, ID_RE, CAPTURE_SESSION_RE } from '../storage.js';
 import { sendFile } from '../range.js';
 
@@ -42,13 +41,7 @@ export default async function captureRoutes(app, { ctx }) {
     download(request, reply, await load(request), request.query.download === '0' ? 'inline' : 'attachment'));
   app.get('/api/captures/:id/thumbnail', { schema: { params: idParams } }, async (request, reply) => {
     const rec = await load(request);
-    if (rec.type !== 'screenshot') throw httpError(404, 'only screenshots have thumbnails');
-    const path = ctx.thumbPath(rec);
-    const exists = await stat(path).then(() => true, () => false);
-    if (!exists && !(await ctx.ensureThumbnail(rec))) {
-      throw httpError(503, `thumbnail unavailable: ${rec.thumbnailError || 'the wasm thumbnailer failed'}`);
-    }
-    return sendFile(request, reply, path, { type: 'image/jpeg', etag: `${rec.sha256.slice(0, 32)}-thumb`, cache: 'private, max-age=3600' });
+    return sendFile(request, reply, await ctx.thumbnailFile(rec), { type: 'image/jpeg', etag: `${rec.sha256.slice(0, 32)}-thumb`, cache: 'private, max-age=3600' });
   });
   app.delete('/api/captures/:id', { schema: { params: idParams } }, async (request, reply) => {
     const rec = await load(request);

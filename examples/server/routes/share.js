@@ -1,6 +1,5 @@
 // Unguessable share links: GET /s/<token> serves the capture (Range supported, so shared videos seek);
 // GET /s/<token>/thumbnail its thumbnail. Tokens are 128 random bits; no token, no capture.
-import { stat } from 'node:fs/promises';
 import { TOKEN_RE, httpError } from '../storage.js';
 import { sendFile } from '../range.js';
 
@@ -25,11 +24,6 @@ export default async function shareRoutes(app, { ctx }) {
   });
   app.get('/s/:token/thumbnail', { schema: { params } }, async (request, reply) => {
     const rec = await load(request);
-    if (rec.type !== 'screenshot') throw httpError(404, 'only screenshots have thumbnails');
-    const path = ctx.thumbPath(rec);
-    if (!(await stat(path).then(() => true, () => false)) && !(await ctx.ensureThumbnail(rec))) {
-      throw httpError(503, 'thumbnail unavailable');
-    }
-    return sendFile(request, reply, path, { type: 'image/jpeg', etag: `${rec.sha256.slice(0, 32)}-thumb`, cache: SHARE_CACHE });
+    return sendFile(request, reply, await ctx.thumbnailFile(rec, { explain: false }), { type: 'image/jpeg', etag: `${rec.sha256.slice(0, 32)}-thumb`, cache: SHARE_CACHE });
   });
 }

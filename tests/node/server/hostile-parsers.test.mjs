@@ -260,11 +260,12 @@ describe('image bombs: the thumbnail pixel budget (default 50 Mpx)', () => {
       const file = await srv.api(`/api/captures/${id}/file`);
       expect(Buffer.from(await file.arrayBuffer()).equals(bytes)).toBe(true);
       // The failure is remembered: every thumbnail request (the share link's needs no token) is answered
-      // at once, without another decode.
+      // at once, without another decode: 404, this screenshot has no thumbnail (and never will).
       for (const path of [`/api/captures/${id}/thumbnail`, `${new URL(url).pathname}/thumbnail`, `/api/captures/${id}/thumbnail`]) {
         const t1 = performance.now();
         const res = await srv.api(path, {}, path.startsWith('/s/') ? null : ALICE);
-        expect(res.status).toBe(503);
+        expect(res.status).toBe(404);
+        expect((await res.json()).error).toMatch(path.startsWith('/s/') ? /^this screenshot has no thumbnail$/ : /^this screenshot has no thumbnail: the (PNG|JPEG) is \d+x\d+/);
         expect(performance.now() - t1).toBeLessThan(200);
       }
       expect(w.maxAnswerMs).toBeLessThan(ANSWER_MS);
@@ -282,7 +283,7 @@ describe('image bombs: the thumbnail pixel budget (default 50 Mpx)', () => {
     expect(info.thumbnailError).toMatch(/JPEG/);
     const recPath = join(srv.dataDir, 'captures', 'alice', body.id, 'capture.json');
     const before = (await stat(recPath)).mtimeMs;
-    expect((await srv.api(`/api/captures/${body.id}/thumbnail`)).status).toBe(503);
+    expect((await srv.api(`/api/captures/${body.id}/thumbnail`)).status).toBe(404);
     expect((await stat(recPath)).mtimeMs).toBe(before); // no new attempt was recorded
   });
 });

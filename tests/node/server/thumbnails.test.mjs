@@ -57,12 +57,29 @@ test('a JPEG screenshot, a small one (never enlarged), and a lazily made thumbna
   expect([t.width, t.height]).toEqual([50, 40]);
 });
 
-test('an image the decoder rejects still uploads; its thumbnail is 503', async () => {
+test('an image the decoder rejects still uploads; it has no thumbnail (404, with the reason)', async () => {
   const broken = Buffer.concat([makePng(20, 20).subarray(0, 40), Buffer.alloc(60)]);
   const res = await srv.api('/screenshots/upload', { method: 'POST', body: screenshotForm(broken) });
   expect(res.status).toBe(200);
   const { id } = await res.json();
-  expect((await srv.api(`/api/captures/${id}/thumbnail`)).status).toBe(503);
+  const thumb = await srv.api(`/api/captures/${id}/thumbnail`);
+  expect(thumb.status).toBe(404);
+  expect((await thumb.json()).error).toMatch(/^this screenshot has no thumbnail: .+/);
+});
+
+test('a thumbnail the server cannot make right now (its worker did not start in time) is 503 with Retry-After', async () => {
+  const s = await startServer({ thumbnailWorker: { loadTimeoutMs: 1 } });
+  try {
+    const res = await s.api('/screenshots/upload', { method: 'POST', body: screenshotForm(makePng(20, 20)) });
+    expect(res.status).toBe(200);
+    const { id } = await res.json();
+    const thumb = await s.api(`/api/captures/${id}/thumbnail`);
+    expect(thumb.status).toBe(503);
+    expect(thumb.headers.get('retry-after')).toBe('60');
+    expect((await thumb.json()).error).toMatch(/^the thumbnail cannot be made right now: .*did not load within 1 ms/);
+  } finally {
+    await s.close();
+  }
 });
 
 describe('createThumbnailer: a worker thread, a pixel budget checked on the header, recycling', () => {

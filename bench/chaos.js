@@ -114,7 +114,7 @@ export async function runChaos(o = {}) {
     const failedItems = new Set(await pages[0].evaluate(() => JSON.parse(localStorage.getItem('ck-failed-items') || '[]')));
     const removedCopies = await pages[0].evaluate(() => Number(localStorage.getItem('ck-removed-copies') || 0));
     // Order: the server's creation order against capture order. An item that had a failed attempt may be
-    // passed by the ones behind it (QueueCore's backoff does not block the queue, seed 004), and so may a
+    // passed by the ones behind it (QueueCore's backoff does not block the queue), and so may a
     // recording still being fed; anything else passed is a violation.
     const created = new Map();
     for (const c of v.captures) if (!created.has(c.metadata?.clientUploadId)) created.set(c.metadata?.clientUploadId, c.createdAt);

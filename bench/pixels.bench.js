@@ -2,7 +2,7 @@
 // same generator as bench/native/pixels_color_bench.cpp):
 //   RGBA->I420, Gaussian blur radius 4, colour adjust: wasm SIMD vs wasm baseline vs plain JS (the same
 //   integer algorithm) vs the same C++ built natively (g++ -O3 -march=native);
-//   vertical flip: wasm in place vs a memcpy of the same bytes vs the seed's per-pixel JS loop vs row-wise set().
+//   vertical flip: wasm in place vs a memcpy of the same bytes vs a hand-written per-pixel JS loop vs row-wise set().
 // wasm times are the operation on pixels already in wasm memory ("op"); "call" adds the JS API's copy in and out.
 import { loadVariant } from '../js-glue/core.js';
 import { adjustOn } from '../js-glue/pixels/adjust.js';
@@ -107,7 +107,8 @@ export function adjustJs(px, brightness, contrast, saturation) {
   }
 }
 
-// The seed's per-pixel flip (seeds/000: pixelsToImage), into a preallocated ImageData-like buffer.
+// A hand-written per-pixel flip (the loop apps usually write after readPixels), into a preallocated
+// ImageData-like buffer.
 export function flipSeedJs(pixels, width, height, out) {
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

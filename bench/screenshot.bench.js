@@ -3,7 +3,7 @@
 //   capturekit   captureCanvas: readPixels (WebGL2: async via a pixel-pack buffer) -> wasm flip +
 //                un-premultiply + JPEG encode in a Worker (or inline with worker: false)
 //   toBlob       canvas.toBlob('image/jpeg', q) called right after the app draws
-//   seed 000     readPixels -> per-pixel JS flip -> putImageData -> toBlob (XRScreenshotCapture)
+//   JS flip      readPixels -> per-pixel JS flip -> putImageData -> toBlob (what apps usually write)
 // Times: median of 7 after 2 warm-ups. "main thread" is the synchronous work the page's main thread
 // does for one capture (capturekit: result.timing.mainThreadMs, the sum of its synchronous slices;
 // toBlob: the toBlob() call; seed: everything from readPixels to the toBlob() call). "longest frame"
@@ -156,7 +156,7 @@ export default async function run({ report }) {
       const [gl, q] = key.split('-');
       const r = results[key];
       if (q === '0.92') rows.push([gl, '–', 'app alone (no capture)', '–', '–', '–', '–', fmt(results[`${gl}-idle`].longest, 1), '–']);
-      for (const [label, v] of [['capturekit (Worker)', r.worker], ['capturekit (worker: false)', r.inline], ['canvas.toBlob', r.toBlob], ['seed 000 (JS flip + toBlob)', r.seed]]) {
+      for (const [label, v] of [['capturekit (Worker)', r.worker], ['capturekit (worker: false)', r.inline], ['canvas.toBlob', r.toBlob], ['hand-written JS flip + toBlob', r.seed]]) {
         rows.push([gl, q, label, fmt(v.total, 1), fmt(v.total / r.toBlob.total), fmt(v.total / r.seed.total), fmt(v.main, 1), fmt(v.longest, 1), `${(v.bytes / 1024).toFixed(0)} KiB`]);
       }
       for (const [label, v] of [['Worker', r.worker], ['worker: false', r.inline]]) {

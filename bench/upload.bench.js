@@ -2,7 +2,7 @@
 // Data: bytes from a fixed LCG (s = s * 1103515245 + 12345, byte = s >> 16), as bench/native/upload_queue_bench.cpp.
 //   SHA-256 of 16 MiB: capturekit wasm vs node:crypto (OpenSSL) vs WebCrypto subtle.digest vs native g++ -O3.
 //   A 12 MB MediaRecorder-like stream (1 byte, 40 x 300,000 bytes, 0 bytes) into 5 MiB parts with checksums:
-//     capturekit ChunkBuffer vs the seed's approach (JS arrays concatenated per part) + WebCrypto digest.
+//     capturekit ChunkBuffer vs the usual JS approach (chunk arrays concatenated per part) + WebCrypto digest.
 //   1,000 screenshots through nextAction/succeeded, and restore+serialize of a 100-item state.
 import { execFileSync } from 'node:child_process';
 import { createHash, webcrypto } from 'node:crypto';
@@ -30,7 +30,7 @@ function nativePeer() {
 
 const hex = (buf) => Buffer.from(buf).toString('hex');
 
-// The seed's buffering (chunk list, combined when >= 5 MiB) with WebCrypto checksums, as JS would do it.
+// The usual JS buffering (chunk list, combined when >= 5 MiB) with WebCrypto checksums, as JS would do it.
 async function seedStyleParts(chunks, minPart) {
   const parts = [];
   let list = [];

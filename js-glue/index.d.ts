@@ -588,7 +588,7 @@ export function initAudio(options?: { wasm?: unknown; factory?: Function }): Pro
 export function isAudioLoaded(): boolean;
 
 // ---- recording: createRecorder (js-glue/record/) ----
-/** Per-frame XR metadata (seed 000's XRVideoRecorder fields), also stored in the WebM (BlockAddID 2, JSON). */
+/** Per-frame XR metadata (frame number, XR time, elapsed time, viewer pose), also stored in the WebM (BlockAddID 2, JSON). */
 export interface XRFrameMetadata {
   /** from 1 */ frameNumber: number; /** XRFrame time, ms */ timestamp: number; /** ms since the first recorded frame */ elapsed: number;
   pose: CapturePose | null;
@@ -597,7 +597,7 @@ export interface RecorderOptions {
   /** 'auto': canvases / XR: WebCodecs where VideoEncoder takes the codec and (even) size, else wasm; streams and
    *  sound: WebCodecs where VideoEncoder, MediaStreamTrackProcessor (and AudioEncoder) exist, else mediarecorder. */
   backend?: 'auto' | 'wasm' | 'webcodecs' | 'mediarecorder';
-  /** vp8 (default) or vp9; mediarecorder also 'h264' and 'auto' (seed 000's order). */
+  /** vp8 (default) or vp9; mediarecorder also 'h264' and 'auto' (the first of VP9, VP8, H.264 the browser records). */
   codec?: VideoCodec | 'h264' | 'auto';
   fps?: number; /** bits per second */ bitrate?: number; /** frames between keyframes */ keyframeInterval?: number;
   /** libvpx cpu_used, backend 'wasm' only */ speed?: number;

@@ -1,5 +1,5 @@
-// <capture-review>: the review step before anything is saved or queued (seed 000, best practice 9:
-// "allow users to review before upload"). Shows the capture (a screenshot, or a recording in a <video>
+// <capture-review>: the review step before anything is saved or queued (users look at what they
+// captured before it is uploaded). Shows the capture (a screenshot, or a recording in a <video>
 // with controls) with Keep / Discard and a download link with a timestamped name.
 //
 //   const review = document.querySelector('capture-review');

@@ -1,4 +1,4 @@
-// <upload-indicator>: seed 004's subtle background-upload indicator for an Uploader.
+// <upload-indicator>: a subtle background-upload indicator for an Uploader.
 //
 //   <upload-indicator floating></upload-indicator>
 //   document.querySelector('upload-indicator').uploader = uploader;
@@ -6,7 +6,7 @@
 // Shows "✓ N uploaded" when idle, "Uploading… (N pending)" with a percentage while uploading, "Offline — N
 // waiting" without a connection, "Retrying… (N pending)" during a backoff, and "N failed" with a Retry
 // button (uploader.retryFailed()) when uploads failed for good. A following tab shows the leading tab's
-// progress. Attributes: floating (fixed top-right, seed 004's position). The element reflects
+// progress. Attributes: floating (fixed top-right). The element reflects
 // state="idle|uploading|retrying|offline|waitingForData|authRequired" and failed="N" for styling;
 // parts: label, bar, retry. A 'quotaexceeded' event from the uploader shows "Storage full".
 const STYLE = `

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Standalone WebSocket recording server (seed 003): node examples/ws-recorder/start.js [--port 8790]
+// Standalone WebSocket recording server: node examples/ws-recorder/start.js [--port 8790]
 // [--host 127.0.0.1] [--dir recordings]. Open http://HOST:PORT/ for a client page that sends 5 FPS
 // JPEG snapshots of an animated canvas (or your camera) and gets a 30 FPS WebM back on the server.
 import http from 'node:http';

@@ -1,4 +1,4 @@
-// Server-side recording over a WebSocket (seed 003): the browser sends low-rate JPEG snapshots (5 FPS),
+// Server-side recording over a WebSocket: the browser sends low-rate JPEG snapshots (5 FPS),
 // the server writes a 30 FPS WebM by repeating each snapshot until the next one is due, and keeps a
 // metadata record (duration, frame count, size) next to the video. Decoding (stb) and encoding
 // (libvpx + libwebm) are capturekit's wasm: decodeImage + VideoWriter, in Node.

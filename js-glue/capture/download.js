@@ -1,4 +1,4 @@
-// Local saving, as seed 000 does: a download with a timestamped name (screenshot_YYYYMMDD_HHMMSS.jpg).
+// Local saving: a download with a timestamped name (screenshot_YYYYMMDD_HHMMSS.jpg).
 
 const EXT = { 'image/jpeg': 'jpg', 'image/png': 'png', 'video/webm': 'webm' };
 

@@ -3,7 +3,7 @@
 import { checkEnum, checkNumber, MAX_SIDE } from '../validate.js';
 
 export const FORMATS = ['image/jpeg', 'image/png'];
-export const DEFAULT_QUALITY = 0.92; // seed 000's ScreenshotCapture default
+export const DEFAULT_QUALITY = 0.92; // the JPEG quality browsers' toBlob uses by default
 export const DEFAULT_THUMBNAIL = { format: 'image/jpeg', quality: 0.8 };
 
 // Operations a filter may name, with the name of the capturekit export that runs it. Filters are plain

@@ -1,4 +1,4 @@
-// Seed 004, scenario 5: record the next video while the previous one uploads. The wasm recorder (its
+// Recording the next video while the previous one uploads. The wasm recorder (its
 // encoder in a Worker) keeps every frame it is given, and the earlier recording keeps uploading during
 // the new recording; both end on the reference server, byte-identical, and ffprobe counts every frame.
 import { execFileSync } from 'node:child_process';

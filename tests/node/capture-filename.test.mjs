@@ -1,4 +1,4 @@
-// captureFilename: the timestamped download name (seed 000: screenshot_YYYYMMDD_HHMMSS.jpg), with the
+// captureFilename: the timestamped download name (screenshot_YYYYMMDD_HHMMSS.jpg), with the
 // extension taken from whatever describes the type: a capture's format, a recording's mimeType (with
 // codec parameters), a Blob's type.
 import { captureFilename } from '../../js-glue/capture/download.js';

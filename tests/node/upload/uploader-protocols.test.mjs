@@ -206,7 +206,7 @@ describe('tus 1.0', () => {
 });
 
 describe('multipart (simple screenshot endpoints)', () => {
-  test("seed 000's /api/capture/screenshot and seed 001's /screenshots/upload; videos go by tus when combined", async () => {
+  test('the single-request /api/capture/screenshot and the REST protocol\'s /screenshots/upload; videos go by tus when combined', async () => {
     const a = uploader(createMultipartTransport({ url: `${srv.url}/api/capture/screenshot`, fields: { session_id: 'multi' } }));
     await a.ready;
     const pngs = [makePng(21), makePng(22)];

@@ -1,4 +1,4 @@
-// examples/ws-recorder (seed 003's server-side recording) over a real WebSocket on 127.0.0.1: JPEG
+// examples/ws-recorder (server-side recording) over a real WebSocket on 127.0.0.1: JPEG
 // snapshots at 5 FPS-equivalent timestamps in, a 30 FPS WebM out (repeated frames), judged by ffprobe
 // -count_frames and ffmpeg decodes; plus the failure paths (no complete-looking file without "stop").
 import http from 'node:http';

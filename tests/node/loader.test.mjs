@@ -54,7 +54,7 @@ test('the shipped glue is CSP-safe: no eval, no new Function, no SharedArrayBuff
   const { readdir } = await import('node:fs/promises');
   const dist = new URL('../../dist/', import.meta.url);
   const glue = (await readdir(dist)).filter((f) => f.endsWith('.mjs'));
-  expect(glue.sort()).toEqual(['capturekit-core-simd.mjs', 'capturekit-core.mjs', 'capturekit-video-simd.mjs', 'capturekit-video.mjs']);
+  expect(glue.sort()).toEqual(['capturekit-audio.mjs', 'capturekit-core-simd.mjs', 'capturekit-core.mjs', 'capturekit-video-simd.mjs', 'capturekit-video.mjs']);
   for (const f of glue) {
     const text = await readFile(new URL(f, dist), 'utf8');
     expect([f, /\beval\(|new Function\(|\bFunction\(/.test(text)]).toEqual([f, false]);

@@ -40,10 +40,12 @@ test('examples/webgl: screenshot, review, keep; high resolution at scale 2', asy
   expect([r.width, r.height]).toEqual(canvas);
   expect(r.format).toBe('image/jpeg');
   const img = decodeWithPillow(r.b64);
-  // Not black: the cube and the dark-blue background are there.
-  let bright = 0;
-  for (let i = 0; i < img.data.length; i += 4) if (img.data[i] + img.data[i + 1] + img.data[i + 2] > 300) bright++;
-  expect(bright).toBeGreaterThan(1000);
+  // Not black: the cube is there on the dark-blue background. Its faces are pure colours (red, cyan,
+  // green, magenta, blue, yellow), so a cube pixel has one channel near full whatever the angle the
+  // animation is at when the shot is taken; the background has none over 31.
+  let cube = 0;
+  for (let i = 0; i < img.data.length; i += 4) if (Math.max(img.data[i], img.data[i + 1], img.data[i + 2]) > 128) cube++;
+  expect(cube).toBeGreaterThan(5000);
   expect(await page.locator('#gallery figure').count()).toBe(1);
 
   await page.selectOption('#scale', '2');

@@ -102,6 +102,23 @@ export class OpusEncoder {
     this.samples += frames;
   }
 
+  /** Encodes `frames` samples of silence at recording time `timestampUs` (a gap the track left). */
+  encodeSilence(timestampUs, frames) {
+    if (this.failed) throw this.failed;
+    const step = this.sampleRate; // one second per AudioData at most
+    for (let done = 0; done < frames; done += step) {
+      const n = Math.min(step, frames - done);
+      const data = new AudioData({ format: 'f32-planar', sampleRate: this.sampleRate, numberOfFrames: n, numberOfChannels: this.channels,
+        timestamp: Math.round(timestampUs + (done / this.sampleRate) * 1e6), data: new Float32Array(n * this.channels) });
+      try {
+        this.encoder.encode(data);
+      } finally {
+        data.close();
+      }
+      this.samples += n;
+    }
+  }
+
   async flush() {
     if (this.failed) throw this.failed;
     await this.encoder.flush();

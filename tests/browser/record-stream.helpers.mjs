@@ -38,9 +38,10 @@ export function probeStreams(file) {
 
 /** ffmpeg decodes every packet of every stream without a word on stderr. */
 export function decodesCleanly(file) {
-  // -fps_mode passthrough -enc_time_base -1: frames keep their own times (a remote track's are not evenly
-  // spaced; a constant-rate output would fold two of them into one tick and complain)
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0', '-fps_mode', 'passthrough', '-enc_time_base', '-1', '-f', 'null', '-'], { encoding: 'utf8' });
+  // -fps_mode drop: every decoded frame goes on, with fresh output times (a remote track's frames are not
+  // evenly spaced, and MediaRecorder on a busy machine gives two frames the same millisecond; the null
+  // output would fold them into one tick or refuse the repeated time, which says nothing of the decoding)
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0', '-fps_mode', 'drop', '-f', 'null', '-'], { encoding: 'utf8' });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -92,4 +93,37 @@ export function avOffsets(flashes, clicks) {
 export function audioSeconds(file) {
   const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a:0', '-ac', '1', '-ar', '48000', '-f', 'f32le', '-'], { maxBuffer: 1 << 28 });
   return raw.length / 4 / 48000;
+}
+
+/**
+ * A/V sync judged against what the tracks delivered. Chromium's fake camera and microphone play their
+ * files on timers of their own, and a busy machine delays those timers (the camera's flashes then come
+ * up to 100 ms late, the microphone skips chunks), so a flash and its click are not always captured at
+ * the same instant. `captured` (the page's watchCapture) says when each was captured (page clock, µs);
+ * for each click in the file and the flash nearest to it, the offset in the file (audio minus video, s)
+ * should be the offset at capture. Returns [{ file, captured, error }] (s), error = file - captured.
+ */
+export function syncErrors(flashes, clicks, captured) {
+  const page = (t) => {
+    const us = captured.startUs + t * 1e6;
+    const span = captured.pausedSpan;
+    return span && us >= span[0] ? us + (span[1] - span[0]) : us;
+  };
+  const nearest = (list, us) => {
+    let best = null;
+    for (const x of list) if (best === null || Math.abs(x - us) < Math.abs(best - us)) best = x;
+    return best !== null && Math.abs(best - us) < 0.5e6 ? best : null;
+  };
+  const out = [];
+  for (const c of clicks) {
+    let f = null;
+    for (const x of flashes) if (f === null || Math.abs(c - x) < Math.abs(c - f)) f = x;
+    if (f === null || Math.abs(c - f) >= PERIOD / 2) continue;
+    const tc = nearest(captured.clicks, page(c));
+    const tf = nearest(captured.flashes, page(f));
+    if (tc === null || tf === null) continue;
+    const at = (tc - tf) / 1e6;
+    out.push({ file: c - f, captured: at, error: c - f - at });
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { launchBrowser, serveStatic, openPage } from './browser.mjs';
 import { WebmMuxer } from '../../js-glue/index.js';
 import {
-  FPS, PERIOD, audioSeconds, makeFakeCapture, fakeCaptureArgs, probeStreams, decodesCleanly, frameLevels, flashTimes, clickTimes, avOffsets,
+  FPS, PERIOD, audioSeconds, makeFakeCapture, fakeCaptureArgs, probeStreams, decodesCleanly, frameLevels, flashTimes, clickTimes, avOffsets, syncErrors,
 } from './record-stream.helpers.mjs';
 
 const FRAME = 1 / FPS;
@@ -76,22 +76,30 @@ describe.each(BACKENDS)('%s backend', (backend, options, sound) => {
   });
 
   withSound.each([['camera'], ['remote']])('A/V sync (%s): every click lines up with its flash within one frame', async (source) => {
-    const { r, file } = await record(source, options, { seconds: 2 * PERIOD + 1 });
+    const { r, file } = await record(source, options, { seconds: 2 * PERIOD + 1, watch: true });
     const flashes = flashTimes(frameLevels(file));
-    const offsets = avOffsets(flashes, clickTimes(file));
+    const clicks = clickTimes(file);
+    const offsets = avOffsets(flashes, clicks);
     console.log(`A/V offsets ${backend} ${source}: ${offsets.map((x) => `${(x * 1000).toFixed(1)} ms`).join(', ')}`);
     expect(offsets.length).toBeGreaterThanOrEqual(2);
-    // A remote track's frames and sound leave WebRTC's jitter buffers separately, each stamped when it
-    // left (measured here: 30 to 75 ms apart on webcodecs, 40 to 130 ms on MediaRecorder, which also
-    // writes them as they come); a local camera keeps one frame on webcodecs (measured: -5 to +2 ms) and
-    // two on MediaRecorder (7 to 38 ms).
-    const limit = (source === 'remote' ? (backend === 'mediarecorder' ? 5 : 3) : (backend === 'mediarecorder' ? 2 : 1)) * FRAME;
-    for (const x of offsets) expect(Math.abs(x)).toBeLessThanOrEqual(limit);
     expect(r.frames).toBeGreaterThan(0);
+    // Each click is as far from its flash in the file as it was when the tracks delivered them. The fake
+    // camera and microphone run on timers of their own, so on a busy machine the flash itself comes late
+    // (measured -23 to -112 ms at capture at load average 7 to 8), and a remote track's frames and sound
+    // leave WebRTC's jitter buffers separately (48 to 80 ms apart). Within one frame on webcodecs
+    // (measured -0.4 to +0.2 ms, loaded or not); MediaRecorder keeps them within two frames (measured
+    // -42 to +20 ms). (A remote frame's requestVideoFrameCallback captureTime is the sender's, so its
+    // frames are put on the page clock by arrival: the one that arrived soonest after its timestamp.)
+    const sync = syncErrors(flashes, clicks, r.captured);
+    console.log(`  at capture ${sync.map((x) => `${(x.captured * 1000).toFixed(1)} ms`).join(', ')}; file minus capture ${sync.map((x) => `${(x.error * 1000).toFixed(1)} ms`).join(', ')} (video clock from ${r.captured.clock}: agreed by ${r.captured.agreeing} of ${r.captured.frames} frames)`);
+    expect(r.captured.clock).toBe(source === 'camera' ? 'captureTime' : 'arrival');
+    expect(sync.length).toBe(offsets.length);
+    const limit = (backend === 'mediarecorder' ? 2 : 1) * FRAME;
+    for (const x of sync) expect(Math.abs(x.error)).toBeLessThanOrEqual(limit);
   });
 
   test('pause 3 s / resume: the file lasts the recorded time, no frame repeats or freezes across the pause, sync holds', async () => {
-    const { r, file } = await record('camera', options, { seconds: 2 * PERIOD + 0.6, pauseAt: 1.3, pauseFor: 3 });
+    const { r, file } = await record('camera', options, { seconds: 2 * PERIOD + 0.6, pauseAt: 1.3, pauseFor: 3, watch: true });
     expect(r.events).toEqual(['pause', 'resume']);
     expect(r.pausedMs).toBeGreaterThanOrEqual(3000);
     const p = probeStreams(file);
@@ -106,17 +114,32 @@ describe.each(BACKENDS)('%s backend', (backend, options, sound) => {
       if (frames[i].t - frames[i - 1].t > longest) { longest = frames[i].t - frames[i - 1].t; where = frames[i - 1].t; }
     }
     console.log(`${backend} pause: longest frame ${(longest * 1000).toFixed(1)} ms at ${where.toFixed(3)} s, wall ${r.wall.toFixed(3)} s, file ${p.duration.toFixed(3)} s`);
-    expect(longest).toBeLessThan(3 * FRAME); // the frames either side of the pause: two frame times and some jitter
+    // the frames either side of the pause: two frame times and some jitter, or, when the camera itself was
+    // late there (a busy machine), the intervals it delivered across the pause's start and end
+    const span = r.captured.pausedSpan;
+    const around = (us) => {
+      const ts = r.captured.frameTimes;
+      const i = ts.findIndex((t) => t >= us);
+      return i > 0 ? (ts[i] - ts[i - 1]) / 1e6 : FRAME;
+    };
+    const delivered = around(span[0]) + around(span[1]);
+    console.log(`  the camera delivered ${(delivered * 1000).toFixed(1)} ms across the pause's start and end`);
+    expect(longest).toBeLessThan(Math.max(3 * FRAME, delivered + FRAME));
     // no repeated frame where the pause was: the frame counter (bottom half) moves on at every frame there
     const at = frames.findIndex((f) => f.t >= 1.3 - 0.1);
     for (let i = Math.max(1, at); i < Math.min(frames.length, at + 8); i++) {
       expect(Math.abs(frames[i].bottom - frames[i - 1].bottom)).toBeGreaterThan(1);
     }
     if (sound) {
-      const offsets = avOffsets(flashTimes(frames), clickTimes(file));
-      console.log(`A/V offsets across a pause, ${backend}: ${offsets.map((x) => `${(x * 1000).toFixed(1)} ms`).join(', ')}`);
+      const clicks = clickTimes(file);
+      const offsets = avOffsets(flashTimes(frames), clicks);
+      const sync = syncErrors(flashTimes(frames), clicks, r.captured);
+      console.log(`A/V offsets across a pause, ${backend}: ${offsets.map((x) => `${(x * 1000).toFixed(1)} ms`).join(', ')}; at capture ${sync.map((x) => `${(x.captured * 1000).toFixed(1)} ms`).join(', ')}; file minus capture ${sync.map((x) => `${(x.error * 1000).toFixed(1)} ms`).join(', ')} (video clock offset agreed by ${r.captured.agreeing} of ${r.captured.frames} frames)`);
       expect(offsets.length).toBeGreaterThanOrEqual(1);
-      for (const x of offsets) expect(Math.abs(x)).toBeLessThanOrEqual(backend === 'mediarecorder' ? 2 * FRAME : FRAME);
+      expect(r.captured.agreeing).toBeGreaterThanOrEqual(20);
+      expect(sync.length).toBe(offsets.length);
+      // as in the A/V sync test: the file keeps the offset the tracks delivered, across the pause too
+      for (const x of sync) expect(Math.abs(x.error)).toBeLessThanOrEqual(backend === 'mediarecorder' ? 2 * FRAME : FRAME);
     }
   });
 

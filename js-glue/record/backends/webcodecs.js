@@ -7,16 +7,18 @@
 // (flipVertical) first. latencyMode 'quality' makes the encoder keep every frame: each encode() gives
 // exactly one chunk, in order.
 //
-// With sound, video and audio packets meet in an interleaver: each is written once the other track has
-// reached its time (the file stays in time order), or when the other track has nothing for a while (a
-// still screen sends no frames). Timestamps: the recorder's time line (pauses taken out), zero at the
-// first video frame; audio from before that frame is cut off.
+// With sound, packets go to the muxer as the encoders hand them over; the muxer writes the two tracks in
+// time order itself (WebmMuxer: a bounded wait for the other track; a still screen sends no frames).
+// Only the first video frame goes in before any sound, as it is the file's zero. Timestamps: the
+// recorder's time line (pauses taken out), zero at the first video frame; audio from before that frame
+// is cut off, and a gap in the sound (a late start, chunks the track dropped, the ends of a pause) is
+// filled with silence, so the decoded sound is exactly as long as the time line and each sample plays
+// at its capture time.
 import { webCodecsCodecString } from '../codecs.js';
 import { OpusEncoder, OPUS_SAMPLE_RATE } from '../audio-encoder.js';
 import { WebmMuxer } from '../../video/webm-muxer.js';
 
 const utf8 = new TextEncoder();
-const WAIT_US = 1_000_000;     // a packet waits at most this long (in its track's time) for the other track
 const EARLY_AUDIO_CHUNKS = 200; // audio held until the first video frame fixes the start (about 2 s)
 
 function config({ codec, width, height, fps, bitrate }) {
@@ -80,11 +82,13 @@ export class WebCodecsBackend {
     this.audioConfig = undefined; // the OpusHead (or null) once the first packet is out
     this.early = [];           // AudioData waiting for the first video frame: { ad, us }
     this.lastAudioEndUs = 0;
-    this.vq = [];              // encoded video waiting for the interleaver
-    this.aq = [];              // encoded audio waiting for the interleaver
+    this.vq = [];              // encoded video waiting for the muxer
+    this.aq = [];              // encoded audio waiting for the muxer and the first video frame
+    this.videoWritten = false;
     this.videoDone = false;
     this.audioDone = false;
     this.audioPackets = 0;
+    this.silentSamples = 0;    // silence put into gaps the track left
   }
 
   async _open() {
@@ -149,7 +153,7 @@ export class WebCodecsBackend {
     }
   }
 
-  // Writes what may be written, in time order (see the top of the file).
+  // Hands what is encoded to the muxer (see the top of the file).
   _pump() {
     if (this.failed) return;
     if (!this.muxer) {
@@ -159,24 +163,18 @@ export class WebCodecsBackend {
       return;
     }
     try {
-      for (;;) {
-        const v = this.vq[0];
-        const a = this.aq[0];
-        let take = null;
-        if (v && a) take = a.us < v.us ? 'a' : 'v';
-        else if (v && (!this.audio || this.audioDone || this.vq[this.vq.length - 1].us - v.us > WAIT_US)) take = 'v';
-        else if (a && (this.videoDone || this.aq[this.aq.length - 1].us - a.us > WAIT_US)) take = 'a';
-        if (!take) break;
-        if (take === 'v') {
-          this.vq.shift();
-          this.muxer.addFrame(v.bytes, { keyframe: v.keyframe, timestampUs: v.us, metadata: v.metadata });
-        } else {
-          this.aq.shift();
-          if (this.lastAudioWrittenUs === undefined || a.us > this.lastAudioWrittenUs) { // strictly later, as the muxer wants
-            this.muxer.addAudio(a.bytes, { timestampUs: a.us });
-            this.lastAudioWrittenUs = a.us;
-            this.audioPackets++;
-          }
+      while (this.vq.length) {
+        const v = this.vq.shift();
+        this.muxer.addFrame(v.bytes, { keyframe: v.keyframe, timestampUs: v.us, metadata: v.metadata });
+        this.videoWritten = true;
+      }
+      if (!this.videoWritten && !this.videoDone) return;
+      while (this.aq.length) {
+        const a = this.aq.shift();
+        if (this.lastAudioWrittenUs === undefined || a.us > this.lastAudioWrittenUs) { // strictly later, as the muxer wants
+          this.muxer.addAudio(a.bytes, { timestampUs: a.us });
+          this.lastAudioWrittenUs = a.us;
+          this.audioPackets++;
         }
       }
     } catch (err) {
@@ -240,13 +238,20 @@ export class WebCodecsBackend {
         skip = Math.min(ad.numberOfFrames, Math.round((-t * ad.sampleRate) / 1e6));
         t = 0;
       }
-      // Never overlap the chunk before (the time line is counted in samples; a re-anchor can step back).
+      // Never overlap the chunk before (a capture time can step back by a little).
       if (t < this.lastAudioEndUs) {
         const over = Math.round(((this.lastAudioEndUs - t) * ad.sampleRate) / 1e6);
         skip = Math.max(skip, over);
         t = this.lastAudioEndUs;
       }
       if (skip >= ad.numberOfFrames) return;
+      // Silence where the track left a gap, so that sample counts and the time line agree.
+      const gap = Math.round(((t - this.lastAudioEndUs) * ad.sampleRate) / 1e6);
+      if (gap > 0) {
+        this.audio.encodeSilence(this.lastAudioEndUs, gap);
+        this.silentSamples += gap;
+      }
+      t = this.lastAudioEndUs + (Math.max(gap, 0) / ad.sampleRate) * 1e6;
       this.audio.encode(ad, t, skip);
       this.lastAudioEndUs = t + ((ad.numberOfFrames - skip) / ad.sampleRate) * 1e6;
     } catch (err) {

@@ -4,14 +4,17 @@
 // is, several (microphone + tab audio) mixed through Web Audio (an AudioContext at 48 kHz, every track
 // into one MediaStreamAudioDestinationNode, stereo).
 //
-// webcodecs: a MediaStreamTrackProcessor hands over AudioData; each chunk is stamped on the page clock
-// by counting samples from an anchor (TrackClock in stream.js maps the first chunks' own timestamps), so
-// the sound has no jitter and no gaps of its own; the anchor moves only when the track really skipped
-// (more than MAX_SLIP). The chunks are then encoded to Opus by record/audio-encoder.js.
+// webcodecs: a MediaStreamTrackProcessor hands over AudioData; each chunk keeps its own capture time
+// (AudioData.timestamp: Chromium stamps it on the page clock; TrackClock in stream.js maps any other
+// clock), the same kind of time the video frames carry, so sound and picture meet on one time line.
+// Counting samples only smooths the stamps' jitter (under JITTER_US): a track that drops chunks (a busy
+// machine: Chromium's fake microphone lost 40 to 70 ms in 10 s at load average 4) keeps its place, and
+// the gap it leaves is filled with silence by the encoder's caller (backends/webcodecs.js), so the sound
+// never runs early. The chunks are then encoded to Opus by record/audio-encoder.js.
 // mediarecorder: the track goes into MediaRecorder's stream.
 import { TrackClock, openMicrophone } from './stream.js';
 
-const MAX_SLIP_US = 40_000;
+const JITTER_US = 1_500;
 const isTrack = (t) => typeof MediaStreamTrack === 'function' && t instanceof MediaStreamTrack;
 const isStream = (s) => typeof MediaStream === 'function' && s instanceof MediaStream;
 
@@ -120,13 +123,14 @@ export class AudioInput {
     })();
   }
 
-  // Page time of a chunk: counted in samples from the anchor; re-anchored when the track skipped.
+  // Page time of a chunk: its capture time; the counted time (the previous chunk's end) when the two
+  // differ by jitter only.
   _stamp(ad) {
     const dur = (ad.numberOfFrames / ad.sampleRate) * 1e6;
     // The chunk is complete (and can arrive) only at its end: map its end, then step back.
     const mapped = this.clock.map(ad.timestamp + dur) - dur;
     let t = this.next;
-    if (t === null || Math.abs(mapped - t) > MAX_SLIP_US) t = mapped;
+    if (t === null || Math.abs(mapped - t) > JITTER_US) t = mapped;
     this.next = t + dur;
     return t;
   }

@@ -4,12 +4,15 @@
 import { launchBrowser } from './browser.mjs';
 import { startBrowserServer } from '../node/upload/uploader.helpers.mjs';
 
-/** @param {object} serverOptions startBrowserServer's options ({ port, faults, routes, logRequests }) */
-export function useServerAndBrowser(serverOptions = {}) {
+/**
+ * @param {object} serverOptions startBrowserServer's options ({ port, faults, routes, logRequests })
+ * @param {object} browserOptions launchBrowser's options ({ args } for Chromium flags)
+ */
+export function useServerAndBrowser(serverOptions = {}, browserOptions = {}) {
   const env = { srv: null, browser: null };
   beforeAll(async () => {
     env.srv = await startBrowserServer(serverOptions);
-    env.browser = await launchBrowser();
+    env.browser = await launchBrowser(browserOptions);
   });
   afterAll(async () => {
     await env.browser?.close();

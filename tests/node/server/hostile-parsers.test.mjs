@@ -31,6 +31,8 @@ let dir;
 const bombs = {};
 
 beforeAll(async () => {
+  // The server first, so that afterAll stops it even when making the files runs out of time.
+  srv = await startServerProcess({ heapMb: 1024 });
   dir = await tempDir('ck-hostile-files-');
   for (const [name, bytes, make] of [['20MB', 20e6, blockAdditionWebm], ['250MB', 250e6, blockAdditionWebm], ['clusters', 40e6, clusterWebm]]) {
     const file = make(bytes);
@@ -38,11 +40,10 @@ beforeAll(async () => {
     await writeChunks(path, file.chunks());
     bombs[name] = { path, size: file.size, frames: file.frames };
   }
-  srv = await startServerProcess({ heapMb: 1024 });
   // Warm up: the first upload and the first thumbnail load code, the wasm and the worker.
   const res = await srv.api('/screenshots/upload', { method: 'POST', body: screenshotForm(await pngOfSize(64, 48)) });
   expect(res.status).toBe(200);
-}, 60000);
+}, 180000); // 310 MB of files: seconds on a quiet machine, much more when a full suite shares the disk
 
 afterAll(async () => {
   await srv?.stop();

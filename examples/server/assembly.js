@@ -32,22 +32,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncPath } from './durable.js';
 
 const MARK_RE = /^(\d{1,9})\.([0-9a-f]{64})$/;
 const COPY_BUF = 1 << 20;
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
-
-async function fsyncDir(path) {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-    await fh.sync();
-  } catch {
-    // some filesystems refuse fsync on directories; the rename is still atomic
-  } finally {
-    await fh?.close().catch(() => {});
-  }
-}
 
 // Test hook: CAPTUREKIT_CRASH_POINT="<point>:<chunk index>" kills the process (SIGKILL) at that point,
 // so tests can crash the server exactly between two steps. Points: placed (the chunk's bytes are in
@@ -105,7 +94,7 @@ export class SessionAssembly {
       const to = join(this.waitingDir, name);
       await rm(to, { force: true });
       await link(path, to);
-      await fsyncDir(this.waitingDir);
+      await fsyncPath(this.waitingDir);
       await this.#mark(name, size);
     }
     const waiting = await readdir(this.waitingDir).catch((e) => { if (e.code === 'ENOENT') return []; throw e; });
@@ -153,7 +142,7 @@ export class SessionAssembly {
     } catch (e) {
       if (e.code !== 'ENOENT') throw e;
       const fh = await open(this.dataPath, 'wx+');
-      await fsyncDir(this.dir);
+      await fsyncPath(this.dir);
       return fh;
     }
   }
@@ -213,7 +202,7 @@ export class SessionAssembly {
       await mkdir(this.waitingDir, { recursive: true });
       const path = join(this.waitingDir, name);
       await rename(received.path, path); // the temp file was fsynced by Storage.receive
-      await fsyncDir(this.waitingDir);
+      await fsyncPath(this.waitingDir);
       await this.#mark(name, received.size);
       this.chunks.set(index, { sha256: received.sha256, size: received.size, waiting: path });
       if (this.chunks.get(this.next)?.waiting) {
@@ -307,7 +296,7 @@ export class SessionAssembly {
       await fh.close();
     }
     await rename(tmp, join(this.partsDir, name));
-    await fsyncDir(this.partsDir);
+    await fsyncPath(this.partsDir);
   }
 
   /**

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SessionAssembly } from './assembly.js';
+import { fsyncPath } from './durable.js';
 
 export const ID_RE = /^[0-9a-f]{32}$/; // capture ids and upload session ids: 128 random bits, hex
 export const TOKEN_RE = /^[A-Za-z0-9_-]{22}$/; // share tokens: 128 random bits, base64url
@@ -50,17 +51,6 @@ function checkUser(user) {
   return user;
 }
 
-async function fsyncPath(path) {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-    await fh.sync();
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename is still atomic.
-  } finally {
-    await fh?.close().catch(() => {});
-  }
-}
 
 /** Magic bytes: what a file is, from its first bytes (never from its name). */
 export function sniff(head) {

@@ -58,6 +58,19 @@ export async function serveStatic({ root = ROOT, port = 0, routes = {} } = {}) {
   };
 }
 
+/**
+ * Opens `url` in a new page of `context` and waits for the page's `window.ready`; page.errors collects
+ * its uncaught errors (for pages that are opened again and again in one context, e.g. after a close).
+ */
+export async function openReadyPage(context, url) {
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}
+
 /** Opens a page and collects its console errors and uncaught exceptions into page.errors. */
 export async function openPage(browser, url, { contextOptions = {} } = {}) {
   const context = await browser.newContext(contextOptions);

@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openReadyPage } from './browser.mjs';
 import { useServerAndBrowser } from './server-and-browser.mjs';
 import { captureBytes, TOKEN } from '../node/upload/uploader.helpers.mjs';
 
@@ -22,14 +23,7 @@ afterAll(() => {
 
 const url = () => `${env.srv.url}/tests/browser/pages/record-recovery.html?token=${TOKEN}`;
 
-async function open(context) {
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  await page.goto(url());
-  await page.waitForFunction(() => window.ready === true);
-  return page;
-}
+const open = (context) => openReadyPage(context, url());
 
 async function kill(page, how) {
   if (how === 'crash') {

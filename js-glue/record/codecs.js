@@ -1,14 +1,14 @@
 // Codec choice for the three recording backends.
 //
 // MediaRecorder: the container/codec string is found by asking MediaRecorder.isTypeSupported() in the
-// order seed 000's VideoRecorder uses (VP9+Opus, VP8+Opus, H.264 in WebM, H.264 in MP4, plain WebM),
+// order of preference (VP9+Opus, VP8+Opus, H.264 in WebM, H.264 in MP4, plain WebM),
 // narrowed to the codec that was asked for; without audio the ",opus" part is left out so the file does
 // not announce an audio codec it will never carry.
 //
 // WebCodecs: the codec strings VideoEncoder wants ("vp8", "vp09.PP.LL.DD") and the Matroska CodecID the
 // muxer writes.
 
-/** Seed 000's preference order (VideoRecorder.detectCodecSupport). */
+/** The preference order: the best-compressing codec the browser records, most portable last. */
 export const MEDIARECORDER_PREFERENCE = Object.freeze([
   'video/webm;codecs=vp9,opus',
   'video/webm;codecs=vp8,opus',

@@ -18,7 +18,7 @@
 // For XR recordings each frame's JSON is { frameNumber, timestamp, elapsed, pose } where timestamp is the
 // XRFrame time (ms, the session's clock), elapsed is ms since the first recorded frame, and pose is
 // { position: {x,y,z}, orientation: {x,y,z,w} } of the viewer in the recording's reference space (null
-// when tracking was lost that frame): the fields seed 000's XRVideoRecorder collects.
+// when tracking was lost that frame): the fields an XR recorder keeps per frame.
 //
 // The reader never holds a frame: block payloads are skipped, only element headers, the first bytes of
 // each block and the (at most 1 MiB) additions are looked at, so a file of any length can be streamed
@@ -448,7 +448,7 @@ export function inspectWebm(webm, { frames = true } = {}) {
 }
 
 /**
- * The metadata of one XR frame: { frameNumber, timestamp, elapsed, pose } (seed 000's fields).
+ * The metadata of one XR frame: { frameNumber, timestamp, elapsed, pose } (the per-frame fields of an XR recording).
  * frameNumber counts from 1; timestamp is the XRFrame time in ms; elapsed is ms since `startTime`.
  */
 export function xrFrameMetadata(frame, referenceSpace, { frameNumber, time, startTime }) {

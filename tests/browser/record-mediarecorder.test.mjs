@@ -1,5 +1,5 @@
 // The mediarecorder backend in real Chromium: canvas.captureStream(0) + requestFrame() for
-// determinism (one frame per captureFrame()), seed 000's codec order, a fake microphone
+// determinism (one frame per captureFrame()), the codec preference order, a fake microphone
 // (--use-fake-device-for-media-stream), keyframe interval, and the repair on stop (makeSeekable) judged
 // by ffprobe (duration, packets), mkvinfo (cues) and seeking with ffmpeg -ss to the middle.
 // A fresh page for every recording: a stalled VP8 MediaRecorder can break later recorders in the page.
@@ -118,7 +118,7 @@ describe('live chunks (repair: false), VP9, streamed to ondata', () => {
 });
 
 describe('codecs, keyframes, microphone', () => {
-  test('seed 000 order: VP9 first, then VP8, H.264 (WebM, MP4), plain WebM; audio adds Opus', () => {
+  test('preference order: VP9 first, then VP8, H.264 (WebM, MP4), plain WebM; audio adds Opus', () => {
     const all = () => true;
     expect(MEDIARECORDER_PREFERENCE).toEqual(['video/webm;codecs=vp9,opus', 'video/webm;codecs=vp8,opus', 'video/webm;codecs=h264', 'video/mp4;codecs=h264', 'video/webm']);
     expect(pickMediaRecorderType('auto', { isTypeSupported: all })).toBe('video/webm;codecs=vp9');

@@ -111,7 +111,7 @@ describe('auto mode: the recorder takes every XR frame itself (wasm, left view)'
     expect(near(px(80, 220), [255, 255, 255])).toBe(true); // bottom band white
   });
 
-  test('recording metadata: session mode, device, seed 000 fields', () => {
+  test('recording metadata: session mode, device, per-frame XR fields', () => {
     expect(r.metadata).toMatchObject({ sessionMode: 'immersive-vr', view: 0, frameCount: r.frames, fps: 30, backend: 'wasm' });
     expect(r.metadata.device.userAgent).toMatch(/Quest|OculusBrowser/);
     expect(r.metadata.device.enabledFeatures).toContain('local-floor');

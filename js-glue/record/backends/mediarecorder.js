@@ -1,6 +1,6 @@
 // mediarecorder backend: MediaRecorder records a MediaStream: a canvas's captureStream() track (as seed
 // 000's VideoRecorder does it), or a camera / screen / WebRTC track, plus at most one audio track (the
-// audio input, sources/audio.js, mixes several into one), with seed 000's codec preference order
+// audio input, sources/audio.js, mixes several into one), with capturekit's codec preference order
 // (codecs.js), a timeslice and a keyframe interval (videoKeyFrameIntervalDuration). pause() / resume()
 // are MediaRecorder's own: the paused time leaves no gap in its timestamps.
 //

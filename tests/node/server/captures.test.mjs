@@ -1,4 +1,4 @@
-// Captures API, share links and security of the reference server (seeds 000 and 003).
+// Captures API, share links and security of the reference server (its own API, the single-request upload API and the recordings API).
 import { utimes, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -71,7 +71,7 @@ test('screenshot: upload, list per session, download with Range (206), share URL
   expect((await (await srv.api('/api/captures?session=room-7')).json()).count).toBe(0);
 });
 
-test('seed 000 single-request uploads and seed 003 recordings endpoints', async () => {
+test('single-request uploads and the recordings endpoints', async () => {
   const form = new FormData();
   form.append('session_id', 'ar-42');
   form.append('metadata', JSON.stringify({ source: 'xr' }));

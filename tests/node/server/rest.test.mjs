@@ -1,4 +1,4 @@
-// The REST chunk protocol of the reference server (seed 001) against a real server on 127.0.0.1.
+// The REST chunk protocol of the reference server against a real server on 127.0.0.1.
 import { execFileSync } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -10,7 +10,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 pkgs=(cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libstb-dev zlib1g-dev libvpx-dev libopus-dev
-      dpkg-dev ffmpeg mkvtoolnix python3-pil chromium fonts-dejavu-core)
+      dpkg-dev ffmpeg mkvtoolnix python3-pil chromium fonts-dejavu-core
+      postgresql)  # postgresql: the reference server's --database tests (tests/helpers/postgres.mjs)
 if ! { [[ -n "${EMSDK:-}" ]] && command -v emcc >/dev/null; }; then pkgs+=(emscripten); fi
 
 missing=()

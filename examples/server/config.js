@@ -60,6 +60,7 @@ const FLAGS = {
   'public-url': { type: 'string', env: 'PUBLIC_URL' },
   'no-static': { type: 'boolean' },
   log: { type: 'boolean', env: 'LOG' },
+  database: { type: 'string', env: 'DATABASE_URL' },
   's3-bucket': { type: 'string', env: 'S3_BUCKET' },
   's3-endpoint': { type: 'string', env: 'S3_ENDPOINT' },
   's3-region': { type: 'string', env: 'S3_REGION' },
@@ -101,6 +102,9 @@ export const USAGE = `Usage: node examples/server/start.js [options]   (or: npm 
   --no-static                            do not serve the example site
   --log                  LOG=1           request log (pino, JSON lines, each with the request id reqId;
                                          X-Request-Id from the client is kept when plain, else made)
+  --database URL         DATABASE_URL    postgres://user:pass@host:port/db: sessions, parts, captures, share
+                                         links, Idempotency-Keys and tus ownership in PostgreSQL (migrations
+                                         run at start), so several servers share them (default: data dir)
 
   S3 multipart presign endpoints (/s3/multipart, on when a bucket is given):
   --s3-bucket NAME       S3_BUCKET       the bucket the browser uploads parts to
@@ -169,6 +173,7 @@ export function resolveConfig(argv = process.argv.slice(2), env = process.env) {
       publicUrl: get('public-url') || undefined,
       static: values['no-static'] ? false : undefined,
       logger: logFlag === true || logFlag === '1' || logFlag === 'true',
+      database: get('database') || undefined,
       s3: s3Options(get),
     },
   };

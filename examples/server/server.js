@@ -12,6 +12,7 @@ import { open, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Storage, httpError } from './storage.js';
+import { PostgresStateStore, checkDatabaseUrl } from './state-postgres.js';
 import { parseTokens, makeDevToken, bearerAuth } from './auth.js';
 import { FaultInjector, normalizeFaults } from './faults.js';
 import { makeIntake } from './intake.js';
@@ -66,6 +67,7 @@ export const DEFAULTS = Object.freeze({
   quotaBytes: 20 * GiB,
   quotaSessions: 100,
   quotaTusUploads: 100,
+  database: null, // postgres://...: the state in PostgreSQL (state-postgres.js) instead of the data directory
   s3: null, // { bucket, endpoint?, region?, accessKeyId?, secretAccessKey?, forcePathStyle?, ... }: presign endpoints (routes/s3.js)
 });
 
@@ -94,6 +96,7 @@ export function normalizeOptions(options = {}) {
   if (o.publicUrl) o.publicUrl = String(o.publicUrl).replace(/\/+$/, '');
   o.thumbnail = { ...DEFAULTS.thumbnail, ...(options.thumbnail || {}) };
   o.s3 = normalizeS3Options(o.s3);
+  o.database = o.database ? checkDatabaseUrl(String(o.database)) : null;
   return o;
 }
 
@@ -136,6 +139,8 @@ export function createServer(options = {}) {
     http: { headersTimeout: opts.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(opts.headersTimeoutMs / 4))) },
   });
   const storage = new Storage(opts.dataDir);
+  const migrations = [];
+  if (opts.database) storage.useState(new PostgresStateStore(opts.database, { log: (m) => { migrations.push(m); app.log.info(m); } }));
   const faults = new FaultInjector(opts.faults);
 
   // The base of the URLs in answers: --public-url when set (production: the Host header is the client's
@@ -190,7 +195,7 @@ export function createServer(options = {}) {
     return { finished, left };
   };
 
-  app.decorate('capturekit', { options: opts, storage, faults, devToken, runRetention, uncaught: 0, shutdown, completion: ctx.completion });
+  app.decorate('capturekit', { options: opts, storage, faults, devToken, runRetention, uncaught: 0, shutdown, completion: ctx.completion, migrations });
 
   // Request ids: echoed in X-Request-Id (and in every log line of the request, as reqId).
   app.addHook('onRequest', (request, reply, done) => {
@@ -268,6 +273,7 @@ export function createServer(options = {}) {
     clearTimeout(wait);
     faults.close();
     await ctx.thumbnailer.close();
+    await storage.state.close();
   });
 
   const overhead = 64 * KiB;
@@ -301,14 +307,14 @@ export function createServer(options = {}) {
   if (opts.s3) app.register(s3Routes, { ctx });
 
   // Probes, without a token: /healthz (the process answers), /readyz (it can take uploads: the data
-  // directory takes an fsynced write; 503 while shutting down).
+  // directory takes an fsynced write, the database answers; 503 while shutting down).
   app.get('/healthz', async (request, reply) => {
     reply.header('cache-control', 'no-store');
     return { status: 'ok' };
   });
   app.get('/readyz', async (request, reply) => {
     reply.header('cache-control', 'no-store');
-    const checks = { dataDir: 'ok' };
+    const checks = { dataDir: 'ok', ...(opts.database ? { database: 'ok' } : {}) };
     if (draining) return reply.code(503).send({ status: 'shutting down', checks });
     const path = join(storage.tmpDir, `readyz-${randomBytes(6).toString('hex')}.tmp`);
     let wait;
@@ -326,7 +332,8 @@ export function createServer(options = {}) {
       clearTimeout(wait);
       await rm(path, { force: true }).catch(() => {});
     }
-    const ready = checks.dataDir === 'ok';
+    if (opts.database) checks.database = (await storage.state.check()) ?? 'ok';
+    const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
 

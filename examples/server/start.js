@@ -49,6 +49,10 @@ console.log(`  REST       ${url}/videos/init  ${url}/screenshots/upload  (also u
 console.log(`  tus        ${url}/files/`);
 if (ck.options.s3) console.log(`  S3         ${url}/s3/multipart  (presigned parts to bucket ${ck.options.s3.bucket}${ck.options.s3.endpoint ? ` at ${ck.options.s3.endpoint}` : ''})`);
 console.log(`  data dir   ${ck.options.dataDir}`);
+if (ck.options.database) {
+  console.log(`  database   ${new URL(ck.options.database).host} (state in PostgreSQL)`);
+  for (const m of ck.migrations) console.log(`  database   ${m}`);
+}
 if (ck.devToken) {
   console.log(`  dev token  ${ck.devToken}   (user "dev"; Authorization: Bearer <token>; set --tokens for others)`);
   if (!loopback) console.log('  warning: listening beyond loopback with a dev token; pass --tokens for real use');

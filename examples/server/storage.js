@@ -15,6 +15,10 @@
 //   shares/<token>                         "<user>/<captureId>" (unguessable share links)
 //   idempotency/<user>/<sha256 of key>.json  an Idempotency-Key's capture (idempotency.js)
 //   tus/                                   @tus/file-store directory
+// The state (session.json, parts/ as the list of acknowledged chunks, capture.json, shares/,
+// idempotency/, the tus owner) is read and written through a StateStore (state-store.js): these files
+// with the default DiskStateStore, tables in PostgreSQL with a PostgresStateStore (state-postgres.js),
+// which then holds them instead (the bytes stay here).
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
@@ -23,13 +27,13 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SessionAssembly } from './assembly.js';
 import { fsyncPath } from './durable.js';
+import { DiskStateStore, readJsonFile, writeJsonFile } from './state-store.js';
 
 export const ID_RE = /^[0-9a-f]{32}$/; // capture ids and upload session ids: 128 random bits, hex
 export const TOKEN_RE = /^[A-Za-z0-9_-]{22}$/; // share tokens: 128 random bits, base64url
 export const USER_RE = /^[A-Za-z0-9_-]{1,64}$/;
 export const CAPTURE_SESSION_RE = /^(?!\.+$)[A-Za-z0-9_.:-]{1,128}$/; // client-chosen grouping label, never a path alone
 export const SHA256_RE = /^[0-9a-f]{64}$/;
-const PART_RE = /^(\d{1,9})\.([0-9a-f]{64})$/;
 
 export const newId = () => randomBytes(16).toString('hex');
 export const newShareToken = () => randomBytes(16).toString('base64url');
@@ -45,6 +49,10 @@ export function httpError(statusCode, message, extra = {}) {
 function checkId(id, what = 'id') {
   if (typeof id !== 'string' || !ID_RE.test(id)) throw httpError(400, `${what} must be 32 lowercase hex digits`);
   return id;
+}
+function checkKeyHash(keyHash) {
+  if (typeof keyHash !== 'string' || !SHA256_RE.test(keyHash)) throw new Error('idempotency key hash must be 64 hex digits');
+  return keyHash;
 }
 function checkUser(user) {
   if (typeof user !== 'string' || !USER_RE.test(user)) throw new Error(`invalid user name ${JSON.stringify(user)}`);
@@ -77,31 +85,26 @@ export class Storage {
     this.sharesDir = join(dataDir, 'shares');
     this.tusDir = join(dataDir, 'tus');
     this.idempotencyDir = join(dataDir, 'idempotency');
-    this.locks = new Map();
+    this.state = new DiskStateStore(this); // replaced by useState() (PostgreSQL)
     this.tusOwners = new Map(); // tus upload id -> owner (never changes), so usage() reads each info once
     this.assemblies = new Map(); // "<user>/<sessionId>" -> SessionAssembly (its state is on disk; this caches it)
   }
 
+  /** Keeps the state in `state` (a StateStore) instead of the data directory. */
+  useState(state) {
+    this.state = state;
+  }
+
   async prepare() {
+    await this.state.prepare();
     for (const d of [this.tmpDir, this.uploadsDir, this.capturesDir, this.sharesDir, this.tusDir, this.idempotencyDir]) {
       await mkdir(d, { recursive: true });
     }
   }
 
-  /** Runs fn with an in-process lock on `key` (chunk stores and finalize of one session never interleave). */
-  async withLock(key, fn) {
-    const prev = this.locks.get(key) || Promise.resolve();
-    let release;
-    const mine = new Promise((r) => { release = r; });
-    const chained = prev.then(() => mine);
-    this.locks.set(key, chained);
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.locks.get(key) === chained) this.locks.delete(key);
-    }
+  /** Runs fn holding `key` against every other holder (in this process; with PostgreSQL, on every server). */
+  withLock(key, fn) {
+    return this.state.withLock(key, fn);
   }
 
   tmpPath() {
@@ -147,27 +150,12 @@ export class Storage {
   }
 
   /** Writes JSON atomically: temp file beside the target, fsync, rename, fsync the directory. */
-  async writeJson(path, value) {
-    const dir = join(path, '..');
-    const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
-    const fh = await open(tmp, 'wx');
-    try {
-      await fh.writeFile(JSON.stringify(value, null, 2));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-    await fsyncPath(dir);
+  writeJson(path, value) {
+    return writeJsonFile(path, value);
   }
 
-  async readJson(path) {
-    try {
-      return JSON.parse(await readFile(path, 'utf8'));
-    } catch (e) {
-      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return null;
-      throw e;
-    }
+  readJson(path) {
+    return readJsonFile(path);
   }
 
   // ---- REST upload sessions ----------------------------------------------------------------------
@@ -181,36 +169,23 @@ export class Storage {
     const dir = this.sessionDir(user, id);
     await mkdir(join(dir, 'parts'), { recursive: true });
     const session = { id, owner: user, state: 'open', createdAt: new Date().toISOString(), ...fields };
-    await this.writeJson(join(dir, 'session.json'), session);
+    await this.state.createSession(session);
     await fsyncPath(join(this.uploadsDir, user));
     return session;
   }
 
   /** The session, or null when it does not exist for this user (another user's session is null too). */
   async getSession(user, sessionId) {
-    const s = await this.readJson(join(this.sessionDir(user, sessionId), 'session.json'));
-    return s && s.owner === user ? s : null;
+    return this.state.getSession(checkUser(user), checkId(sessionId, 'sessionId'));
   }
 
   async saveSession(session) {
-    await this.writeJson(join(this.sessionDir(session.owner, session.id), 'session.json'), session);
+    await this.state.saveSession(session);
   }
 
-  /** Map index -> { sha256 } of the acknowledged chunks (from their parts/ entries; no lock needed). */
+  /** Map index -> { sha256 } of the acknowledged chunks (no lock needed). */
   async listParts(user, sessionId) {
-    const dir = join(this.sessionDir(user, sessionId), 'parts');
-    const parts = new Map();
-    let names = [];
-    try {
-      names = await readdir(dir);
-    } catch (e) {
-      if (e.code !== 'ENOENT') throw e;
-    }
-    for (const name of names) {
-      const m = PART_RE.exec(name);
-      if (m) parts.set(Number(m[1]), { sha256: m[2] });
-    }
-    return parts;
+    return this.state.listParts(checkUser(user), checkId(sessionId, 'sessionId'));
   }
 
   // The session's assembly state, loaded from disk on first use (after a restart that re-reads the
@@ -218,12 +193,17 @@ export class Storage {
   async #assembly(user, sessionId) {
     const key = `${user}/${sessionId}`;
     let a = this.assemblies.get(key);
+    // With a shared state (PostgreSQL) another server may have stored chunks of this session since this
+    // one cached it: a changed parts version means load it again from the (shared) data directory.
+    const version = await this.state.partsVersion(user, sessionId);
+    if (a && version !== null && a.partsVersion !== version) a = null;
     if (a) {
       this.assemblies.delete(key); // most recently used last
     } else {
       const session = await this.getSession(user, sessionId);
       if (!session) throw httpError(404, 'unknown upload session');
       a = await SessionAssembly.load(this.sessionDir(user, sessionId), session);
+      a.partsVersion = version;
     }
     this.assemblies.set(key, a);
     while (this.assemblies.size > 256) this.assemblies.delete(this.assemblies.keys().next().value);
@@ -237,11 +217,20 @@ export class Storage {
    */
   async storePart(user, sessionId, index, received) {
     const a = await this.#assembly(user, sessionId);
-    return a.store(index, received, async (layout) => {
+    const outcome = await a.store(index, received, async (layout) => {
       const s = await this.getSession(user, sessionId);
       s.assembly = layout;
       await this.saveSession(s);
     });
+    if (outcome === 'conflict') return outcome;
+    // The state's record of the part is the acknowledgement's commit point (a duplicate is recorded too:
+    // its first store may have ended, by a crash, between the assembly's entry and this record).
+    const recorded = await this.state.recordPart(user, sessionId, index, received.sha256, received.size);
+    if (recorded !== null) {
+      a.partsVersion = await this.state.partsVersion(user, sessionId);
+      return recorded === 'conflict' ? 'conflict' : outcome;
+    }
+    return outcome;
   }
 
   /**
@@ -294,6 +283,7 @@ export class Storage {
   /** Removes what an upload session kept of its chunks (after finalize, or when it is dropped). */
   async removeSessionParts(user, sessionId) {
     this.assemblies.delete(`${user}/${sessionId}`);
+    await this.state.dropParts(user, sessionId);
     const dir = this.sessionDir(user, sessionId);
     await rm(join(dir, 'data'), { force: true });
     await rm(join(dir, 'waiting'), { recursive: true, force: true });
@@ -333,31 +323,17 @@ export class Storage {
       size: received.size,
       shareToken,
     };
-    await this.writeJson(join(dir, 'capture.json'), full);
-    await mkdir(this.sharesDir, { recursive: true });
-    await this.writeShare(shareToken, `${user}/${id}`);
+    await this.state.putCapture(full);
     return full;
-  }
-
-  async writeShare(token, target) {
-    const path = join(this.sharesDir, token);
-    const fh = await open(path, 'w');
-    try {
-      await fh.writeFile(target);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
   }
 
   async getCapture(user, id) {
     if (typeof id !== 'string' || !ID_RE.test(id)) return null;
-    const rec = await this.readJson(join(this.captureDir(user, id), 'capture.json'));
-    return rec && rec.owner === user && rec.id === id ? rec : null;
+    return this.state.getCapture(checkUser(user), id);
   }
 
   async updateCapture(rec) {
-    await this.writeJson(join(this.captureDir(rec.owner, rec.id), 'capture.json'), rec);
+    await this.state.updateCapture(rec);
   }
 
   capturePath(rec, name = rec.dataName) {
@@ -365,29 +341,13 @@ export class Storage {
   }
 
   async listCaptures(user, { session, type } = {}) {
-    const dir = join(this.capturesDir, checkUser(user));
-    let ids = [];
-    try {
-      ids = await readdir(dir);
-    } catch (e) {
-      if (e.code !== 'ENOENT') throw e;
-    }
-    const out = [];
-    for (const id of ids) {
-      if (!ID_RE.test(id)) continue;
-      const rec = await this.getCapture(user, id);
-      if (!rec) continue;
-      if (session !== undefined && rec.session !== session) continue;
-      if (type !== undefined && rec.type !== type) continue;
-      out.push(rec);
-    }
+    const out = await this.state.listCaptures(checkUser(user), { session, type });
     out.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
     return out;
   }
 
   async deleteCapture(rec) {
-    if (rec.idempotencyKey && SHA256_RE.test(rec.idempotencyKey)) await this.deleteIdempotency(rec.owner, rec.idempotencyKey);
-    if (rec.shareToken && TOKEN_RE.test(rec.shareToken)) await rm(join(this.sharesDir, rec.shareToken), { force: true });
+    await this.state.deleteCapture(rec);
     await rm(this.captureDir(rec.owner, rec.id), { recursive: true, force: true });
     if (rec.tus && ID_RE.test(rec.tus.id || '')) {
       await rm(join(this.tusDir, rec.tus.id), { force: true });
@@ -397,37 +357,37 @@ export class Storage {
 
   // ---- idempotency keys (the SHA-256 of the key names the record) --------------------------------
 
-  idempotencyPath(user, keyHash) {
-    if (!SHA256_RE.test(keyHash)) throw new Error('idempotency key hash must be 64 hex digits');
-    return join(this.idempotencyDir, checkUser(user), `${keyHash}.json`);
+  getIdempotency(user, keyHash) {
+    return this.state.getIdempotency(checkUser(user), checkKeyHash(keyHash));
   }
 
-  async getIdempotency(user, keyHash) {
-    return this.readJson(this.idempotencyPath(user, keyHash));
+  putIdempotency(user, keyHash, record) {
+    return this.state.putIdempotency(checkUser(user), checkKeyHash(keyHash), record);
   }
 
-  async putIdempotency(user, keyHash, record) {
-    await mkdir(join(this.idempotencyDir, checkUser(user)), { recursive: true });
-    await this.writeJson(this.idempotencyPath(user, keyHash), record);
-  }
-
-  async deleteIdempotency(user, keyHash) {
-    await rm(this.idempotencyPath(user, keyHash), { force: true });
+  deleteIdempotency(user, keyHash) {
+    return this.state.deleteIdempotency(checkUser(user), checkKeyHash(keyHash));
   }
 
   /** The capture a share token points at, or null. */
   async resolveShare(token) {
     if (typeof token !== 'string' || !TOKEN_RE.test(token)) return null;
-    let target;
-    try {
-      target = (await readFile(join(this.sharesDir, token), 'utf8')).trim();
-    } catch {
-      return null;
-    }
-    const [user, id] = target.split('/');
-    if (!USER_RE.test(user || '') || !ID_RE.test(id || '')) return null;
-    const rec = await this.getCapture(user, id);
+    const target = await this.state.resolveShare(token);
+    if (!target) return null;
+    const rec = await this.getCapture(target.user, target.id);
     return rec && rec.shareToken === token ? rec : null;
+  }
+
+  // ---- tus uploads ----
+
+  /** Remembers who created tus upload `id` (the tus route asks tusOwner() before every other request). */
+  putTusOwner(id, user) {
+    return this.state.putTusOwner(checkId(id, 'upload id'), checkUser(user));
+  }
+
+  /** The user who created tus upload `id`, or null. */
+  tusOwner(id) {
+    return this.state.tusOwner(checkId(id, 'upload id'));
   }
 
   // ---- usage (quotas) ----------------------------------------------------------------------------
@@ -524,6 +484,7 @@ export class Storage {
           if (newest === null || newest < cutoffMs) {
             this.assemblies.delete(`${user}/${id}`);
             await rm(dir, { recursive: true, force: true });
+            await this.state.dropSession(user, id);
             counts.sessions++;
           }
         });
@@ -535,6 +496,7 @@ export class Storage {
       if (t !== null && t < cutoffMs) {
         await rm(join(this.tusDir, name), { force: true });
         await rm(join(this.tusDir, `${name}.json`), { force: true });
+        await this.state.dropTusOwner(name);
         counts.tus++;
       }
     }

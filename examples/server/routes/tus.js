@@ -90,6 +90,13 @@ export default async function tusRoutes(app, { ctx }) {
         try { parsed = JSON.parse(md.metadata); } catch { throw reject(400, 'metadata must be JSON'); }
         try { validateMetadata(parsed, { maxBytes: options.maxMetadataBytes }); } catch (e) { throw reject(e.statusCode || 400, e.message); }
       }
+      // The owner is kept in the upload's info and, with a shared state store, there too (any server
+      // then knows it); an unavailable store is a 503 the client retries.
+      try {
+        await storage.putTusOwner(upload.id, user);
+      } catch (e) {
+        throw reject(e.statusCode === 503 ? 503 : 500, e.statusCode === 503 ? e.message : 'internal server error');
+      }
       return { metadata: { ...md, owner: user } };
     },
     async onUploadFinish(req, upload) {
@@ -158,8 +165,9 @@ export default async function tusRoutes(app, { ctx }) {
       return;
     }
     if (request.method === 'POST') throw httpError(404, 'no such upload');
+    if ((await storage.tusOwner(target.id)) !== request.user) throw httpError(404, 'no such upload');
     const info = await storage.readJson(join(storage.tusDir, `${target.id}.json`));
-    if (!info || info.metadata?.owner !== request.user) throw httpError(404, 'no such upload');
+    if (!info) throw httpError(404, 'no such upload');
     if (request.method === 'PATCH' && !Number.isSafeInteger(info.size)) {
       // A deferred length grows with each PATCH: the byte quota is checked before each one.
       const len = Number(request.headers['content-length']);

@@ -1,0 +1,101 @@
+// Shared by record-sync.test.mjs and record-sync-long.test.mjs: the server route the page saves its
+// recordings to, and the judges of A/V sync in a recorded file.
+//
+// The fake capture files are record-stream.helpers.mjs's makeFakeCapture (made at test time in a temp
+// dir): a 320x240 30 fps y4m whose top half is white for two frames every 2 s, and a 48 kHz wav with a
+// 20 ms click at the same instants, both 4 s long. Chromium plays each on a timer of its own and loops
+// it: the video device goes back to the first frame after the last, the audio device to the first
+// sample after the last, each at the end of its own file. Equal lengths (120 frames = 192000 samples)
+// keep a flash and its click at the same place in every loop; what can part them is the timers
+// themselves: a device that falls behind on a busy machine does not catch up, it goes on from where it
+// is, so the offset between a flash and its click as delivered changes (measured: up to 340 ms under
+// load). That is why the file is judged against what the tracks delivered, pair by pair.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { frameLevels, flashTimes, PERIOD } from './record-stream.helpers.mjs';
+
+export { makeFakeCapture, fakeCaptureArgs, probeStreams, decodesCleanly, PERIOD, FPS } from './record-stream.helpers.mjs';
+
+/** A serveStatic route: POST /save?name=<file> writes the body to dir/<file>. */
+export function saveRoute(dir) {
+  return (req, res) => {
+    const name = new URL(req.url, 'http://x').searchParams.get('name') || '';
+    if (req.method !== 'POST' || !/^[\w.-]+$/.test(name)) { res.writeHead(400).end('POST /save?name=<file name>'); return; }
+    const parts = [];
+    req.on('data', (c) => parts.push(c));
+    req.on('end', () => {
+      writeFileSync(join(dir, name), Buffer.concat(parts));
+      res.writeHead(204).end();
+    });
+  };
+}
+
+/** Times (s, stream pts) the flashes start in a file's video: ffmpeg signalstats, the top half's mean luma (YAVG) over 128. */
+export function fileFlashes(file) {
+  return flashTimes(frameLevels(file));
+}
+
+/**
+ * Times (s, stream pts) the clicks start in a file's first audio stream: where ffmpeg's silencedetect
+ * (below -20 dBFS for at least 0.2 s) says the silence ends.
+ */
+export function fileClicks(file) {
+  const out = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-f', 'lavfi', `amovie=${file},silencedetect=n=-20dB:d=0.2`,
+    '-show_entries', 'frame_tags=lavfi.silence_end', '-of', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+  return out.frames.map((f) => f.tags?.['lavfi.silence_end']).filter((x) => x !== undefined).map(Number);
+}
+
+const nearest = (list, x, within) => {
+  let best = null;
+  for (const y of list) if (best === null || Math.abs(y - x) < Math.abs(best - x)) best = y;
+  return best !== null && Math.abs(best - x) < within ? best : null;
+};
+
+/**
+ * Each click in the file with the flash nearest to it (within half a period), and the same flash and click
+ * as the tracks delivered them (`captured`, page µs). The file's time t is put on the page clock from the
+ * recorder's startTime and pause span (rec.startUs, rec.pausedSpan), and the captured events are looked up
+ * within 0.5 s of it (a quarter of the flash period, so never the neighbouring pair). Returns
+ * [{ at, file, captured, error, drift, click }] in s: `file` = click minus flash in the file, `captured` =
+ * the same at capture, `error` = file - captured (what the recording added), `drift` = where the click is
+ * in the file (on the page clock) minus when it was captured; `click` names the captured click (page µs).
+ */
+export function syncPairs(flashes, clicks, rec, captured) {
+  const page = (t) => {
+    const us = rec.startUs + t * 1e6;
+    const s = rec.pausedSpan;
+    return s && us >= s[0] ? us + (s[1] - s[0]) : us;
+  };
+  const out = [];
+  for (const c of clicks) {
+    const f = nearest(flashes, c, PERIOD / 2);
+    if (f === null) continue;
+    const tc = nearest(captured.clicks, page(c), 0.5e6);
+    const tf = nearest(captured.flashes, page(f), 0.5e6);
+    if (tc === null || tf === null) continue;
+    const at = (tc - tf) / 1e6;
+    out.push({ at: c, file: c - f, captured: at, error: c - f - at, drift: (page(c) - tc) / 1e6, click: tc });
+  }
+  return out;
+}
+
+export const ms = (s) => `${(s * 1000).toFixed(1)}`;
+
+/**
+ * The untouched MediaRecorder's error for the same captured clicks as `pairs`: [[ours, theirs]] (s), for
+ * the pairs both files have.
+ */
+export function againstRaw(pairs, rawPairs) {
+  return pairs.map((x) => [x.error, rawPairs.find((y) => y.click === x.click)?.error]).filter(([, y]) => y !== undefined);
+}
+
+/**
+ * Chromium's MediaRecorder writes the sound later than the picture: measured 46.5 to 47.5 ms (60.7 once)
+ * beyond the offset the tracks delivered, in every pair of every run, the same in an untouched
+ * MediaRecorder on the same stream as in the mediarecorder backend's file (whose repair changes no
+ * timestamps). So the mediarecorder backend is held to two frames, and to adding nothing (2 ms) to what
+ * the untouched MediaRecorder did with the same flash and click.
+ */
+export const MEDIARECORDER_FRAMES = 2;
+export const SAME_AS_RAW = 0.002;

@@ -11,9 +11,8 @@ export function makeCompletion({ storage, log = () => {} }) {
   const needs = (rec) => !rec.sha256 || (rec.type === 'video' && !Object.hasOwn(rec, 'video'));
 
   async function complete(rec) {
-    const path = storage.capturePath(rec);
-    if (!rec.sha256) rec.sha256 = await storage.digestFile(path);
-    if (rec.type === 'video' && !Object.hasOwn(rec, 'video')) rec.video = await readVideoFacts(path);
+    if (!rec.sha256) rec.sha256 = await storage.digestCapture(rec);
+    if (rec.type === 'video' && !Object.hasOwn(rec, 'video')) rec.video = await storage.withLocalFile(rec, readVideoFacts);
     if (!(await storage.getCapture(rec.owner, rec.id))) return null; // deleted meanwhile
     await storage.updateCapture(rec);
     return rec;

@@ -61,6 +61,7 @@ const FLAGS = {
   'no-static': { type: 'boolean' },
   log: { type: 'boolean', env: 'LOG' },
   database: { type: 'string', env: 'DATABASE_URL' },
+  'server-id': { type: 'string', env: 'SERVER_ID' },
   's3-bucket': { type: 'string', env: 'S3_BUCKET' },
   's3-endpoint': { type: 'string', env: 'S3_ENDPOINT' },
   's3-region': { type: 'string', env: 'S3_REGION' },
@@ -70,6 +71,7 @@ const FLAGS = {
   's3-url-expires': { type: 'string', env: 'S3_URL_EXPIRES' },
   's3-public-url': { type: 'string', env: 'S3_PUBLIC_URL' },
   's3-key-prefix': { type: 'string', env: 'S3_KEY_PREFIX' },
+  's3-bytes': { type: 'boolean', env: 'S3_BYTES' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -99,6 +101,7 @@ export const USAGE = `Usage: node examples/server/start.js [options]   (or: npm 
   --faults SPEC          FAULTS          fault injection, e.g. "rate=0.2,seed=7,kinds=500+reset+stall,phase=mixed"
   --public-url URL       PUBLIC_URL      base of the URLs in answers (default: from the Host header;
                                          set it in production, where the Host header is the client's)
+  --server-id NAME       SERVER_ID       sent as X-Served-By on every answer (which server behind a proxy answered)
   --no-static                            do not serve the example site
   --log                  LOG=1           request log (pino, JSON lines, each with the request id reqId;
                                          X-Request-Id from the client is kept when plain, else made)
@@ -116,6 +119,9 @@ export const USAGE = `Usage: node examples/server/start.js [options]   (or: npm 
   --s3-url-expires N     S3_URL_EXPIRES  lifetime of a presigned part URL in seconds (default 900)
   --s3-public-url URL    S3_PUBLIC_URL   public/CDN base of the bucket for answer URLs (default: presigned GET)
   --s3-key-prefix P      S3_KEY_PREFIX   object keys are P<user>/<id>/<file> (default captures/)
+  --s3-bytes             S3_BYTES=1      every byte in the bucket too: REST chunks of >= 5 MiB as multipart
+                                         parts (finalize = CompleteMultipartUpload), captures and thumbnails
+                                         as objects, tus through @tus/s3-store (needs --database)
 `;
 
 function s3Options(get) {
@@ -174,6 +180,8 @@ export function resolveConfig(argv = process.argv.slice(2), env = process.env) {
       static: values['no-static'] ? false : undefined,
       logger: logFlag === true || logFlag === '1' || logFlag === 'true',
       database: get('database') || undefined,
+      serverId: get('server-id') || undefined,
+      s3Bytes: ['1', 'true', true].includes(get('s3-bytes')) || undefined,
       s3: s3Options(get),
     },
   };

@@ -1,7 +1,6 @@
 // Turning received bytes into captures: single-request screenshot and video uploads (multipart), the
 // thumbnail of a screenshot, and the public JSON view of a capture.
-import { rm, writeFile, rename, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { httpError, sniff, CAPTURE_SESSION_RE } from './storage.js';
 import { parseMetadataField, displayName } from './schema.js';
 import { readUpload, fieldValue } from './multipart.js';
@@ -53,12 +52,9 @@ export function makeIntake(ctx) {
   }
 
   async function makeThumbnailFile(rec) {
-    const path = storage.capturePath(rec, 'thumb.jpg');
     try {
-      const t = await thumbnailer.make(storage.capturePath(rec), options.thumbnail);
-      const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, t.jpeg);
-      await rename(tmp, path);
+      const t = await storage.withLocalFile(rec, (path) => thumbnailer.make(path, options.thumbnail));
+      await storage.putFile(rec, 'thumb.jpg', t.jpeg, 'image/jpeg');
       rec.thumbnail = { width: t.width, height: t.height, size: t.jpeg.length };
       if (!rec.width) { rec.width = t.sourceWidth; rec.height = t.sourceHeight; }
       delete rec.thumbnailError;
@@ -134,13 +130,12 @@ export function makeIntake(ctx) {
       const kind = sniff(up.file.head);
       if (!kind || (kind.kind !== 'webm' && kind.kind !== 'matroska')) throw httpError(415, 'a video must be WebM/Matroska (checked by its first bytes)');
       const { rec, replayed } = await ctx.idempotency.capture(request.user, key, 'video', up.file, async (id, keyHash) => {
-        const made = await storage.createCapture(request.user, up.file, {
+        // The facts are read from the received file, before it becomes the capture (a file or an object).
+        const video = await readVideoFacts(up.file.path);
+        return storage.createCapture(request.user, up.file, {
           type: 'video', mimeType: kind.mime, ext: kind.ext, filename: displayName(up.filename, `video.${kind.ext}`), session, metadata,
-          ...(keyHash ? { idempotencyKey: keyHash } : {}),
+          video, ...(keyHash ? { idempotencyKey: keyHash } : {}),
         }, { id });
-        made.video = await readVideoFacts(storage.capturePath(made));
-        await storage.updateCapture(made);
-        return made;
       });
       request.idempotentReplay = replayed;
       return rec;
@@ -185,7 +180,7 @@ export function makeIntake(ctx) {
   }
 
   /**
-   * The path of a screenshot's thumbnail, made first when there is none yet. Throws 404 when the
+   * The name of a screenshot's thumbnail file (for storage.send), made first when there is none yet. Throws 404 when the
    * capture has no thumbnail and never will (not a screenshot, over the pixel budget, an image the
    * decoder refused), 503 with Retry-After when making it failed for the server's own reasons (busy,
    * the wasm did not load): a later request tries again. `explain` puts the reason in the message (the
@@ -193,8 +188,7 @@ export function makeIntake(ctx) {
    */
   async function thumbnailFile(rec, { explain = true } = {}) {
     if (rec.type !== 'screenshot') throw httpError(404, 'only screenshots have thumbnails');
-    const path = join(storage.captureDir(rec.owner, rec.id), 'thumb.jpg');
-    if ((await stat(path).then(() => true, () => false)) || (await ensureThumbnail(rec))) return path;
+    if ((await storage.hasFile(rec, 'thumb.jpg')) || (await ensureThumbnail(rec))) return 'thumb.jpg';
     const why = explain && rec.thumbnailError ? `: ${rec.thumbnailError}` : '';
     if (rec.thumbnailFailure === 'budget' || rec.thumbnailFailure === 'image') throw httpError(404, `this screenshot has no thumbnail${why}`);
     throw httpError(503, `the thumbnail cannot be made right now${why}`, { retryAfter: Math.ceil(THUMBNAIL_RETRY_MS / 1000) });

@@ -1,5 +1,6 @@
 // Serves a stored file with HTTP Range support (RFC 9110): one range -> 206 with Content-Range,
-// unsatisfiable -> 416, several ranges -> the whole file (200), If-Range honoured by ETag.
+// unsatisfiable -> 416, several ranges -> the whole file (200), If-Range honoured by ETag. From a
+// file (sendFile) or from an object in the bucket (sendObject), streamed either way.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -32,17 +33,35 @@ export function parseRange(header, size) {
  * Sends `path` with Range support. `etag` should identify the content (e.g. its SHA-256).
  * disposition: 'inline' | 'attachment'; filename: a display name already made safe.
  */
-export async function sendFile(request, reply, path, { type, etag, filename, disposition = 'inline', cache = 'private, no-cache' }) {
+export async function sendFile(request, reply, path, opts) {
   let st;
   try {
     st = await stat(path);
   } catch {
     return reply.code(404).send({ error: 'not found', statusCode: 404 });
   }
-  const size = st.size;
+  return sendSource(request, reply, { size: st.size, mtime: st.mtime, open: (range) => createReadStream(path, range || {}) }, opts);
+}
+
+/**
+ * Sends object `key` of `objects` (an ObjectStore) the same way, streamed from the bucket: a HEAD of the
+ * object for its size, then a GET of just the range asked for.
+ */
+export async function sendObject(request, reply, objects, key, opts) {
+  const size = await objects.size(key);
+  if (size === null) return reply.code(404).send({ error: 'not found', statusCode: 404 });
+  return sendSource(request, reply, {
+    size,
+    mtime: null,
+    open: async (range) => (await objects.get(key, range ? { start: range.start, end: range.end } : null)).body,
+  }, opts);
+}
+
+async function sendSource(request, reply, src, { type, etag, filename, disposition = 'inline', cache = 'private, no-cache' }) {
+  const size = src.size;
   reply.header('accept-ranges', 'bytes');
   reply.header('cache-control', cache);
-  reply.header('last-modified', st.mtime.toUTCString());
+  if (src.mtime) reply.header('last-modified', src.mtime.toUTCString());
   reply.header('x-content-type-options', 'nosniff');
   if (etag) reply.header('etag', `"${etag}"`);
   if (filename) reply.header('content-disposition', `${disposition}; filename="${filename}"`);
@@ -61,10 +80,10 @@ export async function sendFile(request, reply, path, { type, etag, filename, dis
   if (range) {
     const length = range.end - range.start + 1;
     reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', length);
-    return reply.send(head ? Readable.from([]) : createReadStream(path, { start: range.start, end: range.end }));
+    return reply.send(head ? Readable.from([]) : await src.open({ start: range.start, end: range.end }));
   }
   reply.code(200).header('content-length', size);
   // HEAD: fastify's HEAD route drains a stream payload and keeps our Content-Length.
   if (head || size === 0) return reply.send(Readable.from([]));
-  return reply.send(createReadStream(path));
+  return reply.send(await src.open(null));
 }

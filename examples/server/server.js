@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Storage, httpError } from './storage.js';
 import { PostgresStateStore, checkDatabaseUrl } from './state-postgres.js';
+import { ObjectStore } from './object-store.js';
 import { parseTokens, makeDevToken, bearerAuth } from './auth.js';
 import { FaultInjector, normalizeFaults } from './faults.js';
 import { makeIntake } from './intake.js';
@@ -68,6 +69,8 @@ export const DEFAULTS = Object.freeze({
   quotaSessions: 100,
   quotaTusUploads: 100,
   database: null, // postgres://...: the state in PostgreSQL (state-postgres.js) instead of the data directory
+  serverId: null, // a name for this server, sent as X-Served-By on every answer (several servers behind a proxy)
+  s3Bytes: false, // true: every byte in the s3 bucket (object-store.js); needs s3 and database
   s3: null, // { bucket, endpoint?, region?, accessKeyId?, secretAccessKey?, forcePathStyle?, ... }: presign endpoints (routes/s3.js)
 });
 
@@ -97,6 +100,12 @@ export function normalizeOptions(options = {}) {
   o.thumbnail = { ...DEFAULTS.thumbnail, ...(options.thumbnail || {}) };
   o.s3 = normalizeS3Options(o.s3);
   o.database = o.database ? checkDatabaseUrl(String(o.database)) : null;
+  if (o.serverId !== null && (typeof o.serverId !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(o.serverId))) {
+    throw new RangeError(`serverId must be 1..64 of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(o.serverId)}`);
+  }
+  o.s3Bytes = o.s3Bytes === true || o.s3Bytes === 'true' || o.s3Bytes === '1';
+  if (o.s3Bytes && !o.s3) throw new TypeError('s3Bytes (--s3-bytes) needs a bucket (--s3-bucket)');
+  if (o.s3Bytes && !o.database) throw new TypeError('s3Bytes (--s3-bytes) needs a shared state store (--database postgres://...): the parts of a recording are recorded there');
   return o;
 }
 
@@ -141,6 +150,7 @@ export function createServer(options = {}) {
   const storage = new Storage(opts.dataDir);
   const migrations = [];
   if (opts.database) storage.useState(new PostgresStateStore(opts.database, { log: (m) => { migrations.push(m); app.log.info(m); } }));
+  if (opts.s3Bytes) storage.useObjects(new ObjectStore(opts.s3));
   const faults = new FaultInjector(opts.faults);
 
   // The base of the URLs in answers: --public-url when set (production: the Host header is the client's
@@ -200,6 +210,7 @@ export function createServer(options = {}) {
   // Request ids: echoed in X-Request-Id (and in every log line of the request, as reqId).
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    if (opts.serverId) reply.raw.setHeader('x-served-by', opts.serverId); // on the raw answer: tus writes its own
     if (draining && !PROBES.has(request.url)) {
       reply.header('connection', 'close').header('retry-after', '1').code(503)
         .send({ error: 'the server is shutting down; retry', statusCode: 503 });
@@ -241,7 +252,7 @@ export function createServer(options = {}) {
   app.addHook('onRequest', async (request, reply) => {
     if (!opts.cors || request.url.startsWith('/files') || PROBES.has(request.url)) return;
     reply.header('access-control-allow-origin', '*');
-    reply.header('access-control-expose-headers', 'content-range, accept-ranges, content-length, etag, retry-after, x-capturekit-fault, x-request-id, idempotent-replayed');
+    reply.header('access-control-expose-headers', 'content-range, accept-ranges, content-length, etag, retry-after, x-capturekit-fault, x-request-id, idempotent-replayed, x-served-by');
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
       reply.header('access-control-allow-methods', 'GET, HEAD, POST, DELETE, OPTIONS');
       reply.header('access-control-allow-headers', 'authorization, content-type, range, if-range, idempotency-key, x-request-id');
@@ -274,6 +285,7 @@ export function createServer(options = {}) {
     faults.close();
     await ctx.thumbnailer.close();
     await storage.state.close();
+    storage.objects?.close();
   });
 
   const overhead = 64 * KiB;
@@ -314,7 +326,7 @@ export function createServer(options = {}) {
   });
   app.get('/readyz', async (request, reply) => {
     reply.header('cache-control', 'no-store');
-    const checks = { dataDir: 'ok', ...(opts.database ? { database: 'ok' } : {}) };
+    const checks = { dataDir: 'ok', ...(opts.database ? { database: 'ok' } : {}), ...(opts.s3Bytes ? { bucket: 'ok' } : {}) };
     if (draining) return reply.code(503).send({ status: 'shutting down', checks });
     const path = join(storage.tmpDir, `readyz-${randomBytes(6).toString('hex')}.tmp`);
     let wait;
@@ -333,6 +345,7 @@ export function createServer(options = {}) {
       await rm(path, { force: true }).catch(() => {});
     }
     if (opts.database) checks.database = (await storage.state.check()) ?? 'ok';
+    if (opts.s3Bytes) checks.bucket = (await storage.objects.check()) ?? 'ok';
     const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });

@@ -223,17 +223,20 @@ export class PostgresStateStore {
 
   async listParts(user, id) {
     const { rows } = await this.#q(
-      `SELECT p.idx, p.sha256, p.size FROM upload_parts p JOIN upload_sessions s ON s.id = p.session_id
+      `SELECT p.idx, p.sha256, p.size, p.etag, p.side_key FROM upload_parts p JOIN upload_sessions s ON s.id = p.session_id
         WHERE p.session_id = $1 AND s.owner = $2`, [id, user]);
-    return new Map(rows.map((r) => [r.idx, { sha256: r.sha256, size: Number(r.size) }]));
+    return new Map(rows.map((r) => [r.idx, { sha256: r.sha256, size: Number(r.size), etag: r.etag, side: r.side_key }]));
   }
 
-  /** One transaction: the part's row (the first one wins), and the session's parts version. */
-  async recordPart(user, id, index, sha256, size) {
+  /**
+   * One transaction: the part's row (the first one wins), and the session's parts version. `where`:
+   * { etag } of its multipart part, or { side } (its own object) when the bytes are in the bucket.
+   */
+  async recordPart(user, id, index, sha256, size, where = {}) {
     return this.#tx(async (c) => {
       const ins = await c.query(
-        'INSERT INTO upload_parts (session_id, idx, sha256, size) VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, idx) DO NOTHING',
-        [id, index, sha256, size]);
+        'INSERT INTO upload_parts (session_id, idx, sha256, size, etag, side_key) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id, idx) DO NOTHING',
+        [id, index, sha256, size, where.etag ?? null, where.side ?? null]);
       if (ins.rowCount === 1) {
         await c.query('UPDATE upload_sessions SET parts_version = parts_version + 1, updated_at = now() WHERE id = $1 AND owner = $2', [id, user]);
         return 'stored';
@@ -319,8 +322,35 @@ export class PostgresStateStore {
   }
 
   // ---- tus ----
-  async putTusOwner(id, user) {
-    await this.#q('INSERT INTO tus_uploads (id, owner) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, user]);
+  async putTusOwner(id, user, declared = null) {
+    await this.#q('INSERT INTO tus_uploads (id, owner, declared) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [id, user, declared]);
+  }
+
+  async finishTus(id) {
+    await this.#q('UPDATE tus_uploads SET finished = true WHERE id = $1', [id]);
+  }
+
+  /**
+   * What `user` holds, from the tables (the bytes being in the bucket): captures' sizes, the parts of
+   * open sessions, unfinished tus uploads at their declared length.
+   */
+  async usage(user) {
+    const { rows } = await this.#q(
+      `SELECT (SELECT coalesce(sum((record->>'size')::bigint + coalesce((record->'thumbnail'->>'size')::bigint, 0)), 0) FROM captures WHERE owner = $1) AS captures,
+              (SELECT count(*) FROM upload_sessions WHERE owner = $1 AND state <> 'finalized') AS sessions,
+              (SELECT coalesce(sum(p.size), 0) FROM upload_parts p JOIN upload_sessions s ON s.id = p.session_id WHERE s.owner = $1 AND s.state <> 'finalized') AS parts,
+              (SELECT count(*) FROM tus_uploads WHERE owner = $1 AND NOT finished) AS tus,
+              (SELECT coalesce(sum(declared), 0) FROM tus_uploads WHERE owner = $1 AND NOT finished) AS tus_bytes`, [user]);
+    const r = rows[0];
+    return { bytes: Number(r.captures) + Number(r.parts) + Number(r.tus_bytes), sessions: Number(r.sessions), tusUploads: Number(r.tus) };
+  }
+
+  /** Retention with the bytes in the bucket: what is older than `cutoff` (a Date). */
+  async expired(cutoff) {
+    const captures = (await this.#q('SELECT record FROM captures WHERE created_at < $1', [cutoff])).rows.map((r) => r.record);
+    const sessions = (await this.#q('SELECT record FROM upload_sessions WHERE updated_at < $1', [cutoff])).rows.map((r) => r.record);
+    const tus = (await this.#q('SELECT id FROM tus_uploads WHERE created_at < $1 AND NOT finished', [cutoff])).rows.map((r) => r.id);
+    return { captures, sessions, tus };
   }
 
   async tusOwner(id) {

@@ -31,7 +31,10 @@
 //   deleteCapture(rec)                    the record, its share token and its Idempotency-Key
 //   resolveShare(token)                   { user, id } or null
 //   getIdempotency / putIdempotency / deleteIdempotency (user, keyHash[, record])
-//   putTusOwner(id, user) / tusOwner(id)  who created a tus upload (null: unknown); dropTusOwner(id)
+//   putTusOwner(id, user, declared) / tusOwner(id)  who created a tus upload (null: unknown);
+//                                         finishTus(id), dropTusOwner(id)
+// PostgresStateStore also answers usage(user) and expired(cutoff), for the bytes in the bucket (where no
+// directory can be counted).
 //   close()
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -212,6 +215,7 @@ export class DiskStateStore {
 
   // ---- tus uploads: @tus/file-store keeps the owner in the upload's info file ----
   async putTusOwner() {}
+  async finishTus() {}
   async dropTusOwner() {} // the info file went with the upload
 
   async tusOwner(id) {

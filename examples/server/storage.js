@@ -28,6 +28,8 @@ import { pipeline } from 'node:stream/promises';
 import { SessionAssembly } from './assembly.js';
 import { fsyncPath } from './durable.js';
 import { DiskStateStore, readJsonFile, writeJsonFile } from './state-store.js';
+import { MIN_PART_BYTES } from './object-store.js';
+import { sendFile, sendObject } from './range.js';
 
 export const ID_RE = /^[0-9a-f]{32}$/; // capture ids and upload session ids: 128 random bits, hex
 export const TOKEN_RE = /^[A-Za-z0-9_-]{22}$/; // share tokens: 128 random bits, base64url
@@ -93,6 +95,16 @@ export class Storage {
   /** Keeps the state in `state` (a StateStore) instead of the data directory. */
   useState(state) {
     this.state = state;
+  }
+
+  /**
+   * Keeps the bytes in the bucket (`objects`: an ObjectStore) instead of the data directory: capture
+   * files and thumbnails are objects, a REST recording is a multipart upload (chunk i of at least
+   * 5 MiB is part i + 1, so finalize is CompleteMultipartUpload), and the data directory holds only
+   * temp files. Needs a shared state store (PostgreSQL) for the parts' ETags.
+   */
+  useObjects(objects) {
+    this.objects = objects;
   }
 
   async prepare() {
@@ -167,8 +179,14 @@ export class Storage {
   async createSession(user, fields) {
     const id = newId();
     const dir = this.sessionDir(user, id);
-    await mkdir(join(dir, 'parts'), { recursive: true });
     const session = { id, owner: user, state: 'open', createdAt: new Date().toISOString(), ...fields };
+    if (this.objects) {
+      const key = this.objects.sessionKey(user, id);
+      session.s3 = { key, uploadId: await this.objects.createMultipart(key, fields.mimeType || 'video/webm') };
+      await this.state.createSession(session);
+      return session;
+    }
+    await mkdir(join(dir, 'parts'), { recursive: true });
     await this.state.createSession(session);
     await fsyncPath(join(this.uploadsDir, user));
     return session;
@@ -216,6 +234,7 @@ export class Storage {
    * Returns 'stored' | 'duplicate' | 'conflict'. Call under withLock(sessionId).
    */
   async storePart(user, sessionId, index, received) {
+    if (this.objects) return this.#storeObjectPart(user, sessionId, index, received);
     const a = await this.#assembly(user, sessionId);
     const outcome = await a.store(index, received, async (layout) => {
       const s = await this.getSession(user, sessionId);
@@ -240,8 +259,57 @@ export class Storage {
    * `digestFile(path)` computes it. Call under withLock(sessionId).
    */
   async sealUpload(user, sessionId, n) {
+    if (this.objects) return this.#sealObject(user, sessionId, n);
     const a = await this.#assembly(user, sessionId);
     return a.seal(n, this.tmpPath());
+  }
+
+  // Chunk `index` into the bucket: at least 5 MiB, part index + 1 of the session's multipart upload;
+  // smaller (a last chunk, as far as this server can tell) an object of its own until finalize. The
+  // chunk was received into a temp file first (its SHA-256 checked, its length known for UploadPart).
+  async #storeObjectPart(user, sessionId, index, received) {
+    try {
+      const s = await this.getSession(user, sessionId);
+      if (!s) throw httpError(404, 'unknown upload session');
+      const had = (await this.state.listParts(user, sessionId)).get(index);
+      if (had) return had.sha256 === received.sha256 ? 'duplicate' : 'conflict';
+      let etag = null;
+      let side = null;
+      if (received.size >= MIN_PART_BYTES) {
+        etag = await this.objects.uploadPart(s.s3.key, s.s3.uploadId, index + 1, received.path, received.size);
+      } else {
+        side = this.objects.sideKey(user, sessionId, index);
+        await this.objects.putFile(side, received.path);
+      }
+      return await this.state.recordPart(user, sessionId, index, received.sha256, received.size, { etag, side });
+    } finally {
+      await rm(received.path, { force: true });
+    }
+  }
+
+  // Finalize in the bucket: CompleteMultipartUpload of parts 1..n (no byte copied). The last chunk, when
+  // it is under 5 MiB, is uploaded as part n now (at most 5 MiB read). A smaller chunk before the last
+  // cannot be part of a multipart upload (S3's rule): 400, naming them.
+  async #sealObject(user, sessionId, n) {
+    const s = await this.getSession(user, sessionId);
+    const parts = await this.state.listParts(user, sessionId);
+    const small = [];
+    for (let i = 0; i < n - 1; i++) if (parts.get(i).size < MIN_PART_BYTES) small.push(i);
+    if (small.length) {
+      throw httpError(400, `with the bytes in S3 every chunk but the last must be at least ${MIN_PART_BYTES} bytes (S3's part minimum); smaller: ${small.slice(0, 20).join(', ')}`, { tooSmall: small.slice(0, 10000) });
+    }
+    const list = [];
+    let size = 0;
+    for (let i = 0; i < n; i++) {
+      const p = parts.get(i);
+      let etag = p.etag;
+      if (!etag) etag = await this.objects.uploadPartBuffer(s.s3.key, s.s3.uploadId, i + 1, await this.objects.buffer(p.side));
+      list.push({ partNumber: i + 1, etag });
+      size += p.size;
+    }
+    await this.objects.completeMultipart(s.s3.key, s.s3.uploadId, list, size);
+    const head = await this.objects.head(s.s3.key);
+    return { objectKey: s.s3.key, size, sha256: null, head, copied: false };
   }
 
   /** Streams files (or byte ranges of them) in order into one temp file; returns { path, size, sha256, head }. */
@@ -283,6 +351,11 @@ export class Storage {
   /** Removes what an upload session kept of its chunks (after finalize, or when it is dropped). */
   async removeSessionParts(user, sessionId) {
     this.assemblies.delete(`${user}/${sessionId}`);
+    if (this.objects) {
+      for (const p of (await this.state.listParts(user, sessionId)).values()) if (p.side) await this.objects.delete(p.side);
+      await this.state.dropParts(user, sessionId);
+      return;
+    }
     await this.state.dropParts(user, sessionId);
     const dir = this.sessionDir(user, sessionId);
     await rm(join(dir, 'data'), { force: true });
@@ -302,16 +375,28 @@ export class Storage {
    */
   async createCapture(user, received, record, { id = newId(), linkOnly = false } = {}) {
     const dir = this.captureDir(user, id);
-    await mkdir(dir, { recursive: true });
     const dataName = `data.${record.ext}`;
+    let objectKey = null;
+    if (this.objects) {
+      // An object already (a completed REST recording, a tus upload), or a temp file uploaded now.
+      objectKey = received.objectKey || this.objects.captureKey(user, id, dataName);
+      if (!received.objectKey) {
+        await this.objects.putFile(objectKey, received.path, record.mimeType);
+        if (!linkOnly) await rm(received.path, { force: true });
+      }
+    }
     const dataPath = join(dir, dataName);
-    if (linkOnly) {
+    if (objectKey) {
+      // nothing on disk
+    } else if (linkOnly) {
+      await mkdir(dir, { recursive: true });
       await rm(dataPath, { force: true });
       await link(received.path, dataPath);
     } else {
+      await mkdir(dir, { recursive: true });
       await rename(received.path, dataPath);
     }
-    await fsyncPath(dir);
+    if (!objectKey) await fsyncPath(dir);
     const shareToken = newShareToken();
     const full = {
       id,
@@ -322,6 +407,7 @@ export class Storage {
       sha256: received.sha256,
       size: received.size,
       shareToken,
+      ...(objectKey ? { objectKey } : {}),
     };
     await this.state.putCapture(full);
     return full;
@@ -340,6 +426,59 @@ export class Storage {
     return join(this.captureDir(rec.owner, rec.id), name);
   }
 
+  // The object of a capture's file (`name`: its data file or thumb.jpg) when the bytes are in the bucket.
+  #objectKey(rec, name = rec.dataName) {
+    if (!this.objects) return null;
+    if (name === rec.dataName && rec.objectKey) return rec.objectKey;
+    return this.objects.captureKey(rec.owner, rec.id, name);
+  }
+
+  /** Sends a capture's file (`name`: its data file by default, or thumb.jpg) with Range support. */
+  send(request, reply, rec, name, opts) {
+    const key = this.#objectKey(rec, name || rec.dataName);
+    return key ? sendObject(request, reply, this.objects, key, opts) : sendFile(request, reply, this.capturePath(rec, name || rec.dataName), opts);
+  }
+
+  /**
+   * fn(path) with a local file of the capture's `name` (its data file by default): the file itself on
+   * disk; a temp copy of the object when the bytes are in the bucket (removed after).
+   */
+  async withLocalFile(rec, fn, name = rec.dataName) {
+    const key = this.#objectKey(rec, name);
+    if (!key) return fn(this.capturePath(rec, name));
+    const path = this.tmpPath();
+    await this.objects.download(key, path);
+    try {
+      return await fn(path);
+    } finally {
+      await rm(path, { force: true });
+    }
+  }
+
+  /** Whether the capture has a file `name` (thumb.jpg). */
+  async hasFile(rec, name) {
+    const key = this.#objectKey(rec, name);
+    if (key) return (await this.objects.size(key)) !== null;
+    return stat(this.capturePath(rec, name)).then(() => true, () => false);
+  }
+
+  /** Stores `buf` as the capture's file `name` (thumb.jpg), replacing it. */
+  async putFile(rec, name, buf, contentType) {
+    const key = this.#objectKey(rec, name);
+    if (key) return this.objects.putBuffer(key, buf, contentType);
+    const path = this.capturePath(rec, name);
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const fh = await open(tmp, 'wx');
+    try { await fh.writeFile(buf); } finally { await fh.close(); }
+    await rename(tmp, path);
+  }
+
+  /** SHA-256 of the capture's data (streamed from its file or object). */
+  digestCapture(rec) {
+    const key = this.#objectKey(rec);
+    return key ? this.objects.digest(key) : this.digestFile(this.capturePath(rec));
+  }
+
   async listCaptures(user, { session, type } = {}) {
     const out = await this.state.listCaptures(checkUser(user), { session, type });
     out.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
@@ -348,6 +487,12 @@ export class Storage {
 
   async deleteCapture(rec) {
     await this.state.deleteCapture(rec);
+    if (this.objects) {
+      await this.objects.delete(this.#objectKey(rec));
+      await this.objects.delete(this.#objectKey(rec, 'thumb.jpg'));
+      if (rec.tus && ID_RE.test(rec.tus.id || '') && this.tusDatastore) await this.tusDatastore.remove(rec.tus.id).catch(() => {});
+      return;
+    }
     await rm(this.captureDir(rec.owner, rec.id), { recursive: true, force: true });
     if (rec.tus && ID_RE.test(rec.tus.id || '')) {
       await rm(join(this.tusDir, rec.tus.id), { force: true });
@@ -381,8 +526,13 @@ export class Storage {
   // ---- tus uploads ----
 
   /** Remembers who created tus upload `id` (the tus route asks tusOwner() before every other request). */
-  putTusOwner(id, user) {
-    return this.state.putTusOwner(checkId(id, 'upload id'), checkUser(user));
+  putTusOwner(id, user, declared = null) {
+    return this.state.putTusOwner(checkId(id, 'upload id'), checkUser(user), declared);
+  }
+
+  /** Notes that tus upload `id` finished (it is a capture now). */
+  finishTus(id) {
+    return this.state.finishTus(checkId(id, 'upload id'));
   }
 
   /** The user who created tus upload `id`, or null. */
@@ -400,6 +550,7 @@ export class Storage {
    */
   async usage(user) {
     checkUser(user);
+    if (this.objects) return this.state.usage(user); // no directory to count: the tables know
     let bytes = 0;
     let sessions = 0;
     let tusUploads = 0;
@@ -454,9 +605,27 @@ export class Storage {
   async cleanup(cutoffMs, tmpCutoffMs = cutoffMs) {
     const counts = { captures: 0, sessions: 0, tus: 0, tmp: 0 };
     const mtime = async (p) => { try { return (await stat(p)).mtimeMs; } catch { return null; } };
+    if (this.objects) {
+      // The bytes in the bucket: what is expired comes from the tables (creation / last activity).
+      const expired = Number.isFinite(cutoffMs) ? await this.state.expired(new Date(cutoffMs)) : { captures: [], sessions: [], tus: [] };
+      for (const rec of expired.captures) { await this.deleteCapture(rec); counts.captures++; }
+      for (const s of expired.sessions) {
+        await this.withLock(s.id, async () => {
+          if (s.state !== 'finalized' && s.s3) await this.objects.abortMultipart(s.s3.key, s.s3.uploadId);
+          await this.removeSessionParts(s.owner, s.id);
+          await this.state.dropSession(s.owner, s.id);
+        });
+        counts.sessions++;
+      }
+      for (const id of expired.tus) {
+        if (this.tusDatastore) await this.tusDatastore.remove(id).catch(() => {});
+        await this.state.dropTusOwner(id);
+        counts.tus++;
+      }
+    }
     const users = async (base) => (await readdir(base).catch(() => [])).filter((u) => USER_RE.test(u));
 
-    for (const user of await users(this.capturesDir)) {
+    for (const user of this.objects ? [] : await users(this.capturesDir)) {
       for (const id of await readdir(join(this.capturesDir, user)).catch(() => [])) {
         if (!ID_RE.test(id)) continue;
         const rec = await this.getCapture(user, id);
@@ -468,7 +637,7 @@ export class Storage {
         }
       }
     }
-    for (const user of await users(this.uploadsDir)) {
+    for (const user of this.objects ? [] : await users(this.uploadsDir)) {
       for (const id of await readdir(join(this.uploadsDir, user)).catch(() => [])) {
         if (!ID_RE.test(id)) continue;
         const dir = join(this.uploadsDir, user, id);

@@ -2,7 +2,6 @@
 // and the single-request uploads (/api/capture/..., Idempotency-Key: idempotency.js). All behind the Bearer token; a capture of
 // another user is 404, exactly like one that does not exist.
 import { httpError, ID_RE, CAPTURE_SESSION_RE } from '../storage.js';
-import { sendFile } from '../range.js';
 
 const idParams = { type: 'object', properties: { id: { type: 'string', pattern: ID_RE.source } }, required: ['id'] };
 const sessionQuery = {
@@ -29,7 +28,7 @@ export default async function captureRoutes(app, { ctx }) {
     return recs.map((r) => ctx.view(request, r));
   };
   const download = async (request, reply, rec, disposition = 'attachment') =>
-    sendFile(request, reply, storage.capturePath(rec), { type: rec.mimeType, etag: rec.sha256, filename: rec.filename, disposition });
+    storage.send(request, reply, rec, undefined, { type: rec.mimeType, etag: rec.sha256, filename: rec.filename, disposition });
 
   // ---- capturekit's own shape -------------------------------------------------------------------
   app.get('/api/captures', { schema: { querystring: sessionQuery } }, async (request) => {
@@ -41,7 +40,7 @@ export default async function captureRoutes(app, { ctx }) {
     download(request, reply, await load(request), request.query.download === '0' ? 'inline' : 'attachment'));
   app.get('/api/captures/:id/thumbnail', { schema: { params: idParams } }, async (request, reply) => {
     const rec = await load(request);
-    return sendFile(request, reply, await ctx.thumbnailFile(rec), { type: 'image/jpeg', etag: `${rec.sha256.slice(0, 32)}-thumb`, cache: 'private, max-age=3600' });
+    return storage.send(request, reply, rec, await ctx.thumbnailFile(rec), { type: 'image/jpeg', etag: `${rec.sha256.slice(0, 32)}-thumb`, cache: 'private, max-age=3600' });
   });
   app.delete('/api/captures/:id', { schema: { params: idParams } }, async (request, reply) => {
     const rec = await load(request);

@@ -16,12 +16,14 @@ import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Server } from '@tus/server';
 import { FileStore } from '@tus/file-store';
+import { S3Store } from '@tus/s3-store';
+import { ObjectStore } from '../object-store.js';
 import { CAPTURE_SESSION_RE, httpError, newId, sniff } from '../storage.js';
 import { validateMetadata, displayName } from '../schema.js';
 import { userFor } from '../auth.js';
 import { readVideoFacts } from '../video-facts.js';
 import { makeSeekableOffThread } from '../repair.js';
-import { sendFile } from '../range.js';
+import { sendFile, sendObject } from '../range.js';
 
 const COLLECTION_RE = /^\/files\/?$/;
 const UPLOAD_RE = /^\/files\/([0-9a-f]{32})$/;
@@ -62,9 +64,17 @@ export default async function tusRoutes(app, { ctx }) {
   const { storage, options, tokens } = ctx;
   const reject = (status_code, message) => ({ status_code, body: `${message}\n` });
 
+  // The bytes in the bucket (--s3-bytes): @tus/s3-store keeps each upload as a multipart upload that
+  // becomes object <id> (its info in <id>.info), and a finished upload's object is the capture's.
+  const objects = storage.objects || null;
+  const datastore = objects
+    ? new S3Store({ partSize: 8 * 1024 * 1024, s3ClientConfig: { bucket: options.s3.bucket, ...ObjectStore.clientConfig(options.s3) } })
+    : new FileStore({ directory: storage.tusDir });
+  storage.tusDatastore = datastore;
+
   const tus = new Server({
     path: '/files',
-    datastore: new FileStore({ directory: storage.tusDir }),
+    datastore,
     maxSize: options.maxVideoBytes,
     namingFunction: () => newId(),
     getFileIdFromRequest: (req) => tusTarget(rawUrlOf(req))?.id ?? undefined,
@@ -93,59 +103,73 @@ export default async function tusRoutes(app, { ctx }) {
       // The owner is kept in the upload's info and, with a shared state store, there too (any server
       // then knows it); an unavailable store is a 503 the client retries.
       try {
-        await storage.putTusOwner(upload.id, user);
+        await storage.putTusOwner(upload.id, user, Number.isSafeInteger(upload.size) ? upload.size : null);
       } catch (e) {
         throw reject(e.statusCode === 503 ? 503 : 500, e.statusCode === 503 ? e.message : 'internal server error');
       }
       return { metadata: { ...md, owner: user } };
     },
     async onUploadFinish(req, upload) {
-      const user = upload.metadata?.owner;
-      const path = join(storage.tusDir, upload.id);
-      const head = await readHead(path);
-      const kind = sniff(head);
-      if (!kind) {
-        await tus.datastore.remove(upload.id).catch(() => {});
-        throw reject(415, 'the upload is neither PNG, JPEG nor WebM/Matroska (checked by its first bytes)');
+      if (!objects) return finish(req, upload, join(storage.tusDir, upload.id));
+      // In the bucket: a local copy for the checks and readers (type, repair, digest, facts).
+      const path = storage.tmpPath();
+      await objects.download(upload.id, path);
+      try {
+        return await finish(req, upload, path);
+      } finally {
+        await rm(path, { force: true });
       }
-      const type = kind.kind === 'png' || kind.kind === 'jpeg' ? 'screenshot' : 'video';
-      const md = upload.metadata || {};
-      let metadata = {};
-      try { metadata = md.metadata ? JSON.parse(md.metadata) : {}; } catch { metadata = {}; }
-      // The server-side finalize step for recordings streamed over tus (append-only, so the client could
-      // not send the patched header last): capturekit's makeSeekable rewrites the finished file with
-      // duration, cues and a seek head, in a thread of its own (repair.js). A file that does not repair is
-      // refused, never stored as complete.
-      if (type === 'video' && metadata.capturekitFinalize === 'seekable') {
-        try {
-          await makeSeekableOffThread(path, `${path}.seekable`);
-          await rename(`${path}.seekable`, path);
-        } catch (e) {
-          await rm(`${path}.seekable`, { force: true });
-          await tus.datastore.remove(upload.id).catch(() => {});
-          throw reject(422, `the recording could not be made seekable: ${e.message}`);
-        }
-      }
-      const { sha256, size } = await hashFile(path);
-      const rec = await storage.createCapture(user, { path, size, sha256, head }, {
-        type,
-        mimeType: kind.mime,
-        ext: kind.ext,
-        filename: displayName(md.filename, `${type}.${kind.ext}`),
-        session: md.session || metadata.session || 'default',
-        metadata,
-        tus: { id: upload.id },
-      }, { linkOnly: true });
-      if (type === 'video') {
-        rec.video = await readVideoFacts(storage.capturePath(rec));
-        await storage.updateCapture(rec);
-      } else if (options.thumbnailsOnUpload) {
-        await ctx.ensureThumbnail(rec);
-      }
-      return { headers: { 'Capture-Id': rec.id, 'Capture-Url': ctx.shareUrl(req, rec) } };
     },
   });
   ctx.tus = tus;
+
+  // A finished upload (its bytes in `path`) becomes a capture.
+  async function finish(req, upload, path) {
+    const user = upload.metadata?.owner;
+    const head = await readHead(path);
+    const kind = sniff(head);
+    if (!kind) {
+      await tus.datastore.remove(upload.id).catch(() => {});
+      throw reject(415, 'the upload is neither PNG, JPEG nor WebM/Matroska (checked by its first bytes)');
+    }
+    const type = kind.kind === 'png' || kind.kind === 'jpeg' ? 'screenshot' : 'video';
+    const md = upload.metadata || {};
+    let metadata = {};
+    try { metadata = md.metadata ? JSON.parse(md.metadata) : {}; } catch { metadata = {}; }
+    // The server-side finalize step for recordings streamed over tus (append-only, so the client could
+    // not send the patched header last): capturekit's makeSeekable rewrites the finished file with
+    // duration, cues and a seek head, in a thread of its own (repair.js). A file that does not repair is
+    // refused, never stored as complete.
+    let repaired = false;
+    if (type === 'video' && metadata.capturekitFinalize === 'seekable') {
+      repaired = true;
+      try {
+        await makeSeekableOffThread(path, `${path}.seekable`);
+        await rename(`${path}.seekable`, path);
+      } catch (e) {
+        await rm(`${path}.seekable`, { force: true });
+        await tus.datastore.remove(upload.id).catch(() => {});
+        throw reject(422, `the recording could not be made seekable: ${e.message}`);
+      }
+    }
+    const { sha256, size } = await hashFile(path);
+    const video = type === 'video' ? await readVideoFacts(path) : undefined;
+    // In the bucket the upload's object is the capture's (a repaired recording is uploaded as its own).
+    const received = objects && !repaired ? { objectKey: upload.id, path, size, sha256, head } : { path, size, sha256, head };
+    const rec = await storage.createCapture(user, received, {
+      type,
+      mimeType: kind.mime,
+      ext: kind.ext,
+      filename: displayName(md.filename, `${type}.${kind.ext}`),
+      session: md.session || metadata.session || 'default',
+      metadata,
+      tus: { id: upload.id },
+      ...(video ? { video } : {}),
+    }, { linkOnly: true });
+    await storage.finishTus(upload.id);
+    if (type === 'screenshot' && options.thumbnailsOnUpload) await ctx.ensureThumbnail(rec);
+    return { headers: { 'Capture-Id': rec.id, 'Capture-Url': ctx.shareUrl(req, rec) } };
+  }
 
   // Leave tus bodies unread: @tus/server streams them itself.
   app.addContentTypeParser('application/offset+octet-stream', (request, payload, done) => done(null));
@@ -166,7 +190,9 @@ export default async function tusRoutes(app, { ctx }) {
     }
     if (request.method === 'POST') throw httpError(404, 'no such upload');
     if ((await storage.tusOwner(target.id)) !== request.user) throw httpError(404, 'no such upload');
-    const info = await storage.readJson(join(storage.tusDir, `${target.id}.json`));
+    const info = objects
+      ? await datastore.getUpload(target.id).catch(() => null)
+      : await storage.readJson(join(storage.tusDir, `${target.id}.json`));
     if (!info) throw httpError(404, 'no such upload');
     if (request.method === 'PATCH' && !Number.isSafeInteger(info.size)) {
       // A deferred length grows with each PATCH: the byte quota is checked before each one.
@@ -181,12 +207,13 @@ export default async function tusRoutes(app, { ctx }) {
     const upload = id ? await tus.datastore.getUpload(id).catch(() => null) : null;
     if (!upload || !Number.isSafeInteger(upload.size) || upload.offset !== upload.size) throw httpError(404, 'no such upload');
     const path = join(storage.tusDir, id);
-    const kind = sniff(await readHead(path).catch(() => Buffer.alloc(0)));
-    return sendFile(request, reply, path, {
+    const kind = sniff(await (objects ? objects.head(id) : readHead(path)).catch(() => Buffer.alloc(0)));
+    const opts = {
       type: kind ? kind.mime : 'application/octet-stream',
       filename: displayName(upload.metadata?.filename, `${id}.${kind ? kind.ext : 'bin'}`),
       disposition: 'attachment',
-    });
+    };
+    return objects ? sendObject(request, reply, objects, id, opts) : sendFile(request, reply, path, opts);
   };
 
   // Everything else is @tus/server's. An error it did not turn into an answer is logged and answered

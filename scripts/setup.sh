@@ -11,7 +11,7 @@ cd "$root"
 
 pkgs=(cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libstb-dev zlib1g-dev libvpx-dev libopus-dev
       dpkg-dev ffmpeg mkvtoolnix python3-pil chromium fonts-dejavu-core
-      postgresql)  # postgresql: the reference server's --database tests (tests/helpers/postgres.mjs)
+      postgresql haproxy)  # the reference server's --database and cluster tests (tests/helpers/postgres.mjs, tests/node/server/haproxy.mjs)
 if ! { [[ -n "${EMSDK:-}" ]] && command -v emcc >/dev/null; }; then pkgs+=(emscripten); fi
 
 missing=()

@@ -670,6 +670,22 @@ export function createRecorder(source: HTMLCanvasElement | OffscreenCanvas | XRS
 export function recordScreen(options?: RecorderOptions & { video?: boolean | MediaTrackConstraints; audio?: boolean | MediaTrackConstraints; microphone?: boolean | MediaTrackConstraints }): Promise<Recorder>;
 /** getUserMedia (camera + microphone) + createRecorder; the recorder stops the tracks at the end. */
 export function recordCamera(options?: RecorderOptions & { video?: boolean | MediaTrackConstraints; audio?: boolean | MediaTrackConstraints }): Promise<Recorder>;
+/** Picture in picture: where the camera goes over the screen. */
+export interface ComposeLayout {
+  /** default 'bottom-right' */ corner?: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
+  /** the camera's width as a fraction of the screen's, (0, 1]; default 0.25 (its aspect ratio is kept) */ size?: number;
+  /** pixels from the corner's edges; default 16 */ margin?: number;
+}
+/** The camera drawn over the screen (a canvas at `fps`) with the sound of both mixed: record it with createRecorder. */
+export class ComposedStream extends MediaStream {
+  /** the canvas the picture is drawn into (the screen's first size) */ readonly canvas: HTMLCanvasElement;
+  readonly layout: Required<ComposeLayout>;
+  /** where the camera is drawn now, in canvas pixels */ readonly cameraRect: { x: number; y: number; width: number; height: number } | null;
+  /** stops drawing, the composed tracks and the audio mix (and the inputs' tracks with stopTracks); idempotent */
+  stop(): void;
+}
+/** Picture in picture: the camera over the screen, both sounds mixed. The screen's video ending ends the composed video. */
+export function composeStreams(options: { screen: MediaStream; camera: MediaStream; layout?: ComposeLayout; fps?: number; stopTracks?: boolean }): Promise<ComposedStream>;
 export const MEDIARECORDER_PREFERENCE: readonly string[];
 export function pickMediaRecorderType(codec?: 'auto' | 'vp8' | 'vp9' | 'h264', options?: { audio?: boolean; isTypeSupported?: (t: string) => boolean }): string | null;
 

@@ -35,6 +35,7 @@ export { initAudio, isAudioLoaded } from './audio.js';
 export { OpusEncoder, AUDIO_LIMITS } from './audio/opus-encoder.js';
 export { makeSeekable, makeSeekableChunks } from './video/repair.js';
 export { createRecorder, recordScreen, recordCamera, Recorder, RECORDER_LIMITS } from './record/recorder.js';
+export { composeStreams, ComposedStream } from './record/sources/compose.js';
 export { readFrameMetadata, inspectWebm, METADATA_BLOCK_ADD_ID } from './record/frame-metadata.js';
 export { pickMediaRecorderType, MEDIARECORDER_PREFERENCE } from './record/codecs.js';
 export { RecordingJournal, createJournaledRecorder, createIdbJournalStore, createMemoryJournalStore } from './record/journal.js';

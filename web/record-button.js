@@ -7,7 +7,9 @@
 //   button.addEventListener('recording', (e) => console.log(e.detail.result, e.detail.upload));
 //
 // Attributes: source ("screen": the user picks a screen, window or tab, with its sound; "camera": the
-//   camera and microphone; a CSS selector of a canvas; default: the target canvas), audio (record sound:
+//   camera and microphone; "screen+camera": the camera over the screen, picture in picture
+//   (composeStreams: bottom-right, a quarter of the screen's width), with the sound of both; a CSS
+//   selector of a canvas; default: the target canvas), audio (record sound:
 //   the microphone with a canvas / XR session / screen; audio="false" leaves a camera's or a tab's
 //   sound out), target (CSS selector of the canvas), backend (auto | wasm | webcodecs | mediarecorder),
 //   codec, fps, bitrate (bits per second), keyframe-interval (frames), max-duration (seconds: stops by
@@ -30,8 +32,7 @@
 //   'recordingerror'   detail { error }: recording or uploading failed (or the user refused the camera /
 //                      screen); the page keeps running
 // When the user ends a screen or camera stream ("Stop sharing", an unplugged camera), the recording is
-// finished and kept as if the button had been pressed. source="screen+camera" (the camera over the
-// screen, picture in picture) is not supported yet: it reports a recordingerror.
+// finished and kept as if the button had been pressed (with screen+camera: when the screen ends).
 import { createRecorder } from '../js-glue/record/recorder.js';
 import { createJournaledRecorder } from '../js-glue/record/journal.js';
 import { captureFilename, downloadCapture } from '../js-glue/capture/download.js';
@@ -124,8 +125,7 @@ export class RecordButton extends TargetButton {
   _sourceKind() {
     const s = (this.getAttribute('source') || '').trim();
     if (!s) return null;
-    if (s === 'screen' || s === 'camera') return s;
-    if (s === 'screen+camera') throw new Error('record-button: source "screen+camera" (the camera over the screen) is not supported yet; use "screen" or "camera"');
+    if (s === 'screen' || s === 'camera' || s === 'screen+camera') return s;
     return 'selector';
   }
 
@@ -166,7 +166,8 @@ export class RecordButton extends TargetButton {
       const limit = this._maxDuration();
       const kind = this._sourceKind();
       const audio = this._audio();
-      const xr = kind === 'screen' || kind === 'camera' ? null : this._xr();
+      const user = kind === 'screen' || kind === 'camera' || kind === 'screen+camera';
+      const xr = user ? null : this._xr();
       let source = null;
       if (xr) {
         const { session, ...rest } = xr;
@@ -193,15 +194,17 @@ export class RecordButton extends TargetButton {
         this._fail(err);
       };
       let recorder;
-      if (kind === 'screen' || kind === 'camera') {
+      if (user) {
         // The browser asks the user here; the recorder owns the stream and stops it at the end.
-        const stream = await openUserStream(kind, audio);
+        const stream = await openUserStream(kind, audio, options.fps);
+        this._ownedStream = stream;
         try {
           recorder = this.hasAttribute('journal')
             ? await createJournaledRecorder(stream.source, { ...options, ...stream.options }, { metadata: { ...this.metadata, filename: this._name } })
             : await createRecorder(stream.source, { ...options, ...stream.options });
         } catch (e) {
           stream.stop();
+          this._ownedStream = null;
           throw e;
         }
       } else {
@@ -247,11 +250,19 @@ export class RecordButton extends TargetButton {
     this._clearTimers();
     this._sync();
     try { recorder.abort?.(); } catch { /* already failed */ }
+    this._releaseStream();
     upload?.abort().catch(() => {});
     if (!this._stopping) {
       this._failureReported = true;
       this._emit('recordingerror', { error });
     }
+  }
+
+  // The stream this button asked the user for (screen+camera: the composition drawing it) is let go.
+  _releaseStream() {
+    const s = this._ownedStream;
+    this._ownedStream = null;
+    s?.stop();
   }
 
   /**
@@ -273,7 +284,11 @@ export class RecordButton extends TargetButton {
     this._sync();
     let result = null;
     try {
-      result = await recorder.stop();
+      try {
+        result = await recorder.stop();
+      } finally {
+        this._releaseStream();
+      }
       this._recorder = null;
       this._upload = null;
       this._sync(); // no longer recording (still busy while uploading / reviewing)
@@ -321,11 +336,33 @@ export class RecordButton extends TargetButton {
   }
 }
 
-// The stream for source="screen" / "camera", asked for through recordScreen / recordCamera's request
-// (their constraints and their errors), given to createRecorder with stopTracks so that the recording
-// owns it. audio: true / false / undefined (the attribute).
-async function openUserStream(kind, audio) {
+// The stream for source="screen" / "camera" / "screen+camera", asked for through recordScreen /
+// recordCamera's request (their constraints and their errors), given to createRecorder with stopTracks
+// so that the recording owns it; screen+camera is the camera composed over the screen (composeStreams),
+// which owns both inputs. audio: true / false / undefined (the attribute).
+async function openUserStream(kind, audio, fps) {
   const { openCamera, openScreen } = await import('../js-glue/record/sources/stream.js');
+  if (kind === 'screen+camera') {
+    const { composeStreams } = await import('../js-glue/record/sources/compose.js');
+    const screen = await openScreen({ audio: audio !== false, what: 'record-button' });
+    let camera;
+    try {
+      camera = await openCamera({ audio: audio !== false, what: 'record-button' });
+    } catch (e) {
+      for (const t of screen.getTracks()) t.stop();
+      throw e;
+    }
+    let composed;
+    try {
+      composed = await composeStreams({ screen, camera, stopTracks: true, ...(fps ? { fps } : {}) });
+    } catch (e) {
+      for (const t of [...screen.getTracks(), ...camera.getTracks()]) t.stop();
+      throw e;
+    }
+    const options = { stopTracks: true };
+    if (audio === false) options.audio = false;
+    return { source: composed, options, stop: () => composed.stop() };
+  }
   const stream = kind === 'screen'
     ? await openScreen({ audio: audio !== false, what: 'record-button' })
     : await openCamera({ audio: audio !== false, what: 'record-button' });

@@ -18,7 +18,7 @@ async function loadResize() {
 export class FrameEncoder {
   /**
    * @param {object} options VideoWriter options (codec, width, height, fps, bitrate, keyframeInterval,
-   *   speed, flipY) without ondata
+   *   speed, flipY, audio?) without ondata
    * @param {(bytes: Uint8Array, offset: number) => void} ondata every produced range, in order
    */
   static async create(options, ondata) {
@@ -62,6 +62,11 @@ export class FrameEncoder {
       return null;
     }
     return loadResize().then((t) => { this.tools = t; run(t); });
+  }
+
+  /** Sound: PCM (a Float32Array per channel) heard at `timestampUs` on the frames' clock. */
+  addAudio(planes, timestampUs) {
+    this.writer.addAudio(planes, { timestampUs });
   }
 
   finish() {

@@ -76,9 +76,6 @@ export function normalizeRecorderOptions(options, kind) {
   o.streamAudio = o.audio !== false; // audio: false leaves a stream's own audio tracks out too
   if (o.audio === false) delete o.audio;
   if (o.audio !== undefined && kind === 'frames') throw new TypeError(`${W}: options.audio needs a canvas, an XR session or a MediaStream source (not given frames)`);
-  if (o.audio !== undefined && o.backend === 'wasm') {
-    throw new TypeError(`${W}: options.audio needs backend "mediarecorder" or "webcodecs" (or "auto"); backend "wasm" records no sound yet`);
-  }
   if (o.audio !== undefined && o.timing === 'fps') throw new TypeError(`${W}: options.audio needs timing "realtime" (sound runs on the clock; frames at n / fps would drift from it)`);
   if (o.audioBitrate !== undefined) {
     o.audioBitrate = Math.round(checkNumber(o.audioBitrate, `${W}: options.audioBitrate (bits per second)`, { min: RECORDER_LIMITS.minAudioBitrate, max: RECORDER_LIMITS.maxAudioBitrate }));

@@ -3,9 +3,9 @@
 //   new Worker(new URL('../record-worker.js', import.meta.url), { type: 'module' })
 //
 // Messages in:  open {options}, frame {id, data (transferred), width, height, bottomUp, timestampUs?,
-//               metadata?}, finish, abort.
+//               metadata?}, audio {planes (Float32Array per channel, transferred), timestampUs}, finish, abort.
 // Messages out: opened {info} | open-error; data {bytes (transferred), offset}; done {id, buffer} (the
-//               frame's pixel buffer handed back for reuse); frame-error {id, error, fatal};
+//               frame's pixel buffer handed back for reuse); frame-error {id, error, fatal}; audio-error {error};
 //               finished {result} | finish-error.
 // Every message is handled in order (frames queue here while one is being encoded), so data ranges
 // come out in file order.
@@ -41,6 +41,15 @@ async function handle(m) {
       // A frame-level problem leaves the writer usable; an encoder failure ends it (VideoWriter says which).
       const fatal = !encoder || !encoder.writer._native;
       self.postMessage({ type: 'frame-error', id: m.id, error: errorJSON(err), fatal });
+    }
+    return;
+  }
+  if (m.type === 'audio') {
+    try {
+      if (!encoder) throw new Error('recorder: the encoder is not open');
+      encoder.addAudio(m.planes, m.timestampUs);
+    } catch (err) {
+      self.postMessage({ type: 'audio-error', error: errorJSON(err) });
     }
     return;
   }

@@ -52,6 +52,7 @@ import { XRSource, isXRSession } from './sources/xr.js';
 import { StreamSource, isStreamSource, openCamera, openScreen } from './sources/stream.js';
 import { Pacer } from './sources/pacing.js';
 import { openAudio } from './sources/audio.js';
+import { PCM_SAMPLE_RATE, canCapturePcm } from './sources/pcm-capture.js';
 import { OpusEncoder } from './audio-encoder.js';
 import { WasmBackend } from './backends/wasm.js';
 import { WebCodecsBackend } from './backends/webcodecs.js';
@@ -109,6 +110,7 @@ export class Recorder extends EventTarget {
     this._startTime = null;
     this._started = Date.now();
     this._audio = null;      // sources/audio.js AudioInput
+    this._pcmEarly = [];     // wasm: sound captured before the backend opened
     this._stopping = null;   // the promise of stop()'s result
     this._endedBy = null;
     this._output = new RecordingOutput(o.ondata, (err) => this._fail(err));
@@ -315,10 +317,13 @@ export class Recorder extends EventTarget {
     } else {
       if (o.speed !== undefined) enc.speed = o.speed;
       enc.flipY = !!this._src?.bottomUp;
+      if (this._audio) enc.audio = { sampleRate: PCM_SAMPLE_RATE, channels: this._audio.channels, ...(o.audioBitrate ? { bitrate: o.audioBitrate } : {}) };
       const env = { onfatal: (e) => this._fail(e) };
       if (o.worker !== undefined) env.worker = o.worker;
       this._backend = await WasmBackend.open(enc, this._output, env);
       backend = 'wasm';
+      if (this._audio && !this._audio.pcm) await this._startPcm(); // 'auto' that turned out wasm at the first frame
+      for (const e of this._pcmEarly.splice(0)) this._backend.encodeAudio(e.planes, e.t);
     }
     this.backend = backend;
     this.codec = o.codec;
@@ -343,6 +348,28 @@ export class Recorder extends EventTarget {
         this.dispatchEvent(event('audioended', {}));
       },
     );
+  }
+
+  // Sound on the wasm backend: PCM batches from the audio input (an AudioWorklet at 48 kHz), on the
+  // recording's time line, to the record Worker (libopus). Started with the recording, before the
+  // backend may be open (XR, given frames: at the first frame); what comes before waits in _pcmEarly.
+  _startPcm() {
+    this._pcmEarly = [];
+    return this._audio.startPcm(this._audio.channels,
+      (planes, pageUs) => {
+        const live = this._state === 'recording' || this._state === 'paused' || (this._state === 'stopping' && pageUs < this._endUs);
+        const t = live ? this._timeline.map(pageUs) : null;
+        if (t === null) return;
+        this._audioEndUs = pageUs + (planes[0].length / PCM_SAMPLE_RATE) * 1e6;
+        if (this._backend) this._backend.encodeAudio(planes, t);
+        else {
+          this._pcmEarly.push({ planes, t });
+          if (this._pcmEarly.length > 400) this._pcmEarly.shift();
+        }
+        if (this._audioEndUs >= this._endUs) this._audioCaughtUp?.();
+      },
+      (err) => this._fail(err),
+      () => this.dispatchEvent(event('audioended', {})));
   }
 
   _checkSize(width, height, what) {
@@ -531,7 +558,7 @@ export class Recorder extends EventTarget {
   }
 
   async _finish() {
-    if (this._audio && this._chosen === 'webcodecs' && this._backend && !(this._audioEndUs >= this._endUs)) {
+    if (this._audio && (this._chosen === 'webcodecs' || this._chosen === 'wasm') && this._backend && !(this._audioEndUs >= this._endUs)) {
       // The sound up to stop() is still on its way (audio comes in batches): wait for it, 0.5 s at most.
       await new Promise((resolve) => {
         this._audioCaughtUp = resolve;
@@ -631,6 +658,7 @@ async function chooseBackend(kind, o, size, audio) {
       }
     }
     if (o.backend === 'mediarecorder' && typeof MediaRecorder !== 'function') throw new Error(`${W}: MediaRecorder is not available here`);
+    if (o.backend === 'wasm' && audio && !canCapturePcm()) throw new Error(`${W}: sound on backend "wasm" is captured with Web Audio (AudioContext and AudioWorklet), which this environment lacks`);
     return { backend: o.backend, reason: 'asked for' };
   }
   // auto with sound or a stream: the browser's encoders where they all exist, else MediaRecorder.
@@ -647,8 +675,10 @@ async function chooseBackend(kind, o, size, audio) {
       if (!size) return { backend: 'auto' };
       return { backend: 'webcodecs', reason: `WebCodecs: VideoEncoder takes ${o.codec} at ${size.width}x${size.height}${audio ? ', AudioEncoder takes Opus' : ''}${streams ? ', MediaStreamTrackProcessor reads the track' : ''}` };
     }
+    // A canvas or an XR session with sound: frame-exact in wasm, the sound captured by Web Audio.
+    if (!streams && canCapturePcm()) return { backend: 'wasm', reason: `wasm: this browser lacks ${missing.join(', ')}; Web Audio (AudioWorklet) captures the sound` };
     if (typeof MediaRecorder !== 'function') throw new Error(`${W}: neither WebCodecs (missing ${missing.join(', ')}) nor MediaRecorder is available here`);
-    if (kind === 'xr') throw new Error(`${W}: sound with an XR session needs WebCodecs (missing here: ${missing.join(', ')})`);
+    if (kind === 'xr') throw new Error(`${W}: sound with an XR session needs WebCodecs or Web Audio's AudioWorklet (missing here: ${missing.join(', ')})`);
     return { backend: 'mediarecorder', reason: `MediaRecorder: this browser lacks ${missing.join(', ')}` };
   }
   if (!size) return { backend: 'auto' }; // decided at the first frame (_openBackend)
@@ -700,6 +730,7 @@ export async function createRecorder(source, options) {
       rec._opening = rec._openBackend(size);
       await rec._opening;
     }
+    if (rec._audio && rec._chosen === 'wasm') await rec._startPcm();
     rec._startSources();
   } catch (err) {
     rec._audio?.release();

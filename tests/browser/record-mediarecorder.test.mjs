@@ -152,7 +152,7 @@ describe('codecs, keyframes, microphone', () => {
     expect(s.cuePoints).toBeGreaterThanOrEqual(1);
   });
 
-  test('misuse: addFrame, audio on another backend, an OffscreenCanvas', async () => {
+  test('misuse: addFrame, audio with frames at n / fps, an OffscreenCanvas', async () => {
     const page = await openPage(browser, `${site.url}/tests/browser/pages/record-canvas.html`);
     try {
       await page.waitForFunction(() => window.ready);
@@ -162,12 +162,12 @@ describe('codecs, keyframes, microphone', () => {
         rec.abort();
         return {
           add,
-          audio: await errorOf(() => ck.createRecorder(document.getElementById('c'), { backend: 'wasm', audio: true })),
+          audio: await errorOf(() => ck.createRecorder(document.getElementById('c'), { backend: 'wasm', audio: true, timing: 'fps' })),
           offscreen: await errorOf(() => ck.createRecorder(new OffscreenCanvas(64, 64), { backend: 'mediarecorder' })),
         };
       });
       expect(out.add.message).toMatch(/backend "mediarecorder" records the canvas itself; use captureFrame/);
-      expect(out.audio.message).toMatch(/options.audio needs backend "mediarecorder"/);
+      expect(out.audio.message).toMatch(/options.audio needs timing "realtime"/);
       expect(out.offscreen.message).toMatch(/needs an HTMLCanvasElement with captureStream/);
     } finally {
       await page.context().close();

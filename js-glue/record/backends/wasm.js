@@ -4,7 +4,16 @@
 // Every frame handed to encode() becomes exactly one frame of the file: nothing is dropped here. The
 // recorder bounds how many frames may wait (its backpressure); this side only reports when each one
 // is done. Pixel buffers go to the Worker by transfer and come back for reuse.
+//
+// Sound (o.audio { sampleRate, channels, bitrate? }): PCM batches on the recorder's time line (the
+// frames' clock) go to the same Worker, in order with the frames, and the VideoWriter encodes them with
+// libopus into the file's Opus track. The writer counts time from the first timestamp it is given, so
+// sound waits here until the first frame has gone, and sound from before that frame is cut off.
 import { FrameEncoder } from '../frame-encoder.js';
+
+const EARLY_AUDIO_BATCHES = 400; // sound held until the first frame fixes the start (4 s of 10 ms batches)
+const TOLERANCE_US = 3_000;      // sound this far from its timestamp is moved (cut or padded) back to it
+const MAX_PAD_US = 1_000_000;    // gaps up to this are padded here with silence; longer ones the writer fills
 
 function rebuild(e) {
   const Ctor = e && e.name === 'RangeError' ? RangeError : e && e.name === 'TypeError' ? TypeError : Error;
@@ -21,6 +30,7 @@ export class WasmBackend {
    */
   static async open(o, output, { worker = typeof Worker === 'function', onfatal } = {}) {
     const b = new WasmBackend(output, onfatal);
+    b.audio = o.audio ? { sampleRate: o.audio.sampleRate, channels: o.audio.channels } : null;
     if (worker) await b._openWorker(o);
     else await b._openInline(o);
     return b;
@@ -39,6 +49,10 @@ export class WasmBackend {
     this.failed = null;
     this._finish = null;
     this._inlineChain = Promise.resolve();
+    this.audio = null;          // { sampleRate, channels } when the file has sound
+    this.firstFrameUs = undefined; // the first frame's timestamp, once it has gone to the encoder
+    this.early = [];            // sound before the first frame: { planes, us }
+    this.audioEndUs = null;     // where the sound given so far ends (µs, recorder time line)
   }
 
   async _openInline(o) {
@@ -84,6 +98,7 @@ export class WasmBackend {
             if (m.fatal) this._fatal(err);
             break;
           }
+          case 'audio-error': this._fatal(rebuild(m.error)); break;
           case 'finished': this._finish?.resolve(m.result); break;
           case 'finish-error': this._finish?.reject(rebuild(m.error)); break;
           default: break;
@@ -121,25 +136,87 @@ export class WasmBackend {
    */
   encode(frame) {
     if (this.failed) return Promise.reject(this.failed);
+    const first = this.firstFrameUs === undefined;
+    if (first) this.firstFrameUs = frame.timestampUs ?? null;
+    let done;
     if (this.inline) {
       const run = this._inlineChain.then(() => {
         if (this.failed) throw this.failed;
         return this.inline.encode(frame);
       });
       this._inlineChain = run.catch(() => {});
-      return run.catch((err) => {
+      done = run.catch((err) => {
         if (!this.inline.writer._native) this._fatal(err);
         throw err;
       });
+    } else {
+      const id = this.nextId++;
+      done = new Promise((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        let data = frame.data;
+        if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
+        this.worker.postMessage({ type: 'frame', id, data, width: frame.width, height: frame.height, bottomUp: !!frame.bottomUp,
+          timestampUs: frame.timestampUs, metadata: frame.metadata }, [data.buffer]);
+      });
     }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      let data = frame.data;
-      if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
-      this.worker.postMessage({ type: 'frame', id, data, width: frame.width, height: frame.height, bottomUp: !!frame.bottomUp,
-        timestampUs: frame.timestampUs, metadata: frame.metadata }, [data.buffer]);
-    });
+    if (first) for (const e of this.early.splice(0)) this._sendAudio(e.planes, e.us);
+    return done;
+  }
+
+  /**
+   * Sound: one batch of PCM (a Float32Array per channel, at audio.sampleRate) heard at recording time
+   * `us` (the frames' clock). The arrays are given up (transferred to the Worker).
+   */
+  encodeAudio(planes, us) {
+    if (this.failed || !this.audio) return;
+    if (this.firstFrameUs === undefined) {
+      this.early.push({ planes, us });
+      if (this.early.length > EARLY_AUDIO_BATCHES) this.early.shift();
+      return;
+    }
+    this._sendAudio(planes, us);
+  }
+
+  _sendAudio(planes, us) {
+    if (this.failed) return;
+    const rate = this.audio.sampleRate;
+    let frames = planes[0].length;
+    // Before the first frame (time zero of the file): cut off. Over the sound already given by more
+    // than TOLERANCE_US (a clock correction): the overlap is cut. After it by more: silence in between
+    // (up to a second here; longer gaps the writer fills). So the sound follows its timestamps within
+    // TOLERANCE_US, and each batch reaches the writer exactly where the last one ended.
+    let from = us;
+    if (this.firstFrameUs !== null && from < this.firstFrameUs) from = this.firstFrameUs;
+    if (this.audioEndUs !== null && from < this.audioEndUs - TOLERANCE_US) from = this.audioEndUs;
+    if (from > us) {
+      const skip = Math.ceil(((from - us) * rate) / 1e6);
+      if (skip >= frames) return;
+      planes = planes.map((p) => p.slice(skip));
+      frames -= skip;
+      us += (skip / rate) * 1e6;
+    }
+    if (this.audioEndUs !== null) {
+      const gap = us - this.audioEndUs;
+      if (gap > TOLERANCE_US && gap <= MAX_PAD_US) {
+        const pad = Math.round((gap * rate) / 1e6);
+        planes = planes.map((p) => { const q = new Float32Array(pad + p.length); q.set(p, pad); return q; });
+        frames += pad;
+        us = this.audioEndUs;
+      } else if (Math.abs(gap) <= TOLERANCE_US) {
+        us = this.audioEndUs;
+      }
+    }
+    this.audioEndUs = us + (frames / rate) * 1e6;
+    const timestampUs = Math.round(us);
+    if (this.inline) {
+      const run = this._inlineChain.then(() => {
+        if (this.failed) return;
+        this.inline.addAudio(planes, timestampUs);
+      });
+      this._inlineChain = run.catch((err) => this._fatal(err));
+      return;
+    }
+    this.worker.postMessage({ type: 'audio', planes, timestampUs }, planes.map((p) => p.buffer));
   }
 
   /** Finishes the file once every frame is in; resolves with the VideoWriter's result. */

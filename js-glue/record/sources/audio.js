@@ -11,8 +11,11 @@
 // machine: Chromium's fake microphone lost 40 to 70 ms in 10 s at load average 4) keeps its place, and
 // the gap it leaves is filled with silence by the encoder's caller (backends/webcodecs.js), so the sound
 // never runs early. The chunks are then encoded to Opus by record/audio-encoder.js.
+// wasm: the track is captured as PCM at 48 kHz by an AudioWorklet (sources/pcm-capture.js) and encoded
+// to Opus by libopus in the record Worker.
 // mediarecorder: the track goes into MediaRecorder's stream.
 import { TrackClock, openMicrophone } from './stream.js';
+import { PcmCapture } from './pcm-capture.js';
 
 const JITTER_US = 1_500;
 const isTrack = (t) => typeof MediaStreamTrack === 'function' && t instanceof MediaStreamTrack;
@@ -55,6 +58,7 @@ export class AudioInput {
     this.reader = null;
     this.clock = new TrackClock();
     this.next = null;
+    this.pcm = null;
   }
 
   async open() {
@@ -123,6 +127,15 @@ export class AudioInput {
     })();
   }
 
+  /**
+   * wasm: captures the track as PCM (48 kHz, `channels`) and calls ondata(planes, pageTimeUs) for each
+   * batch (Float32Array per channel); onended() once if the track ends before stop().
+   */
+  async startPcm(channels, ondata, onerror, onended) {
+    this.pcm = new PcmCapture(this.track, channels);
+    await this.pcm.start(ondata, onerror, onended);
+  }
+
   // Page time of a chunk: its capture time; the counted time (the previous chunk's end) when the two
   // differ by jitter only.
   _stamp(ad) {
@@ -139,6 +152,8 @@ export class AudioInput {
     const reader = this.reader;
     this.reader = null;
     if (reader) reader.cancel().catch(() => {});
+    this.pcm?.stop();
+    this.pcm = null;
   }
 
   /** Stops the tracks this opened (the microphone) and closes the mix. */

@@ -36,7 +36,8 @@ process.on('unhandledRejection', report('unhandled rejection'));
 try {
   await app.listen(listen);
 } catch (e) {
-  console.error(`capturekit server: cannot listen on ${listen.host}:${listen.port}: ${e.message}`);
+  // Listening runs the start-up first (data directory, database migrations, retention): say which failed.
+  console.error(`capturekit server: cannot start on ${listen.host}:${listen.port}: ${e.message}`);
   process.exit(1);
 }
 const { port } = app.server.address();

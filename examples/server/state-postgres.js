@@ -53,8 +53,12 @@ export function checkDatabaseUrl(url) {
 }
 
 export class PostgresStateStore {
-  /** `url`: postgres://...; `log(msg)` for the migrations it applies. */
-  constructor(url, { log = () => {}, max = 10, lockMax = 32 } = {}) {
+  /**
+   * `url`: postgres://...; `log(msg)` for the migrations it applies. Each server opens at most `max`
+   * query connections and `lockMax` lock connections (26 by default: PostgreSQL's default of 100
+   * connections serves three servers; raise max_connections for more).
+   */
+  constructor(url, { log = () => {}, max = 10, lockMax = 16 } = {}) {
     checkDatabaseUrl(url);
     const { Pool } = require('pg');
     this.kind = 'postgres';

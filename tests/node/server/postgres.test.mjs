@@ -183,3 +183,13 @@ test('PostgreSQL stopped mid-upload: 503 with Retry-After, /readyz 503; after it
   expect(sha256(await bytesOf(await next().api(`/api/captures/${shot.data.id}/file`)))).toBe(sha256(png));
   for (const s of servers) expect(s.output()).not.toMatch(/uncaught exception|unhandled rejection/);
 });
+
+test('a server whose database cannot be reached does not start, and says why', async () => {
+  const dead = `postgres://ck@127.0.0.1:${pg.port + 1}/nothing`; // no PostgreSQL there (a refused connection)
+  const dir = await tempDir('ck-pg-dead-');
+  try {
+    await expect(startServerProcess({ dataDir: dir, args: ['--database', dead] })).rejects.toThrow(/cannot start on .*cannot connect to the database/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

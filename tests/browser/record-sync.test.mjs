@@ -21,7 +21,7 @@ import { execFileSync } from 'node:child_process';
 import { launchBrowser, serveStatic, openPage } from './browser.mjs';
 import {
   FPS, PERIOD, makeFakeCapture, fakeCaptureArgs, probeStreams, decodesCleanly, saveRoute, fileFlashes, fileClicks, syncPairs, ms,
-  againstRaw, MEDIARECORDER_FRAMES, SAME_AS_RAW,
+  expectInSync,
 } from './record-sync.helpers.mjs';
 
 const FRAME = 1 / FPS;
@@ -80,17 +80,6 @@ test('the fake capture files: the y4m and the wav last the same 4 s (120 frames,
 });
 
 const BACKENDS = ['webcodecs', 'mediarecorder'];
-
-/** Every pair within its backend's limit; the mediarecorder backend adds nothing to the untouched MediaRecorder's offset. */
-function expectInSync(backend, pairs, rawPairs) {
-  const limit = (backend === 'mediarecorder' ? MEDIARECORDER_FRAMES : 1) * FRAME;
-  for (const x of pairs) expect(Math.abs(x.error)).toBeLessThanOrEqual(limit);
-  if (backend === 'mediarecorder') {
-    const both = againstRaw(pairs, rawPairs);
-    expect(both.length).toBeGreaterThanOrEqual(1);
-    for (const [ours, theirs] of both) expect(Math.abs(ours - theirs)).toBeLessThanOrEqual(SAME_AS_RAW);
-  }
-}
 
 test("at the start: every click in the file is where its flash is, within one frame of the offset the tracks delivered (webcodecs; mediarecorder: the browser MediaRecorder's own offset and nothing more)", async () => {
   const r = await recordBoth({ prefix: 'start', seconds: 3 * PERIOD + 1 });

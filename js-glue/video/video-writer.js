@@ -4,6 +4,10 @@
 // Audio (`audio: { sampleRate, channels, bitrate? }`): PCM given to addAudio() is encoded to Opus by
 // OpusEncoder (the separate audio module, libopus) and its packets go to the writer's Opus track in the
 // video module (wasm/video/video_writer.h): VP8/VP9 + Opus in one WebM.
+//
+// MP4 (`container: 'mp4'`): VP9 (vp09 + vpcC) and Opus (dOps) in MP4 (wasm/video/mp4_muxer.h),
+// fragmented when streamed with ondata, progressive (moov first) in memory, or as `layout` says. VP8
+// has no MP4 mapping (a TypeError), and MP4 carries no per-frame metadata.
 import { OpusEncoder, describePcm, normaliseOpusOptions } from '../audio/opus-encoder.js';
 import { initVideo } from '../video.js';
 import { checkEnum, checkImage, checkNumber } from '../validate.js';
@@ -24,7 +28,7 @@ export const VIDEO_LIMITS = Object.freeze({
 });
 
 const OPTION_KEYS = new Set(['codec', 'width', 'height', 'fps', 'bitrate', 'keyframeInterval', 'speed',
-  'rateControl', 'flipY', 'ondata', 'module', 'audio']);
+  'rateControl', 'flipY', 'ondata', 'module', 'audio', 'container', 'layout']);
 const AUDIO_CALL_KEYS = new Set(['timestampUs']);
 const MAX_SAFE_US = 2 ** 53;
 
@@ -36,8 +40,11 @@ function normaliseOptions(options) {
     if (!OPTION_KEYS.has(k)) throw new TypeError(`VideoWriter.create: unknown option "${k}" (known: ${[...OPTION_KEYS].join(', ')})`);
   }
   const L = VIDEO_LIMITS;
+  const container = options.container === undefined ? 'webm' : options.container;
+  checkEnum(container, 'VideoWriter.create: container', ['webm', 'mp4']);
   const o = {
-    codec: options.codec === undefined ? 'vp8' : options.codec,
+    container,
+    codec: options.codec === undefined ? (container === 'mp4' ? 'vp9' : 'vp8') : options.codec,
     width: options.width,
     height: options.height,
     fps: options.fps === undefined ? 30 : options.fps,
@@ -48,6 +55,14 @@ function normaliseOptions(options) {
     flipY: options.flipY === undefined ? false : options.flipY,
   };
   checkEnum(o.codec, 'VideoWriter.create: codec', ['vp8', 'vp9']);
+  if (container === 'mp4' && o.codec === 'vp8') {
+    throw new TypeError("VideoWriter.create: VP8 cannot be stored in MP4; use codec 'vp9' or container 'webm'");
+  }
+  if (options.layout !== undefined && container !== 'mp4') {
+    throw new TypeError("VideoWriter.create: layout is an MP4 option (container: 'mp4')");
+  }
+  o.layout = options.layout === undefined ? (options.ondata ? 'fragmented' : 'progressive') : options.layout;
+  checkEnum(o.layout, 'VideoWriter.create: layout', ['fragmented', 'progressive']);
   checkNumber(o.width, 'VideoWriter.create: width', { integer: true, min: L.minSide, max: L.maxSide });
   checkNumber(o.height, 'VideoWriter.create: height', { integer: true, min: L.minSide, max: L.maxSide });
   checkNumber(o.fps, 'VideoWriter.create: fps', { min: L.minFps, max: L.maxFps });
@@ -160,15 +175,16 @@ export class VideoWriter extends WebmOutput {
     this._encoder = encoder;
     this._audio = encoder ? { sampleRate: encoder.sampleRate, channels: encoder.channels } : null;
     try {
-      const { audio, ...video } = o;
+      const { audio, layout, ...video } = o;
       if (encoder) this._native.setAudio(encoder.channels, encoder.sampleRate, encoder.preSkip);
-      check(M, this._native.open({ ...video, streaming: !!ondata }), 'VideoWriter.create');
+      check(M, this._native.open({ ...video, mp4Layout: layout, streaming: !!ondata }), 'VideoWriter.create');
     } catch (e) {
       this._release();
       throw e;
     }
     const s = this._native.stats();
     /** @type {'vp8'|'vp9'} */ this.codec = o.codec;
+    /** @type {'webm'|'mp4'} */ this.container = o.container;
     /** @type {number} */ this.width = o.width;
     /** @type {number} */ this.height = o.height;
     /** @type {number} */ this.fps = o.fps;
@@ -198,6 +214,9 @@ export class VideoWriter extends WebmOutput {
       ts = Math.round(options.timestampUs);
     }
     const meta = metadataBytes(options.metadata);
+    if (meta && this.container === 'mp4') {
+      throw new TypeError("VideoWriter.addFrame: MP4 files carry no per-frame metadata; use container 'webm' for metadata");
+    }
     const M = this._M;
     if (this._bufferSize < img.data.length) {
       if (this._buffer) M._free(this._buffer);
@@ -304,6 +323,18 @@ export class VideoWriter extends WebmOutput {
       throw e;
     }
     return this._complete(result);
+  }
+
+  // WebM's description, with MP4's MIME type (its codecs as written, e.g. vp09.00.10.08) and layout.
+  _finishedResult() {
+    if (this.container !== 'mp4') return super._finishedResult();
+    const mimeType = this._native.stats().mimeType;
+    const result = super._finishedResult();
+    result.mimeType = mimeType;
+    result.container = 'mp4';
+    result.layout = this._o.layout;
+    if (result.blob) result.blob = new Blob([result.data], { type: mimeType });
+    return result;
   }
 
   _release() {

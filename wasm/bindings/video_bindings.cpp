@@ -13,6 +13,7 @@
 
 #include "bindings/binding_util.h"
 #include "video/byte_sink.h"
+#include "video/mp4_muxer.h"
 #include "video/video_writer.h"
 #include "video/webm_muxer.h"
 #include "video/webm_repair.h"
@@ -51,7 +52,17 @@ struct JsVideoOptions {
   std::string rateControl = "vbr";
   bool flipY = false;
   bool streaming = false;
+  std::string container = "webm";      // "webm" | "mp4"
+  std::string mp4Layout = "fragmented";  // "fragmented" | "progressive" (MP4 only)
 };
+
+// "fragmented" / "progressive" as an Mp4Layout; false (with the error recorded) otherwise.
+bool ParseMp4Layout(const std::string& s, ck::Mp4Layout* out) {
+  if (s == "fragmented") *out = ck::Mp4Layout::kFragmented;
+  else if (s == "progressive") *out = ck::Mp4Layout::kProgressive;
+  else return Fail(ck::Status::OutOfRange("mp4: layout must be \"fragmented\" or \"progressive\", got \"" + s + "\""));
+  return true;
+}
 
 struct JsVideoStats {
   std::string codec;
@@ -63,6 +74,7 @@ struct JsVideoStats {
   int speed = 0;
   double audioPackets = 0;
   double audioDuration = 0;
+  std::string mimeType;
 };
 
 // Where a writer's or muxer's bytes go: in memory (takeBytes() after finish), or streamed as ranges
@@ -141,6 +153,12 @@ class JsVideoWriter {
     w.speed = o.speed;
     w.flip_y = o.flipY;
     w.audio = audio_;
+    if (o.container == "mp4") {
+      w.container = ck::Container::kMp4;
+      if (!ParseMp4Layout(o.mp4Layout, &w.mp4_layout)) return false;
+    } else if (o.container != "webm") {
+      return Fail(ck::Status::OutOfRange("video: container must be \"webm\" or \"mp4\", got \"" + o.container + "\""));
+    }
     return Check(writer_.Open(w, output_.Open(o.streaming)));
   }
 
@@ -178,6 +196,7 @@ class JsVideoWriter {
     j.speed = writer_.options().speed;
     j.audioPackets = double(s.audio_packets);
     j.audioDuration = s.audio_duration_s;
+    j.mimeType = writer_.MimeType();
     return j;
   }
 
@@ -205,7 +224,9 @@ EMSCRIPTEN_BINDINGS(ck_video) {
       .field("speed", &JsVideoOptions::speed)
       .field("rateControl", &JsVideoOptions::rateControl)
       .field("flipY", &JsVideoOptions::flipY)
-      .field("streaming", &JsVideoOptions::streaming);
+      .field("streaming", &JsVideoOptions::streaming)
+      .field("container", &JsVideoOptions::container)
+      .field("mp4Layout", &JsVideoOptions::mp4Layout);
   emscripten::value_object<JsVideoStats>("VideoStats")
       .field("codec", &JsVideoStats::codec)
       .field("frames", &JsVideoStats::frames)
@@ -215,7 +236,8 @@ EMSCRIPTEN_BINDINGS(ck_video) {
       .field("keyframeInterval", &JsVideoStats::keyframeInterval)
       .field("speed", &JsVideoStats::speed)
       .field("audioPackets", &JsVideoStats::audioPackets)
-      .field("audioDuration", &JsVideoStats::audioDuration);
+      .field("audioDuration", &JsVideoStats::audioDuration)
+      .field("mimeType", &JsVideoStats::mimeType);
   emscripten::class_<JsVideoWriter>("VideoWriter")
       .constructor<>()
       .function("open", &JsVideoWriter::open)
@@ -474,4 +496,128 @@ EMSCRIPTEN_BINDINGS(ck_video_mux) {
       .function("stats", &JsWebmMuxerHandle::stats)
       .function("drainRanges", &JsWebmMuxerHandle::drainRanges)
       .function("takeBytes", &JsWebmMuxerHandle::takeBytes, emscripten::allow_raw_pointers());
+}
+
+// ---- Mp4Muxer (wasm/video/mp4_muxer.h): frames and packets encoded elsewhere (VideoEncoder,
+// AudioEncoder) into MP4, driven by js-glue/video/mp4-muxer.js. Output as for WebmMuxerHandle.
+namespace {
+
+struct JsMp4Options {
+  std::string codec;  // a WebCodecs codec string or "vp9" / "h264" / "av1" (mp4_sample_entry.h)
+  int width = 0;
+  int height = 0;
+  double fps = 30;
+  std::string layout = "fragmented";
+  bool streaming = false;
+};
+
+struct JsMp4Stats {
+  std::string codec, mimeType;
+  double frames = 0, keyframes = 0, duration = 0, bytes = 0, fragments = 0, audioPackets = 0, audioDuration = 0;
+};
+
+std::vector<uint8_t> CopyIn(uintptr_t p, int n) {
+  const uint8_t* d = Ptr<const uint8_t>(p);
+  return p && n > 0 ? std::vector<uint8_t>(d, d + n) : std::vector<uint8_t>();
+}
+
+class JsMp4MuxerHandle {
+ public:
+  // The video codec's description (avcC / av1C), before open(); ptr 0: none.
+  void setDescription(uintptr_t p, int n) { description_ = CopyIn(p, n); }
+  // The audio track, before open(): "opus" or "aac", an OpusHead / AudioSpecificConfig or none.
+  void setAudio(const std::string& codec, int channels, int sample_rate, int pre_skip, uintptr_t p, int n) {
+    audio_.enabled = true;
+    audio_.codec = codec;
+    audio_.channels = channels;
+    audio_.sample_rate = sample_rate;
+    audio_.pre_skip = pre_skip;
+    audio_.description = CopyIn(p, n);
+  }
+
+  bool open(const JsMp4Options& o) {
+    ck::Mp4MuxerOptions m;
+    if (!ParseMp4Layout(o.layout, &m.layout)) return false;
+    m.codec = o.codec;
+    m.width = o.width;
+    m.height = o.height;
+    m.fps = o.fps;
+    m.description = description_;
+    m.audio = audio_;
+    return Check(muxer_.Open(output_.Open(o.streaming), m));
+  }
+
+  // A refused frame (bad arguments or data) leaves the muxer usable; a failure of the output ends it.
+  bool addFrame(uintptr_t p, size_t n, double timestamp_ns, bool keyframe) {
+    if (!(timestamp_ns >= 0 && timestamp_ns <= 9.007199254740992e15))
+      return Fail(ck::Status::OutOfRange("mp4 muxer: timestamp out of range"));
+    const ck::Status s = muxer_.AddFrame(Ptr<const uint8_t>(p), n, keyframe, uint64_t(timestamp_ns));
+    if (s.ok() && keyframe) ++keyframes_;
+    return Check(s);
+  }
+  bool addAudio(uintptr_t p, size_t n, double timestamp_ns, double discard_ns) {
+    if (!(timestamp_ns >= 0 && timestamp_ns <= 9.007199254740992e15) || !(discard_ns >= 0 && discard_ns < 1e9))
+      return Fail(ck::Status::OutOfRange("mp4 muxer: audio timestamp out of range"));
+    return Check(muxer_.AddAudio(Ptr<const uint8_t>(p), n, uint64_t(timestamp_ns), uint64_t(discard_ns)));
+  }
+  bool finish(double duration_ns) { return Check(muxer_.Finish(duration_ns > 0 ? uint64_t(duration_ns) : 0)); }
+  bool failed() const { return muxer_.failed(); }
+
+  JsMp4Stats stats() const {
+    JsMp4Stats j;
+    j.codec = muxer_.VideoCodecString();
+    j.mimeType = muxer_.MimeType();
+    j.frames = double(muxer_.frames());
+    j.keyframes = double(keyframes_);
+    j.duration = muxer_.duration_seconds();
+    j.bytes = output_.Size();
+    j.fragments = double(muxer_.fragments());
+    j.audioPackets = double(muxer_.audio_packets());
+    j.audioDuration = muxer_.audio_end_seconds();
+    return j;
+  }
+
+  val drainRanges() { return output_.DrainRanges(); }
+  ck::bindings::Bytes* takeBytes() { return output_.TakeBytes(); }
+
+ private:
+  OutputSink output_;
+  ck::Mp4Muxer muxer_;
+  std::vector<uint8_t> description_;
+  ck::Mp4AudioOptions audio_;
+  int64_t keyframes_ = 0;
+};
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(ck_video_mp4) {
+  emscripten::value_object<JsMp4Options>("Mp4MuxerOptions")
+      .field("codec", &JsMp4Options::codec)
+      .field("width", &JsMp4Options::width)
+      .field("height", &JsMp4Options::height)
+      .field("fps", &JsMp4Options::fps)
+      .field("layout", &JsMp4Options::layout)
+      .field("streaming", &JsMp4Options::streaming);
+  emscripten::value_object<JsMp4Stats>("Mp4MuxerStats")
+      .field("codec", &JsMp4Stats::codec)
+      .field("mimeType", &JsMp4Stats::mimeType)
+      .field("frames", &JsMp4Stats::frames)
+      .field("keyframes", &JsMp4Stats::keyframes)
+      .field("duration", &JsMp4Stats::duration)
+      .field("bytes", &JsMp4Stats::bytes)
+      .field("fragments", &JsMp4Stats::fragments)
+      .field("audioPackets", &JsMp4Stats::audioPackets)
+      .field("audioDuration", &JsMp4Stats::audioDuration);
+  emscripten::class_<JsMp4MuxerHandle>("Mp4MuxerHandle")
+      .constructor<>()
+      .function("setDescription", &JsMp4MuxerHandle::setDescription)
+      .function("setAudio", &JsMp4MuxerHandle::setAudio)
+      .function("open", &JsMp4MuxerHandle::open)
+      .function("addFrame", &JsMp4MuxerHandle::addFrame)
+      .function("addAudio", &JsMp4MuxerHandle::addAudio)
+      .function("finish", &JsMp4MuxerHandle::finish)
+      .function("failed", &JsMp4MuxerHandle::failed)
+      .function("stats", &JsMp4MuxerHandle::stats)
+      .function("drainRanges", &JsMp4MuxerHandle::drainRanges)
+      .function("takeBytes", &JsMp4MuxerHandle::takeBytes, emscripten::allow_raw_pointers());
 }

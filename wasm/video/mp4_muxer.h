@@ -114,7 +114,11 @@ class Mp4Muxer {
   int64_t frames() const { return video_.count; }
   int64_t audio_packets() const { return audio_.count; }
   int64_t fragments() const { return fragments_; }
+  // The audio's end as presented (after pre-skip and end padding), in seconds; 0 without audio.
+  double audio_end_seconds() const { return double(PresentationEndNs(audio_)) / 1e9; }
   bool has_audio() const { return audio_enabled_; }
+  // True once a failure of the output stopped the file (every later call reports it).
+  bool failed() const { return failed_; }
 
  private:
   struct Sample {

@@ -62,15 +62,33 @@ Status VideoWriter::Open(const VideoWriterOptions& options, ByteSink* sink) {
   VideoWriterOptions o;
   Status s = ResolveOptions(options, &o);
   if (!s.ok()) return s;
+  if (o.container == Container::kMp4 && o.codec == VideoCodec::kVp8)
+    return Status::InvalidArgument("video writer: VP8 cannot be stored in MP4 (use VP9, or the WebM container)");
   s = encoder_.Open(EncoderOptionsOf(o));
   if (!s.ok()) return s;
-  WebmMuxerOptions m;
-  m.codec = o.codec;
-  m.width = o.width;
-  m.height = o.height;
-  m.fps = o.fps;
-  m.audio = o.audio;
-  s = muxer_.Open(sink, m);
+  if (o.container == Container::kMp4) {
+    Mp4MuxerOptions m;
+    m.layout = o.mp4_layout;
+    m.codec = "vp9";  // libvpx's output: profile 0, 8 bit, 4:2:0; the level from size and rate
+    m.width = o.width;
+    m.height = o.height;
+    m.fps = o.fps;
+    m.audio.enabled = o.audio.enabled;
+    m.audio.codec = "opus";
+    m.audio.sample_rate = o.audio.sample_rate;
+    m.audio.channels = o.audio.channels;
+    m.audio.pre_skip = o.audio.pre_skip;
+    m.audio.description = o.audio.codec_private;
+    s = mp4_.Open(sink, m);
+  } else {
+    WebmMuxerOptions m;
+    m.codec = o.codec;
+    m.width = o.width;
+    m.height = o.height;
+    m.fps = o.fps;
+    m.audio = o.audio;
+    s = muxer_.Open(sink, m);
+  }
   if (!s.ok()) return s;
   options_ = o;
   sink_ = sink;
@@ -93,6 +111,8 @@ Status VideoWriter::AddFrame(const Image& rgba, int64_t timestamp_us, const uint
     return Status::OutOfRange("video writer: frame is " + std::to_string(rgba.width) + "x" +
                                    std::to_string(rgba.height) + " but the video is " + std::to_string(options_.width) +
                                    "x" + std::to_string(options_.height));
+  if (mp4() && metadata_size > 0)
+    return Status::InvalidArgument("video writer: MP4 files carry no per-frame metadata (use the WebM container)");
   if (metadata_size > kMaxFrameMetadataBytes)
     return Status::OutOfRange("video writer: frame metadata is " + std::to_string(metadata_size) +
                               " bytes, the limit is " + std::to_string(kMaxFrameMetadataBytes));
@@ -122,8 +142,10 @@ Status VideoWriter::AddFrame(const Image& rgba, int64_t timestamp_us, const uint
                                 std::to_string(kMaxTimestampUs) + " us");
   }
 
-  s = muxer_.CheckVideoTime(uint64_t(t_ns));
-  if (!s.ok()) return s;
+  if (!mp4()) {
+    s = muxer_.CheckVideoTime(uint64_t(t_ns));
+    if (!s.ok()) return s;
+  }
 
   // From here on a failure stops the recording.
   if (given) {
@@ -159,6 +181,7 @@ Status VideoWriter::AddFrame(const Image& rgba, int64_t timestamp_us, const uint
       ++keyframes_;
       last_key_ns_ = t_ns;
     }
+    if (mp4()) return mp4_.AddFrame(f.data, f.size, f.keyframe, uint64_t(t_ns));
     return muxer_.AddFrame(f.data, f.size, f.keyframe, uint64_t(t_ns), metadata, metadata_size);
   });
   if (!s.ok()) return Fail(s);
@@ -174,7 +197,7 @@ Status VideoWriter::AddFrame(const Image& rgba, int64_t timestamp_us, const uint
 Status VideoWriter::AudioTimeUs(int64_t timestamp_us, int64_t* file_us) {
   Status s = CheckUsable();
   if (!s.ok()) return s;
-  if (!muxer_.has_audio()) return Status::FailedPrecondition("video writer: this video has no audio track");
+  if (!HasAudio()) return Status::FailedPrecondition("video writer: this video has no audio track");
   if (timestamp_us > kMaxSafeTimestampUs || timestamp_us < -kMaxSafeTimestampUs)
     return Status::OutOfRange("video writer: audio timestamp " + std::to_string(timestamp_us) + " us is out of range");
   const int64_t origin = origin_set_ ? origin_us_ : timestamp_us;
@@ -198,9 +221,10 @@ Status VideoWriter::AddAudio(const uint8_t* packet, size_t size, int64_t pts_ns,
   if (pts_ns < 0 || pts_ns / 1000 > kMaxTimestampUs)
     return Status::OutOfRange("video writer: audio time " + std::to_string(pts_ns) + " ns is out of range");
   if (discard_padding_ns < 0) return Status::OutOfRange("video writer: negative discard padding");
-  s = muxer_.AddAudio(packet, size, uint64_t(pts_ns), uint64_t(discard_padding_ns));
+  s = mp4() ? mp4_.AddAudio(packet, size, uint64_t(pts_ns), uint64_t(discard_padding_ns))
+            : muxer_.AddAudio(packet, size, uint64_t(pts_ns), uint64_t(discard_padding_ns));
   if (!s.ok() && s.code() != Code::kInvalidArgument && s.code() != Code::kOutOfRange &&
-      !(s.code() == Code::kFailedPrecondition && !muxer_.has_audio()))
+      !(s.code() == Code::kFailedPrecondition && !HasAudio()))
     return Fail(s);
   return s;
 }
@@ -220,7 +244,7 @@ Status VideoWriter::Finish(VideoStats* stats) {
   // After a given timestamp, the muxer estimates the last frame's duration from the average spacing.
   const double duration_ns =
       last_auto_ ? double(base_ns_) + double(frames_in_ - base_frame_) * 1e9 / options_.fps : 0;
-  s = muxer_.Finish(duration_ns);
+  s = mp4() ? mp4_.Finish(uint64_t(std::llround(duration_ns))) : muxer_.Finish(duration_ns);
   if (!s.ok()) return Fail(s);
   state_ = State::kFinished;
   if (stats) *stats = this->stats();
@@ -230,13 +254,18 @@ Status VideoWriter::Finish(VideoStats* stats) {
 VideoStats VideoWriter::stats() const {
   VideoStats st;
   st.codec = options_.codec;
-  st.frames = muxer_.frames();
+  st.frames = mp4() ? mp4_.frames() : muxer_.frames();
   st.keyframes = keyframes_;
-  st.duration_s = muxer_.duration_seconds();
+  st.duration_s = mp4() ? mp4_.duration_seconds() : muxer_.duration_seconds();
   st.bytes = sink_ ? sink_->Size() : 0;
-  st.audio_packets = muxer_.audio_packets();
-  st.audio_duration_s = muxer_.audio_end_seconds();
+  st.audio_packets = mp4() ? mp4_.audio_packets() : muxer_.audio_packets();
+  st.audio_duration_s = mp4() ? mp4_.audio_end_seconds() : muxer_.audio_end_seconds();
   return st;
+}
+
+std::string VideoWriter::MimeType() const {
+  if (mp4()) return mp4_.MimeType();
+  return std::string("video/webm;codecs=") + VideoCodecName(options_.codec) + (HasAudio() ? ",opus" : "");
 }
 
 }  // namespace ck

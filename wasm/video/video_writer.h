@@ -22,6 +22,10 @@
 // timed in the file's time (AddAudio). AudioTimeUs() puts a timestamp from the frames' clock onto the
 // file's time: the first timestamp given, a frame's or the audio's, is zero, and nothing may come
 // before it. Audio and video are interleaved by the muxer (webm_muxer.h); the Duration covers both.
+// Container (options.container): WebM (webm_muxer.h, the default) or MP4 (mp4_muxer.h: VP9 as vp09 +
+// vpcC, Opus as Opus + dOps; VP8 has no MP4 mapping and is refused). options.mp4_layout picks the MP4
+// layout: fragmented (streams in bounded memory) or progressive (moov first; the samples wait in memory
+// until Finish). MP4 carries no per-frame metadata: a frame with metadata is refused there.
 // Errors: bad options or a frame of the wrong size are rejected without harm (the next call works);
 // a failure inside the encoder or the sink (its callback failed) stops the recording, and every later
 // call reports it. Adding after Finish, or finishing twice, is an error.
@@ -34,10 +38,13 @@
 #include "common/image.h"
 #include "common/status.h"
 #include "video/byte_sink.h"
+#include "video/mp4_muxer.h"
 #include "video/vpx_encoder.h"
 #include "video/webm_muxer.h"
 
 namespace ck {
+
+enum class Container { kWebm, kMp4 };
 
 struct VideoWriterOptions {
   VideoCodec codec = VideoCodec::kVp8;
@@ -50,6 +57,8 @@ struct VideoWriterOptions {
   RateControl rate_control = RateControl::kVbr;
   bool flip_y = false;          // frames arrive bottom-up (WebGL/WebXR readPixels): encode them upright
   WebmAudioOptions audio;       // an Opus track beside the video (webm_muxer.h); off by default
+  Container container = Container::kWebm;
+  Mp4Layout mp4_layout = Mp4Layout::kFragmented;  // with container kMp4
 };
 
 struct VideoStats {
@@ -92,6 +101,8 @@ class VideoWriter {
   Status Finish(VideoStats* stats = nullptr);
 
   VideoStats stats() const;
+  // The finished file's MIME type with its codecs, e.g. 'video/mp4; codecs="vp09.00.10.08, opus"'.
+  std::string MimeType() const;
   const VideoWriterOptions& options() const { return options_; }
   // True once an encoder or output failure stopped the recording (every later call fails).
   bool failed() const { return state_ == State::kFailed; }
@@ -99,6 +110,8 @@ class VideoWriter {
  private:
   Status Fail(Status s);
   Status CheckUsable() const;
+  bool mp4() const { return options_.container == Container::kMp4; }
+  bool HasAudio() const { return mp4() ? mp4_.has_audio() : muxer_.has_audio(); }
 
   enum class State { kClosed, kOpen, kFinished, kFailed };
   State state_ = State::kClosed;
@@ -107,6 +120,7 @@ class VideoWriter {
   ByteSink* sink_ = nullptr;
   VpxEncoder encoder_;
   WebmMuxer muxer_;
+  Mp4Muxer mp4_;  // used instead of muxer_ when the container is MP4
   std::vector<uint8_t> y_, u_, v_;
   int uv_width_ = 0;
   int uv_height_ = 0;

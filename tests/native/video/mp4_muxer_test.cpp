@@ -23,19 +23,6 @@ using webmtest::Shell;
 
 using Bytes = std::vector<uint8_t>;
 
-// The repository root: the first directory above this source file (or above the working directory,
-// when the compiler was given a relative path) that holds the mediabunny judge.
-const std::string kRoot = [] {
-  const std::string judge = "/tests/node/video/mp4-probe.mjs";
-  for (std::string start : {std::string(__FILE__), webmtest::fs::current_path().string() + "/x"}) {
-    for (std::string d = start; d.find('/') != std::string::npos;) {
-      d = d.substr(0, d.rfind('/'));
-      if (webmtest::fs::exists(d + judge)) return d;
-    }
-  }
-  return std::string(".");
-}();
-
 Bytes EntryBytes(const Mp4SampleEntry& e) {
   Mp4BoxWriter w;
   e.Write(&w);
@@ -474,7 +461,7 @@ Judged Judge(const std::string& path) {
   j.packets = webmtest::ProbePacketCounts(path);
   j.duration = webmtest::ProbeDuration(path);
   j.decode_errors = Shell("ffmpeg -v error -xerror -i '" + path + "' -f null - 2>&1", &j.decode_status);
-  j.mediabunny = Shell("node '" + kRoot + "/tests/node/video/mp4-probe.mjs' '" + path + "' 2>&1");
+  j.mediabunny = mp4test::MediabunnyProbe(path);
   return j;
 }
 

@@ -129,6 +129,24 @@ inline bool Av1HasSequenceHeader(const std::vector<uint8_t>& d) {
   return false;
 }
 
+// The repository root: the first directory above this header (or above the working directory, when
+// the compiler was given a relative path) that holds the mediabunny judge.
+inline std::string RepoRoot() {
+  const std::string judge = "/tests/node/video/mp4-probe.mjs";
+  for (std::string start : {std::string(__FILE__), webmtest::fs::current_path().string() + "/x"}) {
+    for (std::string d = start; d.find('/') != std::string::npos;) {
+      d = d.substr(0, d.rfind('/'));
+      if (webmtest::fs::exists(d + judge)) return d;
+    }
+  }
+  return ".";
+}
+
+// mediabunny's reading of the file (tests/node/video/mp4-probe.mjs): its JSON, or its error.
+inline std::string MediabunnyProbe(const std::string& path) {
+  return Shell("node '" + RepoRoot() + "/tests/node/video/mp4-probe.mjs' '" + path + "' 2>&1");
+}
+
 // `frames` of ffmpeg's testsrc at 30 fps as AV1 (libaom, key frame every 10).
 inline std::vector<Item> Av1Frames(const std::string& dir, int frames, int width = 160, int height = 120) {
   const std::string p = dir + "/av1.ivf";

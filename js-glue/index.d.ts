@@ -507,6 +507,10 @@ export interface VideoWriterOptions {
   module?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function } | object;
   /** An Opus track from PCM given to addAudio() (libopus in the audio module, loaded with it). */
   audio?: OpusEncoderOptions;
+  /** 'mp4': VP9 + Opus in MP4 (VP8 is a TypeError; no per-frame metadata). Default 'webm'. */
+  container?: 'webm' | 'mp4';
+  /** MP4 only: default 'fragmented' with ondata, 'progressive' (moov first) without. */
+  layout?: 'fragmented' | 'progressive';
 }
 export interface VideoResult {
   /** the video codec; mimeType says "video/webm;codecs=vp8,opus" when there is audio */
@@ -515,6 +519,8 @@ export interface VideoResult {
   /** the file, when there is no ondata */ data?: Uint8Array; blob?: Blob;
   /** with an audio track: its packets and its end in the file (seconds) */
   audio?: { codec: 'opus'; sampleRate: number; channels: 1 | 2; packets: number; duration: number };
+  /** MP4 output: the container and its layout */
+  container?: 'mp4'; layout?: 'fragmented' | 'progressive';
 }
 /** PCM for addAudio: interleaved (Float32 nominally -1..1, or Int16), or one Float32Array per channel. */
 export type AudioPcm = Float32Array | Int16Array | Float32Array[];
@@ -558,6 +564,35 @@ export class WebmMuxer {
   addAudio(data: Uint8Array | ArrayBuffer, options: { timestampUs: number }): void;
   /** duration in seconds; without it the last frame's time plus the average frame spacing (and at least the audio's end). */
   finish(options?: { duration?: number }): Promise<VideoResult>;
+  abort(): void;
+}
+/** Muxes H.264 / VP9 / AV1 (+ Opus / AAC) encoded elsewhere into MP4 (js-glue/video/mp4-muxer.js, wasm/video/mp4_muxer.h). */
+export interface Mp4MuxerOptions {
+  /** 'avc1.PPCCLL' | 'h264' | 'vp09.PP.LL.DD' | 'vp9' | 'av01.P.LLT.DD' | 'av1' (default 'vp9'); VP8 is a TypeError */
+  codec?: string; width: number; height: number; fps?: number;
+  /** avcC / av1C (VideoEncoder's decoderConfig.description); with an avcC, H.264 frames are length-prefixed */
+  description?: Uint8Array | ArrayBuffer;
+  /** default 'fragmented' with ondata (moof + mdat per key frame, mfra at the end), 'progressive' without (moov first) */
+  layout?: 'fragmented' | 'progressive';
+  ondata?: (bytes: Uint8Array, offset: number) => void | Promise<void>;
+  module?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function } | object;
+  /** description: an OpusHead (AudioEncoder's) or an AudioSpecificConfig; Opus without one gets a built OpusHead (preSkip, default 312) */
+  audio?: { codec?: 'opus' | 'aac' | 'mp4a.40.2'; sampleRate?: number; channels: number; description?: Uint8Array | ArrayBuffer; preSkip?: number };
+}
+export interface Mp4Result extends Omit<VideoResult, 'codec' | 'audio'> {
+  /** the video codec as written (e.g. 'avc1.64000d'); mimeType is 'video/mp4; codecs="…"' */
+  codec: string; layout: 'fragmented' | 'progressive'; fragments: number;
+  audio?: { codec: 'opus' | 'aac'; sampleRate: number; channels: number; packets: number; duration: number };
+}
+export class Mp4Muxer {
+  private constructor();
+  static create(options: Mp4MuxerOptions): Promise<Mp4Muxer>;
+  readonly codec: string; readonly layout: 'fragmented' | 'progressive'; readonly width: number; readonly height: number;
+  readonly fps: number; readonly frames: number; readonly audioPackets: number; readonly bytes: number; readonly pendingBytes: number;
+  /** the first frame must be a key frame; timestamps (any clock, the first one given is zero) must increase */
+  addFrame(data: Uint8Array | ArrayBuffer, options?: { keyframe?: boolean; timestampUs?: number }): void;
+  addAudio(data: Uint8Array | ArrayBuffer, options: { timestampUs: number; discardPaddingUs?: number }): void;
+  finish(options?: { duration?: number }): Promise<Mp4Result>;
   abort(): void;
 }
 export function initVideo(options?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function }): Promise<object>;

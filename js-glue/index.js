@@ -31,6 +31,7 @@ export { terminateCaptureWorker } from './capture/worker-client.js';
 export { initVideo, isVideoLoaded } from './video.js';
 export { VideoWriter, VIDEO_LIMITS } from './video/video-writer.js';
 export { WebmMuxer } from './video/webm-muxer.js';
+export { Mp4Muxer } from './video/mp4-muxer.js';
 export { initAudio, isAudioLoaded } from './audio.js';
 export { OpusEncoder, AUDIO_LIMITS } from './audio/opus-encoder.js';
 export { makeSeekable, makeSeekableChunks } from './video/repair.js';

@@ -673,6 +673,7 @@ export interface RecordingResult {
   /** the sound track */ audio?: { codec: 'opus' | string; sampleRate?: number; channels?: number; packets: number | null; duration?: number };
   /** seconds left out by pause() */ pausedDuration?: number;
   /** stream sources: 'stop' (stop()) or 'source' (the track ended: Stop sharing, unplugged, hung up) */ endedBy?: 'stop' | 'source';
+  /** stream sources: frames of another size than the first (a resized window), scaled into it with their aspect ratio kept */ scaledFrames?: number;
   metadata: {
     backend: string; codec: string; mimeType: string; width: number; height: number; fps: number; timing: 'fps' | 'realtime';
     started: string; ended: string; duration: number; frameCount: number; averageFps: number; bytes: number; skippedFrames: number;
@@ -716,6 +717,7 @@ export class ComposedStream extends MediaStream {
   /** the canvas the picture is drawn into (the screen's first size) */ readonly canvas: HTMLCanvasElement;
   readonly layout: Required<ComposeLayout>;
   /** where the camera is drawn now, in canvas pixels */ readonly cameraRect: { x: number; y: number; width: number; height: number } | null;
+  /** the screen's and the camera's tracks (what stopTracks stops) */ readonly inputs: MediaStreamTrack[];
   /** stops drawing, the composed tracks and the audio mix (and the inputs' tracks with stopTracks); idempotent */
   stop(): void;
 }

@@ -51,6 +51,7 @@ import { CanvasSource, isHTMLCanvas, isOffscreen } from './sources/canvas.js';
 import { XRSource, isXRSession } from './sources/xr.js';
 import { StreamSource, isStreamSource, openCamera, openScreen } from './sources/stream.js';
 import { Pacer } from './sources/pacing.js';
+import { FrameFitter } from './sources/frame-fit.js';
 import { openAudio } from './sources/audio.js';
 import { PCM_SAMPLE_RATE, canCapturePcm } from './sources/pcm-capture.js';
 import { OpusEncoder } from './audio-encoder.js';
@@ -110,6 +111,7 @@ export class Recorder extends EventTarget {
     this._startTime = null;
     this._started = Date.now();
     this._audio = null;      // sources/audio.js AudioInput
+    this._fitter = null;     // streams: scales frames of another size into the first size (frame-fit.js)
     this._pcmEarly = [];     // wasm: sound captured before the backend opened
     this._stopping = null;   // the promise of stop()'s result
     this._endedBy = null;
@@ -480,6 +482,9 @@ export class Recorder extends EventTarget {
     if (t === null) { vf.close(); return; }
     if (this._startTime === null) this._startTime = pageUs / 1000;
     if (!this._checkRoom('auto')) { vf.close(); return; }
+    // The file keeps the first frame's size; a resized window's frames are scaled into it (frame-fit.js).
+    if (!this._fitter) this._fitter = new FrameFitter(vf.displayWidth, vf.displayHeight);
+    vf = this._fitter.fit(vf);
     const time = pageUs / 1000;
     let metadata;
     try {
@@ -604,6 +609,7 @@ export class Recorder extends EventTarget {
     if (fin.repair) result.repair = fin.repair;
     if (fin.requestedFrames !== undefined) result.requestedFrames = fin.requestedFrames;
     if (fin.audio) result.audio = fin.audio;
+    if (this._fitter?.fitted) result.scaledFrames = this._fitter.fitted;
     const paused = this._timeline.pausedUs(nowUs()) / 1e6;
     if (paused > 0) result.pausedDuration = paused;
     if (this._kind === 'stream') result.endedBy = this._endedBy;

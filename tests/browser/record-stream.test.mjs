@@ -179,9 +179,10 @@ describe.each(BACKENDS)('%s backend', (backend, options, sound) => {
 // first frame (plus any pause), as the page saw it on a clone of the microphone's track.
 describe('wasm backend: a canvas with the microphone', () => {
   // Web Audio puts an input buffer it does not report between the track and the worklet: the sound lands
-  // 3 to 20 ms after where the track heard it (measured here), once 67 ms at load average 19 (the buffer
-  // grows when the audio thread is starved). Two frames; a misplaced batch or a pause left in is far more.
-  const WASM_SOUND_LIMIT = 2 * FRAME;
+  // 3 to 20 ms after where the track heard it (measured here), 58 to 67 ms at load average 19 to 27 (the
+  // buffer grows when the audio thread is starved), and the sound then ends as much after stop(). 0.1 s:
+  // a misplaced batch, sound from before the first frame or a pause left in is far more.
+  const WASM_SOUND_LIMIT = 0.1;
   async function recordCanvas(options, how) {
     const p = await page();
     try {
@@ -222,8 +223,8 @@ describe('wasm backend: a canvas with the microphone', () => {
     const errors = clickErrors(clickTimes(file), r.captured);
     console.log(`wasm ${codec} canvas + mic: wall ${r.wall.toFixed(3)} s, file ${p.duration.toFixed(3)} s, sound ${seconds.toFixed(3)} s, RMS ${rms} dB, ` +
       `clicks file minus heard ${errors.map((x) => `${(x * 1000).toFixed(1)} ms`).join(', ')} (${r.captured.clicks.length} heard)`);
-    expect(Math.abs(p.duration - r.wall)).toBeLessThanOrEqual(FRAME + 0.005);
-    expect(Math.abs(seconds - r.wall)).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(p.duration - r.wall)).toBeLessThanOrEqual(WASM_SOUND_LIMIT); // the longer of video and sound
+    expect(Math.abs(seconds - r.wall)).toBeLessThanOrEqual(WASM_SOUND_LIMIT);
     expect(rms).toBeGreaterThan(-45); // the clicks: about -25 dB; silence would be far below
     expect(errors.length).toBeGreaterThanOrEqual(1);
     for (const x of errors) expect(Math.abs(x)).toBeLessThanOrEqual(WASM_SOUND_LIMIT);
@@ -238,8 +239,8 @@ describe('wasm backend: a canvas with the microphone', () => {
     const errors = clickErrors(clickTimes(file), r.captured);
     console.log(`wasm pause: wall ${r.wall.toFixed(3)} s (paused ${r.pausedMs.toFixed(0)} ms), file ${p.duration.toFixed(3)} s, sound ${seconds.toFixed(3)} s, ` +
       `clicks file minus heard ${errors.map((x) => `${(x * 1000).toFixed(1)} ms`).join(', ')}`);
-    expect(Math.abs(p.duration - r.wall)).toBeLessThanOrEqual(FRAME + 0.005);
-    expect(Math.abs(seconds - r.wall)).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(p.duration - r.wall)).toBeLessThanOrEqual(WASM_SOUND_LIMIT); // the longer of video and sound
+    expect(Math.abs(seconds - r.wall)).toBeLessThanOrEqual(WASM_SOUND_LIMIT);
     expect(errors.length).toBeGreaterThanOrEqual(1);
     for (const x of errors) expect(Math.abs(x)).toBeLessThanOrEqual(WASM_SOUND_LIMIT);
     expect(decodesCleanly(file)).toEqual({ status: 0, stderr: '' });
@@ -328,6 +329,49 @@ describe('composeStreams (picture in picture)', () => {
     } finally {
       await p.context().close();
     }
+  });
+});
+
+// A window the user resizes while it is recorded (a stream whose frames change size): the file keeps the
+// first size, and each later frame is scaled into it whole, its aspect ratio kept, centred on black.
+describe('a stream whose frame size changes (webcodecs)', () => {
+  test('320x240, then 640x240: every frame of the file is 320x240, the wide frames letterboxed', async () => {
+    const p = await page();
+    let out;
+    try {
+      out = await p.evaluate(() => window.recordResized({ backend: 'webcodecs', audio: false }, { seconds: 2.4, resizeAt: 1 }));
+      expect(p.errors).toEqual([]);
+    } finally {
+      await p.context().close();
+    }
+    expect(out.error ?? null).toBeNull();
+    expect(out).toMatchObject({ complete: true, width: 320, height: 240, backend: 'webcodecs' });
+    expect(out.scaledFrames).toBeGreaterThan(10);
+    // the file lasts the recording, first frame to stop() (the canvas track's clock is mapped like any other)
+    expect(Math.abs(out.duration - out.wall)).toBeLessThanOrEqual(FRAME + 0.005);
+    const file = join(dir, `resized-${saved++}.webm`);
+    writeFileSync(file, Buffer.from(out.b64, 'base64'));
+    expect(decodesCleanly(file)).toEqual({ status: 0, stderr: '' });
+    const sizes = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=width,height', '-of', 'json', file], { encoding: 'utf8' }))
+      .frames.map((f) => `${f.width}x${f.height}`);
+    expect(new Set(sizes)).toEqual(new Set(['320x240']));
+    expect(sizes.length).toBeGreaterThan(30);
+    // before: red | green over the whole frame; after: the 640x240 picture at half size (320x120), centred
+    const before = Math.max(0.2, out.resizedAt / 2);
+    const after = Math.min(out.resizedAt + 0.8, out.duration - 0.1);
+    const region = (t, x, y, width, height) => meanRgb(file, t, { x, y, width, height }).rgb;
+    const red = ([r, g, b]) => r > 180 && g < 70 && b < 70;
+    const green = ([r, g, b]) => g > 180 && r < 70 && b < 70;
+    const black = (c) => Math.max(...c) < 30;
+    const seen = {
+      beforeTopLeft: region(before, 20, 10, 100, 40), beforeTopRight: region(before, 200, 10, 100, 40),
+      afterTop: region(after, 20, 10, 280, 40), afterBottom: region(after, 20, 190, 280, 40),
+      afterLeft: region(after, 20, 80, 120, 80), afterRight: region(after, 180, 80, 120, 80),
+    };
+    console.log(`resize at ${out.resizedAt.toFixed(2)} s: ${JSON.stringify(seen)}`);
+    expect([red(seen.beforeTopLeft), green(seen.beforeTopRight)]).toEqual([true, true]);
+    expect([black(seen.afterTop), black(seen.afterBottom)]).toEqual([true, true]);
+    expect([red(seen.afterLeft), green(seen.afterRight)]).toEqual([true, true]);
   });
 });
 
@@ -496,7 +540,7 @@ describe('<record-button> with streams', () => {
         const rec = await b.start();
         const composed = rec._source;
         const rect = composed.cameraRect;
-        const inputs = composed._parts.inputs;
+        const inputs = composed.inputs;
         const screen = inputs.find((t) => t.kind === 'video');
         const screenSize = { width: screen.getSettings().width, height: screen.getSettings().height };
         await sleep(2500);

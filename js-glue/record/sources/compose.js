@@ -55,10 +55,12 @@ function playing(track) {
  * A MediaStream of the camera over the screen with the sound of both; stop() ends what it owns.
  */
 export class ComposedStream extends (typeof MediaStream === 'function' ? MediaStream : class {}) {
+  #parts;
+
   /** @private use composeStreams() */
   constructor(tracks, parts) {
     super(tracks);
-    this._parts = parts;
+    this.#parts = parts;
     /** The canvas the picture is drawn into. */
     this.canvas = parts.canvas;
     /** The layout in use. */
@@ -66,11 +68,14 @@ export class ComposedStream extends (typeof MediaStream === 'function' ? MediaSt
   }
 
   /** Where the camera is drawn now: { x, y, width, height } in the canvas. */
-  get cameraRect() { return this._parts.rect(); }
+  get cameraRect() { return this.#parts.rect(); }
+
+  /** The screen's and the camera's tracks (what stopTracks stops). */
+  get inputs() { return this.#parts.inputs.slice(); }
 
   /** Stops drawing, the composed tracks and the mix (and the inputs' tracks with stopTracks). Idempotent. */
   stop() {
-    const p = this._parts;
+    const p = this.#parts;
     if (p.stopped) return;
     p.stopped = true;
     clearTimeout(p.timer);

@@ -27,6 +27,12 @@ export function canCapturePcm() {
 }
 
 export class PcmCapture {
+  #context = null;
+  #node = null;
+  #source = null;
+  #running = false;
+  #onended = null;
+
   /**
    * @param {MediaStreamTrack} track the (mixed) audio track
    * @param {1|2} channels
@@ -35,10 +41,6 @@ export class PcmCapture {
     this.track = track;
     this.channels = channels;
     this.sampleRate = PCM_SAMPLE_RATE;
-    this.context = null;
-    this.node = null;
-    this.source = null;
-    this.running = false;
   }
 
   /**
@@ -53,35 +55,35 @@ export class PcmCapture {
     } catch (err) {
       throw new Error(`createRecorder: sound on backend "wasm" needs an AudioContext at ${PCM_SAMPLE_RATE} Hz (the rate Opus takes), which this browser refused: ${err && err.message}`, { cause: err });
     }
-    this.context = ctx;
+    this.#context = ctx;
     await ctx.audioWorklet.addModule(new URL('./pcm-tap-worklet.js', import.meta.url));
     const node = new AudioWorkletNode(ctx, 'capturekit-pcm-tap', {
       numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1],
       channelCount: this.channels, channelCountMode: 'explicit', channelInterpretation: 'speakers',
       processorOptions: { channels: this.channels, batchFrames: BATCH_FRAMES },
     });
-    this.node = node;
-    this.running = true;
+    this.#node = node;
+    this.#running = true;
     node.port.onmessage = (e) => {
-      if (!this.running) return;
+      if (!this.#running) return;
       try {
         // Never later than the batch's arrival here allows: its last sample was processed before now.
         const latest = (performance.now() - (e.data.planes[0].length / ctx.sampleRate) * 1000) * 1000;
-        ondata(e.data.planes, Math.min(this._pageUs(e.data.frame), latest));
+        ondata(e.data.planes, Math.min(this.#pageUs(e.data.frame), latest));
       } catch (err) {
         this.stop();
         onerror(err);
       }
     };
     node.onprocessorerror = () => {
-      if (!this.running) return;
+      if (!this.#running) return;
       this.stop();
       onerror(new Error('recorder: the audio capture (AudioWorklet) failed'));
     };
-    this._onended = () => { if (this.running) onended(); };
-    this.track.addEventListener('ended', this._onended);
-    this.source = ctx.createMediaStreamSource(new MediaStream([this.track]));
-    this.source.connect(node);
+    this.#onended = () => { if (this.#running) onended(); };
+    this.track.addEventListener('ended', this.#onended);
+    this.#source = ctx.createMediaStreamSource(new MediaStream([this.track]));
+    this.#source.connect(node);
     node.connect(ctx.destination); // pulled by the graph; it outputs silence
     if (ctx.state !== 'running') {
       await Promise.race([ctx.resume(), new Promise((r) => setTimeout(r, 1000))]);
@@ -90,8 +92,8 @@ export class PcmCapture {
   }
 
   // Page time (µs) at which context frame `frame` was processed.
-  _pageUs(frame) {
-    const ctx = this.context;
+  #pageUs(frame) {
+    const ctx = this.#context;
     const ts = typeof ctx.getOutputTimestamp === 'function' ? ctx.getOutputTimestamp() : null;
     let offsetMs; // page ms minus context ms, for the moment a sample is processed
     if (ts && ts.performanceTime > 0 && ts.contextTime > 0) {
@@ -103,14 +105,14 @@ export class PcmCapture {
   }
 
   stop() {
-    this.running = false;
-    this.track?.removeEventListener('ended', this._onended);
-    try { this.node?.port.postMessage('stop'); } catch { /* closed */ }
-    try { this.source?.disconnect(); } catch { /* gone */ }
-    try { this.node?.disconnect(); } catch { /* gone */ }
-    if (this.context) this.context.close().catch(() => {});
-    this.context = null;
-    this.node = null;
-    this.source = null;
+    this.#running = false;
+    this.track?.removeEventListener('ended', this.#onended);
+    try { this.#node?.port.postMessage('stop'); } catch { /* closed */ }
+    try { this.#source?.disconnect(); } catch { /* gone */ }
+    try { this.#node?.disconnect(); } catch { /* gone */ }
+    if (this.#context) this.#context.close().catch(() => {});
+    this.#context = null;
+    this.#node = null;
+    this.#source = null;
   }
 }

@@ -34,7 +34,7 @@ export function streamTracks(source) {
   const video = tracks.filter((t) => t.kind === 'video');
   const audio = tracks.filter((t) => t.kind === 'audio');
   if (!video.length) throw new TypeError(`${W}: the stream has no video track (${audio.length} audio track(s)); capturekit records video with sound, not sound alone`);
-  if (video.length > 1) throw new TypeError(`${W}: the stream has ${video.length} video tracks; pass the one to record (composing several is not supported yet)`);
+  if (video.length > 1) throw new TypeError(`${W}: the stream has ${video.length} video tracks; pass the one to record, or compose a screen and a camera with composeStreams()`);
   if (video[0].readyState === 'ended') throw new Error(`${W}: the video track has already ended (stopped, unplugged, or the peer hung up)`);
   return { video: video[0], audio: audio.filter((t) => t.readyState !== 'ended') };
 }
@@ -50,9 +50,16 @@ export function streamTracks(source) {
  * exactly the browser's.
  */
 export class TrackClock {
-  constructor(settleFrames = 300) {
+  /**
+   * @param {number} [settleFrames] frames over which the offset is estimated
+   * @param {{pageClock?: boolean}} [o] pageClock false: never take timestamps near the page clock as on
+   *   it (video frames: a canvas's capture track stamps its frames about a second off the page clock in
+   *   Chromium, close enough to pass for it, which made the file a second too long)
+   */
+  constructor(settleFrames = 300, { pageClock = true } = {}) {
     this.offset = null;
     this.left = settleFrames;
+    this.pageClock = pageClock;
   }
 
   /** The page time (µs) of a frame stamped `timestampUs` that arrived now. */
@@ -60,7 +67,7 @@ export class TrackClock {
     const skew = timestampUs - arrivalUs;
     if (this.offset === null) {
       this.offset = skew;
-      if (Math.abs(skew) < 1e6) { this.offset = 0; this.left = 0; } // the page clock already
+      if (this.pageClock && Math.abs(skew) < 1e6) { this.offset = 0; this.left = 0; } // the page clock already
     } else if (this.left > 0 && skew > this.offset) this.offset = skew;
     if (this.left > 0) this.left--;
     return timestampUs - this.offset;
@@ -78,7 +85,7 @@ export class StreamSource {
     this.reader = null;
     this.onEnded = null;
     this.ended = false;
-    this.clock = new TrackClock();
+    this.clock = new TrackClock(300, { pageClock: false });
   }
 
   /** The size the track announces (the first frame confirms it), or null. */

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Server } from '@tus/server';
+import { Server, EVENTS } from '@tus/server';
 import { FileStore } from '@tus/file-store';
 import { S3Store } from '@tus/s3-store';
 import { ObjectStore } from '../object-store.js';
@@ -122,6 +122,10 @@ export default async function tusRoutes(app, { ctx }) {
     },
   });
   ctx.tus = tus;
+  // A terminated upload (DELETE /files/<id>) is forgotten by the state store too (no longer counted).
+  tus.on(EVENTS.POST_TERMINATE, (req, res, id) => {
+    storage.state.dropTusOwner(id).catch((e) => app.log.error(e));
+  });
 
   // A finished upload (its bytes in `path`) becomes a capture.
   async function finish(req, upload, path) {

@@ -54,7 +54,7 @@ async function objectsOf() {
   return (await filesOf(dir).catch(() => [])).filter((f) => f.endsWith('._S3rver_object')).length; // s3rver: <key>._S3rver_object
 }
 
-test('a REST recording: chunks of 5 MiB go into the multipart upload as they arrive, finalize completes it without a copy', async () => {
+test('a REST recording: each chunk of 5 MiB goes into the multipart upload once received, finalize completes it without a copy', async () => {
   const chunks = [fakeWebm(MIN_PART_SIZE, 11), fakeWebm(MIN_PART_SIZE, 12), fakeWebm(777777, 13)];
   const whole = Buffer.concat(chunks);
   const partsBefore = s3.partPuts().length;
@@ -170,6 +170,20 @@ test('tus through @tus/s3-store: create, PATCHes and HEAD on alternating servers
   expect(info).toMatchObject({ type: 'video', filename: 'tus.webm', session: 's3-tus', size: data.length, sha256: sha256(data) });
   for (const s of servers) expect((await filesOf(s.dataDir)).filter((f) => !f.startsWith('tmp/'))).toEqual([]);
   for (const s of servers) expect(s.output()).not.toMatch(/uncaught exception|unhandled rejection/);
+});
+
+test('a terminated tus upload is 404 and no longer counts against the quota', async () => {
+  const count = async () => (await pg.query('SELECT count(*)::int AS n FROM tus_uploads WHERE NOT finished', [], 'capturekit')).rows[0].n;
+  const before = await count();
+  const create = await next().api('/files/', { method: 'POST', headers: { ...TUS, 'upload-length': '6000000' } });
+  const path = new URL(create.headers.get('location')).pathname;
+  expect((await next().api(path, { method: 'PATCH', headers: { ...TUS, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: fakeWebm(100000, 77) })).status).toBe(204);
+  expect(await count()).toBe(before + 1);
+  expect((await next().api(path, { method: 'DELETE', headers: TUS })).status).toBe(204);
+  // the row goes right after the answer (the termination event)
+  for (let i = 0; i < 50 && (await count()) !== before; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await count()).toBe(before);
+  expect((await next().api(path, { method: 'HEAD', headers: TUS })).status).toBe(404);
 });
 
 test('/readyz checks the bucket; retention (at start) removes expired captures\' objects and open recordings\' uploads', async () => {

@@ -101,6 +101,42 @@ test('a REST recording: each chunk of 5 MiB goes into the multipart upload once 
   for (const s of servers) expect((await filesOf(s.dataDir)).filter((f) => !f.startsWith('tmp/'))).toEqual([]);
 });
 
+test('security as on disk: another user\'s session and capture are 404, a bad token 401, a chunk over the limit 413', async () => {
+  const sessionId = await initSession(next().api);
+  const chunk = fakeWebm(1000, 9);
+  expect((await sendChunk(next().api, sessionId, 0, chunk, {}, BOB)).status).toBe(404);
+  expect((await next().api(`/videos/${sessionId}/chunks`, {}, BOB)).status).toBe(404);
+  expect((await next().api(`/videos/${sessionId}/chunks`, {}, 'not-a-token')).status).toBe(401);
+  const over = await sendChunk(next().api, sessionId, 0, fakeWebm(16 * 1024 * 1024 + 1, 10));
+  expect(over.status).toBe(413);
+  expect((await (await next().api(`/videos/${sessionId}/chunks`)).json()).chunks).toEqual([]);
+  const shot = await (await next().api('/api/capture/screenshot', { method: 'POST', body: screenshotForm(makePng(10, 10)) })).json();
+  expect((await next().api(`/api/captures/${shot.data.id}/file`, {}, BOB)).status).toBe(404);
+  expect((await next().api(`/api/captures/${shot.data.id}`, { method: 'DELETE' }, BOB)).status).toBe(404);
+  expect((await next().api(`/api/captures/${shot.data.id}/file`)).status).toBe(200);
+});
+
+test('quotas count from the tables: stored bytes (507), open sessions (429), open tus uploads (429)', async () => {
+  const small = await startServerProcess({ args: [...args, '--quota-bytes', '1MiB', '--quota-sessions', '1', '--quota-tus', '1'] });
+  try {
+    const video = (seed) => {
+      const form = new FormData();
+      form.append('file', new Blob([fakeWebm(600 * 1024, seed)], { type: 'video/webm' }), 'q.webm');
+      return form;
+    };
+    expect((await small.api('/api/capture/video', { method: 'POST', body: video(1) }, BOB)).status).toBe(200);
+    const over = await small.api('/api/capture/video', { method: 'POST', body: video(2) }, BOB);
+    expect(over.status).toBe(507);
+    expect(await over.json()).toMatchObject({ quota: 'bytes', used: 600 * 1024 });
+    expect((await small.api('/videos/init', json({ filename: 'a.webm' }), BOB)).status).toBe(200);
+    expect(await (await small.api('/videos/init', json({ filename: 'b.webm' }), BOB)).json()).toMatchObject({ statusCode: 429, quota: 'sessions' });
+    expect((await small.api('/files/', { method: 'POST', headers: { ...TUS, 'upload-length': '1000' } }, BOB)).status).toBe(201);
+    expect((await small.api('/files/', { method: 'POST', headers: { ...TUS, 'upload-length': '1000' } }, BOB)).status).toBe(429);
+  } finally {
+    await small.stop();
+  }
+});
+
 test('a small chunk before the last cannot be a multipart part: finalize says which (400)', async () => {
   const sessionId = await initSession(next().api);
   expect((await sendChunk(next().api, sessionId, 0, fakeWebm(1000, 1))).status).toBe(200);

@@ -64,6 +64,13 @@ export function codecOfMimeType(type) {
 /** WebCodecs codec string: VP9 profile 0, level from the frame size and rate, 8-bit. */
 export function webCodecsCodecString(codec, width, height, fps) {
   if (codec === 'vp8') return 'vp8';
+  const pixels = width * height;
+  // H.264 (MP4 only): Constrained Baseline 3.1 up to 720p30, High 4.0 up to 1080p30, High 5.1 above.
+  if (codec === 'h264') return pixels <= 921600 && pixels * fps <= 27_648_000 ? 'avc1.42001f' : pixels <= 2_097_152 && pixels * fps <= 62_914_560 ? 'avc1.640028' : 'avc1.640033';
+  if (codec === 'av1') { // Main profile, 8-bit; seq_level_idx by picture size (AV1 spec, Annex A.3)
+    const idx = [[147456, 0], [278784, 1], [665856, 4], [1065024, 5], [2359296, 8], [8912896, 12]].find(([n]) => pixels <= n)?.[1] ?? 16;
+    return `av01.0.${String(idx).padStart(2, '0')}M.08`;
+  }
   // VP9 levels (max luma picture size, max luma sample rate) from the VP9 spec, Annex A.
   const levels = [
     [10, 36864, 829440], [11, 73728, 2764800], [20, 122880, 4608000], [21, 245760, 9216000],

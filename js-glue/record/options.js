@@ -7,7 +7,7 @@ const W = 'createRecorder';
 const BACKENDS = ['auto', 'wasm', 'webcodecs', 'mediarecorder'];
 const OPTION_KEYS = new Set(['backend', 'codec', 'fps', 'bitrate', 'keyframeInterval', 'speed', 'size', 'frames', 'timing',
   'maxQueuedFrames', 'ondata', 'onbackpressure', 'onerror', 'worker', 'readback', 'metadata', 'frameMetadata',
-  'gl', 'referenceSpace', 'view', 'binding', 'context', 'timeslice', 'audio', 'audioBitrate', 'stopTracks', 'repair', 'sessionMode']);
+  'gl', 'referenceSpace', 'view', 'binding', 'context', 'timeslice', 'audio', 'audioBitrate', 'stopTracks', 'repair', 'sessionMode', 'container']);
 export const RECORDER_LIMITS = Object.freeze({ maxQueuedFrames: 1024, minTimeslice: 10, maxTimeslice: 3_600_000, minAudioBitrate: 6000, maxAudioBitrate: 510_000 });
 
 export function describe(v) {
@@ -43,8 +43,17 @@ export function normalizeRecorderOptions(options, kind) {
   const L = VIDEO_LIMITS;
   const o = { ...options };
   o.backend = o.backend === undefined ? 'auto' : checkEnum(o.backend, `${W}: options.backend`, BACKENDS);
-  const codecs = o.backend === 'mediarecorder' ? ['vp8', 'vp9', 'h264', 'auto'] : ['vp8', 'vp9'];
-  o.codec = o.codec === undefined ? (o.backend === 'mediarecorder' ? 'auto' : 'vp8') : checkEnum(o.codec, `${W}: options.codec${o.backend === 'mediarecorder' ? '' : ' (h264 needs backend "mediarecorder")'}`, codecs);
+  // MP4: H.264 / VP9 / AV1 from VideoEncoder (+ Opus) in capturekit's MP4 muxer (js-glue/video/mp4-muxer.js).
+  o.container = o.container === undefined ? 'webm' : checkEnum(o.container, `${W}: options.container`, ['webm', 'mp4']);
+  const mp4 = o.container === 'mp4';
+  if (mp4) {
+    if (o.backend !== 'webcodecs') throw new TypeError(`${W}: container "mp4" needs backend "webcodecs" (for now)`);
+    if (o.codec === 'vp8') throw new TypeError(`${W}: VP8 cannot be stored in MP4; use codec "h264", "vp9" or "av1", or container "webm"`);
+    if (o.frameMetadata === true) throw new TypeError(`${W}: MP4 carries no per-frame metadata; use container "webm" for options.frameMetadata`);
+    o.frameMetadata = false;
+  }
+  const codecs = o.backend === 'mediarecorder' ? ['vp8', 'vp9', 'h264', 'auto'] : mp4 ? ['h264', 'vp9', 'av1'] : ['vp8', 'vp9'];
+  o.codec = o.codec === undefined ? (o.backend === 'mediarecorder' ? 'auto' : mp4 ? 'h264' : 'vp8') : checkEnum(o.codec, `${W}: options.codec${o.backend === 'mediarecorder' ? '' : ' (h264 needs backend "mediarecorder")'}`, codecs);
   o.fps = o.fps === undefined ? 30 : checkNumber(o.fps, `${W}: options.fps`, { min: L.minFps, max: L.maxFps });
   o.bitrate = o.bitrate === undefined ? 2_500_000 : Math.round(checkNumber(o.bitrate, `${W}: options.bitrate (bits per second)`, { min: L.minBitrate, max: L.maxBitrate }));
   if (o.keyframeInterval !== undefined) checkNumber(o.keyframeInterval, `${W}: options.keyframeInterval (frames)`, { integer: true, min: 1, max: L.maxKeyframeInterval });

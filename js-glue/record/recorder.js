@@ -314,7 +314,7 @@ export class Recorder extends EventTarget {
     let backend = this._chosen;
     if (backend === 'webcodecs') {
       const audio = this._audio ? { channels: this._audio.channels, sampleRate: this._audio.sampleRate, bitrate: o.audioBitrate } : null;
-      this._backend = await WebCodecsBackend.open({ ...enc, timing: o.timing, audio }, this._output, { onfatal: (e) => this._fail(e) });
+      this._backend = await WebCodecsBackend.open({ ...enc, timing: o.timing, audio, container: o.container }, this._output, { onfatal: (e) => this._fail(e) });
       if (this._audio) this._startAudio();
     } else {
       if (o.speed !== undefined) enc.speed = o.speed;
@@ -330,6 +330,7 @@ export class Recorder extends EventTarget {
     this.backend = backend;
     this.codec = o.codec;
     this.mimeType = this._audio ? `video/webm;codecs=${o.codec},opus` : `video/webm;codecs=${o.codec}`;
+    if (o.container === 'mp4') this.mimeType = 'video/mp4'; // the codecs come with the result (the muxer's)
   }
 
   // Sound on the webcodecs backend: the audio input's chunks, on the recording's time line.

@@ -17,6 +17,7 @@
 import { webCodecsCodecString } from '../codecs.js';
 import { OpusEncoder, OPUS_SAMPLE_RATE } from '../audio-encoder.js';
 import { WebmMuxer } from '../../video/webm-muxer.js';
+import { Mp4Muxer } from '../../video/mp4-muxer.js';
 
 const utf8 = new TextEncoder();
 const EARLY_AUDIO_CHUNKS = 200; // audio held until the first video frame fixes the start (about 2 s)
@@ -26,7 +27,19 @@ function config({ codec, width, height, fps, bitrate }) {
     codec: webCodecsCodecString(codec, width, height, fps),
     width, height, bitrate, framerate: fps,
     latencyMode: 'quality', bitrateMode: 'variable', alpha: 'discard',
+    ...(codec === 'h264' ? { avc: { format: 'avc' } } : {}), // MP4: length-prefixed NAL units, the avcC apart
   };
+}
+
+// container 'mp4': the same muxer options for Mp4Muxer (js-glue/video/mp4-muxer.js): the codec string the
+// encoder was given, its avcC / av1C (the first chunk's decoderConfig.description), fragmented (a
+// fragment per key frame goes out through ondata), Opus with AudioEncoder's OpusHead.
+function mp4Options(m, b) {
+  const o = { codec: webCodecsCodecString(b.o.codec, m.width, m.height, m.fps), width: m.width, height: m.height, fps: m.fps,
+    layout: 'fragmented', ondata: m.ondata };
+  if (b.videoDescription) o.description = b.videoDescription;
+  if (m.audio) o.audio = { codec: 'opus', sampleRate: m.audio.sampleRate, channels: m.audio.channels, ...(m.audio.codecPrivate ? { description: m.audio.codecPrivate } : {}) };
+  return o;
 }
 
 let flipModule = null;
@@ -106,11 +119,11 @@ export class WebCodecsBackend {
         onpacket: (bytes, us) => { this.aq.push({ bytes, us }); this._pump(); },
         onerror: (e) => this._fatal(e),
       });
-    } else {
+    } else if (this.o.container !== 'mp4') { // MP4 waits for the first chunk's description
       await this._createMuxer();
     }
     this.encoder = new VideoEncoder({
-      output: (chunk) => this._output(chunk),
+      output: (chunk, meta) => this._output(chunk, meta),
       error: (e) => this._fatal(new Error(`recorder: VideoEncoder failed: ${e && e.message ? e.message : e}`)),
     });
     this.encoder.configure(cfg);
@@ -126,7 +139,7 @@ export class WebCodecsBackend {
         m.audio = { codec: 'opus', sampleRate: OPUS_SAMPLE_RATE, channels: this.audio.channels };
         if (this.audioConfig) m.audio.codecPrivate = this.audioConfig;
       }
-      this.creating = WebmMuxer.create(m).then((muxer) => {
+      this.creating = (this.o.container === 'mp4' ? Mp4Muxer.create(mp4Options(m, this)) : WebmMuxer.create(m)).then((muxer) => {
         if (this.failed) { muxer.abort(); throw this.failed; }
         this.muxer = muxer;
       });
@@ -135,7 +148,11 @@ export class WebCodecsBackend {
     return this.creating;
   }
 
-  _output(chunk) {
+  _output(chunk, meta) {
+    if (this.videoDescription === undefined) { // MP4's avcC / av1C (null: none given)
+      const d = meta?.decoderConfig?.description;
+      this.videoDescription = d ? new Uint8Array(ArrayBuffer.isView(d) ? d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength) : d.slice(0)) : null;
+    }
     const w = this.waiting.shift();
     if (!w) {
       this._fatal(new Error('recorder: VideoEncoder produced more chunks than frames'));
@@ -159,13 +176,15 @@ export class WebCodecsBackend {
     if (!this.muxer) {
       // With sound, the muxer starts once the encoder said what its Opus looks like (the OpusHead).
       if (this.audio && this.audioConfig === undefined && !this.audioDone) return;
+      if (this.o.container === 'mp4' && this.videoDescription === undefined && !this.videoDone) return;
       this._createMuxer().then(() => this._pump(), () => {});
       return;
     }
     try {
       while (this.vq.length) {
         const v = this.vq.shift();
-        this.muxer.addFrame(v.bytes, { keyframe: v.keyframe, timestampUs: v.us, metadata: v.metadata });
+        this.muxer.addFrame(v.bytes, this.o.container === 'mp4' ? { keyframe: v.keyframe, timestampUs: v.us }
+          : { keyframe: v.keyframe, timestampUs: v.us, metadata: v.metadata });
         this.videoWritten = true;
       }
       if (!this.videoWritten && !this.videoDone) return;
@@ -344,9 +363,10 @@ export class WebCodecsBackend {
     const r = await this.muxer.finish({ duration });
     const result = { codec: this.o.codec, mimeType: `video/webm;codecs=${this.o.codec}`, width: this.o.width, height: this.o.height, ...r };
     if (this.audio) {
-      result.mimeType = `video/webm;codecs=${this.o.codec},opus`;
+      if (this.o.container !== 'mp4') result.mimeType = `video/webm;codecs=${this.o.codec},opus`;
       result.audio = { codec: 'opus', sampleRate: OPUS_SAMPLE_RATE, inputSampleRate: this.audio.sampleRate, channels: this.audio.channels, packets: this.audioPackets, duration: this.audio.samples / this.audio.sampleRate };
     }
+    if (this.o.container === 'mp4') result.codec = this.o.codec; // the muxer's mimeType says avc1.PPCCLL etc.
     return result;
   }
 

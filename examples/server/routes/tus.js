@@ -1,8 +1,10 @@
-// tus 1.0 resumable uploads at /files/ (@tus/server + @tus/file-store: creation, creation-with-upload,
-// creation-defer-length, termination, expiration), behind the same Bearer tokens. The owner is kept in
-// the upload's metadata; another user's upload is 404. A finished upload becomes a capture (hard link,
-// so the tus file stays for HEAD): its type comes from its first bytes (415 and removed if neither
-// PNG, JPEG nor WebM). Upload-Metadata keys read: filename, session, metadata (JSON, same schema).
+// tus 1.0 resumable uploads at /files/ (@tus/server + @tus/file-store, or @tus/s3-store with the bytes
+// in the bucket: creation, creation-with-upload, creation-defer-length, termination, expiration), behind
+// the same Bearer tokens. The owner is kept in the upload's metadata and in the state store (so every
+// server knows it); another user's upload is 404. A finished upload becomes a capture (hard link, so the
+// tus file stays for HEAD; in the bucket, the upload's object itself): its type comes from its first
+// bytes (415 and removed if neither PNG, JPEG nor WebM). Upload-Metadata keys read: filename, session,
+// metadata (JSON, same schema).
 //
 // This server owns the mapping from URL to upload id: `/files` and `/files/` (creation) and
 // `/files/<32 hex>` (one upload) are the only URLs, taken from the raw request line exactly as sent (no

@@ -307,6 +307,9 @@ Status Mp4Muxer::AddFrame(const uint8_t* data, size_t size, bool keyframe, uint6
   if (video_.any && ticks <= video_.last_time)
     return Status::OutOfRange("mp4 muxer: video timestamps must increase: " + std::to_string(timestamp_ns) +
                               " ns after " + std::to_string(TicksToNs(video_.last_time, ts)) + " ns");
+  if (video_.any && ticks - video_.last_time > UINT32_MAX)
+    return Status::OutOfRange("mp4 muxer: a gap of more than " + Ms(TicksToNs(UINT32_MAX, ts)) +
+                              " between video frames does not fit a sample duration");
   if (!video_.entry.complete()) {
     Status s = video_.entry.CompleteFromKeyframe(data, size);
     if (!s.ok()) return s;
@@ -361,6 +364,9 @@ Status Mp4Muxer::AddAudio(const uint8_t* data, size_t size, uint64_t timestamp_n
   if (audio_.any && ticks <= audio_.last_time)
     return Status::OutOfRange("mp4 muxer: audio timestamps must increase: " + std::to_string(timestamp_ns) +
                               " ns after " + std::to_string(TicksToNs(audio_.last_time, ts)) + " ns");
+  if (audio_.any && ticks - audio_.last_time > UINT32_MAX)
+    return Status::OutOfRange("mp4 muxer: a gap of more than " + Ms(TicksToNs(UINT32_MAX, ts)) +
+                              " between audio packets does not fit a sample duration");
   const uint64_t padding = ToTicks(discard_padding_ns, ts);
   if (padding > toc) return Status::OutOfRange("mp4 muxer: audio discard padding longer than the packet");
   if (!init_written_ && options_.layout == Mp4Layout::kFragmented && audio_.pending_bytes + size > kMaxMp4PendingAudioBytes)

@@ -395,6 +395,9 @@ TEST(Mp4Muxer, RefusesBadInputSayingWhatWasWrongAndStaysUsable) {
   EXPECT_EQ(s.code(), Code::kOutOfRange);
   EXPECT_NE(s.message().find("over the"), std::string::npos) << s.message();
   EXPECT_EQ(m.AddFrame(nullptr, 0, false, 2'000'000).code(), Code::kInvalidArgument);
+  s = m.AddFrame(frame.data(), frame.size(), false, 50'000'000'000'000);  // 13.9 h later: 2^32 ticks at 90 kHz
+  EXPECT_EQ(s.code(), Code::kOutOfRange);
+  EXPECT_NE(s.message().find("does not fit a sample duration"), std::string::npos) << s.message();
   // Opus packets: an empty one, a code-3 packet without its frame count.
   const Bytes no_count = {0x03};
   EXPECT_EQ(m.AddAudio(no_count.data(), no_count.size(), 0).code(), Code::kCorruptData);

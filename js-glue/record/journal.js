@@ -225,7 +225,7 @@ export class RecordingJournal {
     const r = this.#recorder;
     if (r) {
       s.frames = r.frames ?? s.frames;
-      s.poses = r._frameMeta ? r._frameMeta.length : s.poses;
+      s.poses = r._intake ? r._intake.meta.length : s.poses;
       s.recorder = { backend: r.backend, codec: r.codec, mimeType: r.mimeType, width: r.width, height: r.height, fps: r.fps };
     }
     const copy = new Uint8Array(u8).buffer; // our own buffer: the caller may reuse theirs

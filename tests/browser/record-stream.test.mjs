@@ -212,7 +212,7 @@ describe('wasm backend: a canvas with the microphone', () => {
   }).filter((x) => x !== null);
 
   test.each([['vp8'], ['vp9']])('%s + Opus: both streams decode, as long as the recording, sound present and where it was heard', async (codec) => {
-    const { r, file } = await recordCanvas({ backend: 'wasm', codec }, { seconds: 2 * PERIOD + 0.5 });
+    const { r, file } = await recordCanvas({ backend: 'wasm', codec }, { seconds: 3 * PERIOD + 0.5 });
     expect(r).toMatchObject({ complete: true, backend: 'wasm', codec, state: 'stopped', mimeType: `video/webm;codecs=${codec},opus`,
       audio: { codec: 'opus', sampleRate: 48000 } });
     const p = probeStreams(file);

@@ -6,6 +6,8 @@
 //                 encoded by libvpx in a Worker. Nothing is dropped: frames wait in a queue of at most
 //                 maxQueuedFrames; when it is full the recorder reports backpressure (an event, and an
 //                 Error from addFrame/captureFrame) instead of losing frames silently.
+//                 A stream's frames are read back through a <video> and a 2D canvas (no WebCodecs
+//                 needed; a frame of another size is scaled to the first's), its sound through Web Audio.
 //   webcodecs     the browser's VideoEncoder (and AudioEncoder for Opus) encodes, capturekit muxes (same
 //                 file layout, same metadata). Streams: each frame with the browser's own timestamp.
 //   mediarecorder canvas.captureStream() or the stream + MediaRecorder (the browser decides timing, may

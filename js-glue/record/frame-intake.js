@@ -17,6 +17,7 @@ const encoder = typeof TextEncoder === 'function' ? new TextEncoder() : null;
 export class FrameIntake {
   #rec;
   #firstSize = null;
+  #lastStreamUs = -Infinity;
 
   /** Every frame's metadata (given, or made for XR / frameMetadata: true). */
   meta = [];
@@ -140,6 +141,23 @@ export class FrameIntake {
       ? src.metadata({ frame: xrFrame, frameNumber, time, startTime: this.startTime, extra: extraMeta })
       : extraMeta === undefined ? src.metadata({ frameNumber, time, startTime: this.startTime }) : extraMeta);
     return this.#submit({ ...f, timestampUs, metadata });
+  }
+
+  /**
+   * A stream's frame read back as RGBA (wasm), captured at page time `pageUs`. Frames keep their order
+   * (one not later than the last is left out); a frame of another size is scaled to the first's.
+   */
+  takeStreamPixels(data, width, height, pageUs) {
+    const rec = this.#rec;
+    if (rec._state !== 'recording') return;
+    const t = rec._timeline.map(pageUs);
+    if (t === null || t <= this.#lastStreamUs) return;
+    if (this.startTime === null) this.startTime = pageUs / 1000;
+    if (!this.queue.checkRoom('auto', true)) return;
+    this.#lastStreamUs = t;
+    const time = pageUs / 1000;
+    const metadata = this.note(rec._src.metadata({ frameNumber: this.queue.accepted + 1, time, startTime: this.startTime }));
+    this.#submit({ pixels: data, width, height, bottomUp: false, timestampUs: Math.round(t), metadata });
   }
 
   /** A stream's frame (webcodecs), captured at page time `pageUs`; this takes ownership of `vf`. */

@@ -73,10 +73,9 @@ export function normalizeRecorderOptions(options, kind) {
     if (o.frames === 'manual') throw new TypeError(`${W}: a stream delivers its own frames; options.frames must be "auto" for a MediaStream source`);
     if (o.timing === 'fps') throw new TypeError(`${W}: a stream's frames keep their own timestamps; options.timing must be "realtime" for a MediaStream source`);
     if (o.size !== undefined) throw new TypeError(`${W}: options.size does not apply to a MediaStream source (ask the track for a size with applyConstraints)`);
-    for (const k of ['readback', 'context', 'gl', 'referenceSpace', 'view', 'binding', 'sessionMode', 'speed']) {
+    for (const k of ['readback', 'context', 'gl', 'referenceSpace', 'view', 'binding', 'sessionMode']) {
       if (o[k] !== undefined) throw new TypeError(`${W}: options.${k} does not apply to a MediaStream source`);
     }
-    if (o.backend === 'wasm') throw new TypeError(`${W}: backend "wasm" records canvases, XR sessions and given frames; a MediaStream needs backend "webcodecs", "mediarecorder" or "auto"`);
   } else if (o.stopTracks !== undefined) {
     throw new TypeError(`${W}: options.stopTracks applies to a MediaStream source`);
   }

@@ -287,7 +287,8 @@ export class Recorder extends EventTarget {
     const src = this._src;
     if (this._kind === 'stream') {
       src.watchEnd(() => this._sourceEnded());
-      if (this._chosen !== 'mediarecorder') src.start((vf, us) => this._intake.takeStream(vf, us), (err) => this._fail(err));
+      if (this._chosen === 'wasm') src.readBack((rgba, w, h, us) => this._intake.takeStreamPixels(rgba, w, h, us), (err) => this._fail(err));
+      else if (this._chosen !== 'mediarecorder') src.start((vf, us) => this._intake.takeStream(vf, us), (err) => this._fail(err));
       return;
     }
     if (o.frames !== 'auto' || this._chosen === 'mediarecorder') return;

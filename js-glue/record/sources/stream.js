@@ -165,8 +165,58 @@ export class StreamSource {
     })();
   }
 
+  /**
+   * wasm: plays the track in a muted <video> and reads each new frame back as RGBA through a 2D canvas
+   * (no WebCodecs needed), calling onframe(rgba, width, height, pageTimeUs): the page time is
+   * requestVideoFrameCallback's captureTime (a camera's), else its receiveTime (a remote track's), else
+   * when the frame was presented. Where requestVideoFrameCallback is missing, the picture is read at
+   * every animation frame.
+   */
+  readBack(onframe, onerror) {
+    const el = document.createElement('video');
+    el.muted = true;
+    el.playsInline = true;
+    el.srcObject = new MediaStream([this.track]);
+    const canvas = document.createElement('canvas');
+    const g = canvas.getContext('2d', { willReadFrequently: true });
+    let on = true;
+    this.stopReadBack = () => {
+      on = false;
+      el.pause();
+      el.srcObject = null;
+    };
+    const next = () => {
+      if (!on) return;
+      if (typeof el.requestVideoFrameCallback === 'function') el.requestVideoFrameCallback(take);
+      else requestAnimationFrame((now) => take(now, null));
+    };
+    const take = (now, m) => {
+      if (!on) return;
+      try {
+        const w = el.videoWidth;
+        const h = el.videoHeight;
+        if (w && h) {
+          if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+          g.drawImage(el, 0, 0, w, h);
+          const img = g.getImageData(0, 0, w, h);
+          const ms = m?.captureTime ?? m?.receiveTime ?? m?.presentationTime ?? now;
+          onframe(new Uint8Array(img.data.buffer), w, h, ms * 1000);
+        }
+      } catch (err) {
+        on = false;
+        onerror(err);
+        return;
+      }
+      next();
+    };
+    el.play().catch(() => {});
+    next();
+  }
+
   /** Stops reading (frames still in the processor are dropped: the recording has stopped). */
   stop() {
+    this.stopReadBack?.();
+    this.stopReadBack = null;
     const reader = this.reader;
     this.reader = null;
     if (reader) reader.cancel().catch(() => {});

@@ -656,7 +656,8 @@ export interface RecorderOptions {
   // canvas
   context?: RenderingContext;
   /** sound: true (the microphone), constraints, a MediaStream or an audio track; several are mixed (Web Audio).
-   *  A stream source's own audio tracks are recorded too; false leaves them out. Backends webcodecs (Opus) and mediarecorder. */
+   *  A stream source's own audio tracks are recorded too; false leaves them out. Every backend: webcodecs (AudioEncoder),
+   *  wasm (an AudioWorklet at 48 kHz, libopus in the record Worker), mediarecorder. */
   audio?: boolean | MediaTrackConstraints | MediaStream | MediaStreamTrack;
   /** Opus bits per second */ audioBitrate?: number;
   /** a stream source: stop its tracks when the recording ends (recordScreen / recordCamera set it) */ stopTracks?: boolean;

@@ -302,6 +302,25 @@ describe('composeStreams (picture in picture)', () => {
     expect(tone).toBeGreaterThan(-35); // the tone at amplitude 0.1: about -26 dB (absent: far below)
   });
 
+  test('"Stop sharing" the screen: the composed video ends, the recorder finishes the file by itself (sourceended)', async () => {
+    const p = await page();
+    let out;
+    try {
+      out = await p.evaluate(() => window.composeFor({ stopScreenAt: 1.5, options: { backend: 'webcodecs' } }));
+      expect(p.errors).toEqual([]);
+    } finally {
+      await p.context().close();
+    }
+    expect(out).toMatchObject({ complete: true, endedBy: 'source', events: ['sourceended'], states: { composedVideo: 'ended', camera: 'live' } });
+    const file = join(dir, `pip-ended-${saved++}.webm`);
+    writeFileSync(file, Buffer.from(out.b64, 'base64'));
+    const probe = probeStreams(file);
+    expect(probe.streams.map((s) => s.codec_type)).toEqual(['video', 'audio']);
+    expect(probe.duration).toBeGreaterThan(1.2);
+    expect(probe.duration).toBeLessThan(2.3);
+    expect(decodesCleanly(file)).toEqual({ status: 0, stderr: '' });
+  });
+
   test('bad options: clear errors', async () => {
     const p = await page();
     try {

@@ -1,5 +1,6 @@
 # The video area: VP8/VP9 encoding (libvpx) and WebM muxing (libwebm), included by CMakeLists.txt.
-#   ck_libwebm   libwebm's mkvmuxer + mkvparser, compiled from the pinned Debian source (never edited)
+#   ck_libwebm   libwebm's muxer (mkvmuxer), compiled from the pinned Debian source (never edited); WebM is
+#                read by our own parser (webm_parser.h), so libwebm's mkvparser/mkvreader are not built
 #   ck_video     wasm/video/*.cpp, linked to ck_libwebm, libvpx and ck_pixels (RGBA -> I420)
 #   libvpx       native: the system libvpx (libvpx-dev, the same 1.12 as the pinned source), so the native
 #                gtests run under ASan against a real encoder; wasm: the static library that
@@ -11,13 +12,11 @@ if(NOT EXISTS "${CK_LIBWEBM_DIR}/mkvmuxer/mkvmuxer.cc")
   message(FATAL_ERROR "libwebm sources missing in ${CK_LIBWEBM_DIR}: run scripts/fetch-deps.sh")
 endif()
 
-# ---- third party: libwebm (muxer now, parser for the repair tools) ----
+# ---- third party: libwebm's muxer ----
 add_library(ck_libwebm STATIC
   "${CK_LIBWEBM_DIR}/mkvmuxer/mkvmuxer.cc"
   "${CK_LIBWEBM_DIR}/mkvmuxer/mkvmuxerutil.cc"
-  "${CK_LIBWEBM_DIR}/mkvmuxer/mkvwriter.cc"
-  "${CK_LIBWEBM_DIR}/mkvparser/mkvparser.cc"
-  "${CK_LIBWEBM_DIR}/mkvparser/mkvreader.cc")
+  "${CK_LIBWEBM_DIR}/mkvmuxer/mkvwriter.cc")
 target_include_directories(ck_libwebm SYSTEM PUBLIC "${CK_LIBWEBM_DIR}")
 target_compile_options(ck_libwebm PRIVATE -w)
 

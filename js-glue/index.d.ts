@@ -632,8 +632,11 @@ export interface RecorderOptions {
   /** 'auto': canvases / XR: WebCodecs where VideoEncoder takes the codec and (even) size, else wasm; streams and
    *  sound: WebCodecs where VideoEncoder, MediaStreamTrackProcessor (and AudioEncoder) exist, else mediarecorder. */
   backend?: 'auto' | 'wasm' | 'webcodecs' | 'mediarecorder';
-  /** vp8 (default) or vp9; mediarecorder also 'h264' and 'auto' (the first of VP9, VP8, H.264 the browser records). */
-  codec?: VideoCodec | 'h264' | 'auto';
+  /** vp8 (default) or vp9; mediarecorder also 'h264' and 'auto' (the first of VP9, VP8, H.264 the browser records);
+   *  container 'mp4' (webcodecs): 'h264' (default), 'vp9' or 'av1'. */
+  codec?: VideoCodec | 'h264' | 'av1' | 'auto';
+  /** 'webm' (default) or 'mp4' (backend 'webcodecs'; a fragmented MP4, no per-frame metadata) */
+  container?: 'webm' | 'mp4';
   fps?: number; /** bits per second */ bitrate?: number; /** frames between keyframes */ keyframeInterval?: number;
   /** libvpx cpu_used, backend 'wasm' only */ speed?: number;
   /** output size; frames are scaled to it (default: the canvas / first frame) */ size?: { width: number; height: number };

@@ -206,3 +206,35 @@ describe('bad input', () => {
     m2.abort();
   });
 });
+
+describe('memory', () => {
+  test('a long fragmented recording streams in bounded memory, and 10 muxers in turn leave the wasm heap as it was', async () => {
+    const { initVideo } = await import('../../../js-glue/video.js');
+    const M = await initVideo();
+    const frames = video.vp9.frames;
+    // One fragmented muxer, 20,000 frames (about 11 minutes at 30 fps): the heap stops growing once the
+    // first fragments are out.
+    let delivered = 0;
+    const m = await Mp4Muxer.create({ codec: 'vp9', width: W, height: H, ondata: (b) => { delivered += b.length; } });
+    let heapAfter2000 = 0;
+    for (let i = 0; i < 20_000; i++) {
+      m.addFrame(frames[i % N].data, { keyframe: i % N === 0, timestampUs: (i * 1e6) / 30 });
+      if (i === 2000) heapAfter2000 = M.HEAPU8.length;
+    }
+    expect(M.HEAPU8.length).toBe(heapAfter2000);
+    const r = await m.finish();
+    expect(r.fragments).toBe(Math.ceil(20_000 / N));
+    expect(delivered).toBeGreaterThanOrEqual(r.bytes);
+    // Create, fill, finish (or abort), in turn: nothing is left behind.
+    const once = async (k) => {
+      const x = await Mp4Muxer.create({ codec: 'vp9', width: W, height: H, layout: k % 2 ? 'progressive' : 'fragmented' });
+      for (let i = 0; i < 1000; i++) x.addFrame(frames[i % N].data, { keyframe: i % N === 0 });
+      if (k % 3 === 2) x.abort(); else await x.finish();
+    };
+    await once(0);
+    await once(1);
+    const heap = M.HEAPU8.length;
+    for (let k = 0; k < 10; k++) await once(k);
+    expect(M.HEAPU8.length).toBe(heap);
+  }, 120_000);
+});

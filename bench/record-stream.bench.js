@@ -3,17 +3,22 @@
 //   1. A 1920x1080 stream at 30 fps with sound, recorded for CK_BENCH_STREAM_SECONDS (default 60; e.g. 5
 //      for a short try) by capturekit webcodecs, capturekit mediarecorder and mediabunny (npm,
 //      MediaStreamVideoTrackSource + MediaStreamAudioTrackSource into WebM), one after the other, each
-//      in a fresh page with the same content; all VP8 at 4 Mb/s + Opus. The stream is a 1920x1080 canvas
-//      (captureStream(0), one requestFrame() per frame drawn) and a Web Audio track, not getDisplayMedia:
-//      headless Chromium's screen here is 1920x1080 but its fake screen device delivers 20 fps of a
-//      synthetic pattern, whatever frameRate is asked for. The canvas looks like a screen: a still
-//      desktop, a window whose text scrolls, a moving pointer; a white band flashes at the top for three
-//      frames every 2 s (three: an encoder that drops a frame rarely drops all three), and the sound clicks at the same instants (both scheduled from the audio clock).
-//      Measured: frames in the file / frames offered (ffprobe packets); main-thread ms per frame (the
-//      gaps between requestAnimationFrame callbacks beyond one refresh, summed, and the long tasks
-//      summed), beside a run with no recorder (the source alone); the file's size; the A/V offset
-//      (click minus flash, ffmpeg signalstats / silencedetect) at the start and at the end of the file,
-//      and how far it moved.
+//      in a fresh page on the same stream content; all VP8 at 4 Mb/s + Opus 128 kb/s. The stream is
+//      Chromium's fake camera and microphone playing files made here (a 1080p30 y4m that looks like a
+//      screen: a still desktop, a white window, a test pattern playing in another window, and a white band
+//      at the top for three frames every 2 s; a wav that clicks at the same instants). Not getDisplayMedia:
+//      headless Chromium's screen here is 1920x1080, but its fake screen device delivers 20 fps of a
+//      pattern nobody controls (no flash to measure A/V by), whatever frameRate is asked for. Not a canvas
+//      either: reading a 1080p canvas back into the stream costs the page's main thread more than the
+//      recorders do (measured: with a recorder attached, 750 to 900 of 1800 frames could not even be
+//      drawn in time, against 3 of 600 with none), which hides what is being compared. The fake camera
+//      makes its frames in the browser process, as a screen capture does.
+//      Measured: frames in the file (ffprobe packets) / frames the track delivered meanwhile
+//      (MediaStreamTrack.stats); main-thread ms per frame (the gaps between requestAnimationFrame
+//      callbacks beyond 1.5 refreshes, summed, and the long tasks summed), beside a run with no recorder;
+//      the file's size; the A/V offset (click minus flash, ffmpeg signalstats / silencedetect) against
+//      the same offset as the tracks delivered it (the fake devices wander apart on a busy machine), at
+//      the start and at the end of the file.
 //   2. Audio: Opus encode speed (× real time) of capturekit's wasm libopus (OpusEncoder, complexity 10)
 //      and of the browser's AudioEncoder (Opus, complexity 10) on the same 10 s of mono 48 kHz PCM, 20 ms
 //      frames, 64 kb/s, in the same page; and the gzip size of the audio module beside the video module.
@@ -26,43 +31,90 @@ import { launchBrowser, serveStatic } from '../tests/browser/browser.mjs';
 import { table, fmt } from './timing.js';
 
 const SECONDS = Number(process.env.CK_BENCH_STREAM_SECONDS) || 60;
-const W = 1920, H = 1080, FPS = 30, PERIOD = 2;
+const W = 1920, H = 1080, FPS = 30, PERIOD = 2, FLASH_FRAMES = 3;
 
 const PAGE = `<!doctype html><meta charset="utf-8"><body style="margin:0">
-<canvas id="c" width="${W}" height="${H}" style="width:480px;height:270px"></canvas>
 <script type="module">
 import * as ck from '/js-glue/index.js';
 import * as mb from '/node_modules/mediabunny/dist/bundles/mediabunny.mjs';
-const W = ${W}, H = ${H}, FPS = ${FPS}, PERIOD = ${PERIOD}, FLASH_FRAMES = 3;
+const W = ${W}, H = ${H}, FPS = ${FPS};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const canvas = document.getElementById('c');
-const g = canvas.getContext('2d', { alpha: false });
+const RAW_MIC = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
 
-// The desktop: drawn once; each frame redraws only what changes, as a screen does.
-function desktop() {
-  const grad = g.createLinearGradient(0, 0, W, H);
-  grad.addColorStop(0, '#1d3557'); grad.addColorStop(1, '#457b9d');
-  g.fillStyle = grad; g.fillRect(0, 0, W, H);
-  for (let i = 0; i < 12; i++) { g.fillStyle = '#e0e0e0'; g.fillRect(40, 160 + i * 70, 48, 48); }
-  g.fillStyle = '#222'; g.fillRect(0, H - 48, W, 48);
-  g.fillStyle = '#fff'; g.fillRect(300, 180, 1200, 760);
-}
-desktop();
-let line = 0;
-function draw(i, flash) {
-  // the window's text scrolls by one line every 4 frames
-  if (i % 4 === 0) {
-    line++;
-    g.fillStyle = '#fff'; g.fillRect(300, 220, 1200, 720);
-    g.fillStyle = '#111'; g.font = '22px sans-serif';
-    for (let k = 0; k < 24; k++) g.fillText(\`\${line + k}: the quick brown fox jumps over the lazy dog \${((line + k) * 7919) % 10007}\`, 320, 250 + k * 28);
-  }
-  // the pointer moves (and leaves a trail: cheap to draw, and it changes the picture everywhere in time)
-  const px = 600 + 400 * Math.sin(i / 20), py = 500 + 200 * Math.cos(i / 27);
-  g.fillStyle = '#f1c40f'; g.fillRect(px, py, 18, 26);
-  // the flash band
-  g.fillStyle = flash ? '#fff' : '#2b2d42'; g.fillRect(0, 0, W, 120);
-  g.fillStyle = '#000'; g.fillRect(W - 200, H - 40, 180, 32); g.fillStyle = '#0f0'; g.font = '24px monospace'; g.fillText(String(i), W - 190, H - 16);
+/**
+ * When the tracks delivered each flash and click (page clock, µs), read from clones of them: the flash
+ * band only (a 64x16 corner of each frame is copied, so the watcher costs every peer the same little);
+ * frame timestamps are put on the page clock by requestVideoFrameCallback's captureTime over the first
+ * 300 frames (the offset most pairs agree on), as the A/V sync tests do.
+ */
+function watch(stream) {
+  const video = stream.getVideoTracks()[0].clone();
+  const audio = stream.getAudioTracks()[0].clone();
+  const ts = [], flashTs = [], clicks = [], captureTimes = [];
+  let on = true;
+  const el = document.createElement('video');
+  el.muted = true;
+  el.srcObject = new MediaStream([video]);
+  const onFrame = (now, m) => {
+    if (m.captureTime !== undefined) captureTimes.push(m.captureTime * 1000);
+    if (on && captureTimes.length < 300) el.requestVideoFrameCallback(onFrame); else el.srcObject = null;
+  };
+  el.requestVideoFrameCallback(onFrame);
+  el.play().catch(() => {});
+  const rect = { x: 0, y: 0, width: 64, height: 16 };
+  const readVideo = (async () => {
+    const r = new MediaStreamTrackProcessor({ track: video }).readable.getReader();
+    let prev = 0;
+    while (on) {
+      const { value: vf, done } = await r.read();
+      if (done) break;
+      try {
+        const buf = new Uint8Array(vf.allocationSize({ rect }));
+        const layout = await vf.copyTo(buf, { rect });
+        let sum = 0;
+        for (let y = 0; y < 16; y++) for (let x = 0; x < 64; x++) sum += buf[layout[0].offset + y * layout[0].stride + x];
+        const top = sum / 1024;
+        if (ts.length < 300) ts.push(vf.timestamp);
+        if (top > 128 && prev <= 128) flashTs.push(vf.timestamp);
+        prev = top;
+      } finally {
+        vf.close();
+      }
+    }
+    r.cancel().catch(() => {});
+  })();
+  const readAudio = (async () => {
+    const r = new MediaStreamTrackProcessor({ track: audio }).readable.getReader();
+    let quiet = Infinity;
+    while (on) {
+      const { value: ad, done } = await r.read();
+      if (done) break;
+      try {
+        const pcm = new Float32Array(ad.numberOfFrames);
+        ad.copyTo(pcm, { planeIndex: 0, format: 'f32-planar' });
+        for (let i = 0; i < pcm.length; i++) {
+          if (Math.abs(pcm[i]) > 0.2) { if (quiet > ad.sampleRate / 2) clicks.push(ad.timestamp + (i / ad.sampleRate) * 1e6); quiet = 0; } else quiet++;
+        }
+      } finally {
+        ad.close();
+      }
+    }
+    r.cancel().catch(() => {});
+  })();
+  return {
+    async stop() {
+      on = false; video.stop(); audio.stop();
+      await Promise.race([Promise.all([readVideo, readAudio]), sleep(1000)]);
+      const votes = new Map();
+      for (const t of ts) for (const c of captureTimes) { const k = Math.round((t - c) / 500); votes.set(k, (votes.get(k) || 0) + 1); }
+      let best = null;
+      for (const [k, v] of votes) if (best === null || v > votes.get(best)) best = k;
+      const near = [];
+      for (const t of ts) for (const c of captureTimes) if (Math.abs((t - c) / 500 - best) <= 1) near.push(t - c);
+      const offset = near.reduce((x, y) => x + y, 0) / near.length;
+      return { flashes: flashTs.map((t) => t - offset), clicks, agreeing: votes.get(best) ?? 0 };
+    },
+  };
 }
 
 async function save(name, blob) {
@@ -70,29 +122,24 @@ async function save(name, blob) {
   if (!res.ok) throw new Error('saving ' + name + ': ' + res.status);
 }
 
-/** Records the stream for \`seconds\` with \`peer\` ('none' = the source alone); returns what the page measured. */
+/** Records the fake camera + microphone for \`seconds\` with \`peer\` ('none' = the stream alone); returns what the page measured. */
 window.runPeer = async (peer, seconds) => {
-  const ctx = new AudioContext({ sampleRate: 48000 });
-  await ctx.resume();
-  const osc = ctx.createOscillator(); osc.frequency.value = 1000;
-  const gain = ctx.createGain(); gain.gain.value = 0;
-  const dest = ctx.createMediaStreamDestination();
-  osc.connect(gain).connect(dest); osc.start();
-  const videoTrack = canvas.captureStream(0).getVideoTracks()[0];
-  const audioTrack = dest.stream.getAudioTracks()[0];
-  const stream = new MediaStream([videoTrack, audioTrack]);
-  draw(0, false); videoTrack.requestFrame();
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: W, height: H, frameRate: FPS }, audio: RAW_MIC });
+  const [videoTrack] = stream.getVideoTracks();
+  const [audioTrack] = stream.getAudioTracks();
+  const watcher = watch(stream);
+  await sleep(500); // the devices and the watcher settle
 
-  let stop;
+  let stop, startUs;
   let skipped = 0;
   if (peer === 'webcodecs' || peer === 'mediarecorder') {
     const rec = await ck.createRecorder(stream, { backend: peer, codec: 'vp8', bitrate: 4_000_000, audioBitrate: 128_000,
       onbackpressure: (info) => { skipped = Math.max(skipped, info.skippedFrames ?? 0); } });
-    stop = async () => { const r = await rec.stop(); return { blob: r.blob ?? new Blob([r.data]), backend: r.backend, frames: r.frames }; };
+    stop = async () => { const r = await rec.stop(); startUs = rec.startTime * 1000; return r.blob ?? new Blob([r.data]); };
   } else if (peer === 'mediabunny') {
     const output = new mb.Output({ format: new mb.WebMOutputFormat(), target: new mb.BufferTarget() });
     // frameRate: null = every frame as the track delivers it, as capturekit records them (by default it
-    // takes the track's settings.frameRate, which is 0 for captureStream(0), and then keeps only the first frame)
+    // takes the track's settings.frameRate and makes a constant-rate file of it, repeating frames)
     const vs = new mb.MediaStreamVideoTrackSource(videoTrack, { codec: 'vp8', bitrate: 4_000_000 }, { frameRate: null });
     const as = new mb.MediaStreamAudioTrackSource(audioTrack, { codec: 'opus', bitrate: 128_000 });
     let failed = null;
@@ -100,51 +147,32 @@ window.runPeer = async (peer, seconds) => {
     as.errorPromise.catch((e) => { failed = e; });
     output.addVideoTrack(vs, { frameRate: FPS });
     output.addAudioTrack(as);
+    startUs = performance.now() * 1000; // its time 0 is its first sample's arrival, shortly after
     await output.start();
-    stop = async () => { await output.finalize(); if (failed) throw failed; return { blob: new Blob([output.target.buffer]), backend: 'mediabunny', frames: null }; };
+    stop = async () => { await output.finalize(); if (failed) throw failed; return new Blob([output.target.buffer]); };
   } else {
     stop = async () => null;
   }
 
   // main-thread probes
-  let longMs = 0, longTasks = 0;
-  const po = new PerformanceObserver((l) => { for (const e of l.getEntries()) { longMs += e.duration; longTasks++; } });
+  let longMs = 0;
+  const po = new PerformanceObserver((l) => { for (const e of l.getEntries()) longMs += e.duration; });
   po.observe({ type: 'longtask', buffered: false });
-  let rafOn = true, rafs = 0, rafExcess = 0, last = null;
-  const refresh = 1000 / 60;
-  const onRaf = (t) => { if (last !== null) rafExcess += Math.max(0, t - last - refresh * 1.5); last = t; rafs++; if (rafOn) requestAnimationFrame(onRaf); };
+  let rafOn = true, rafExcess = 0, last = null;
+  const onRaf = (t) => { if (last !== null) rafExcess += Math.max(0, t - last - 1.5 * 1000 / 60); last = t; if (rafOn) requestAnimationFrame(onRaf); };
   requestAnimationFrame(onRaf);
 
-  // clicks every PERIOD s on the audio clock, from 0.5 s on
-  const c0 = ctx.currentTime + 0.5;
-  const n = Math.ceil(seconds / PERIOD) + 1;
-  for (let k = 0; k < n; k++) { gain.gain.setValueAtTime(0.8, c0 + k * PERIOD); gain.gain.setValueAtTime(0, c0 + k * PERIOD + 0.02); }
-  const audioNow = () => { const ts = ctx.getOutputTimestamp(); return ts.contextTime + (performance.now() - ts.performanceTime) / 1000; };
-
-  // frames at 30 fps from a timer, as an app would draw them; a frame whose time has passed by a whole
-  // frame is not drawn (the source's own drop, counted apart from the recorder's)
+  const d0 = videoTrack.stats.deliveredFrames, x0 = videoTrack.stats.discardedFrames;
   const t0 = performance.now();
-  let offered = 0, late = 0, flashLeft = 0, nextClick = 0;
-  for (let i = 1; ; i++) {
-    const due = t0 + (i * 1000) / FPS;
-    if (due > t0 + seconds * 1000) break;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    else if (wait < -1000 / FPS) { late++; continue; }
-    const a = audioNow();
-    if (nextClick < n && a >= c0 + nextClick * PERIOD) { flashLeft = FLASH_FRAMES; while (nextClick < n && a >= c0 + nextClick * PERIOD) nextClick++; }
-    draw(i, flashLeft > 0);
-    if (flashLeft > 0) flashLeft--;
-    videoTrack.requestFrame();
-    offered++;
-  }
-  const offeredMs = performance.now() - t0;
-  const out = await stop();
-  const doneMs = performance.now() - t0;
+  await sleep(seconds * 1000);
+  const offered = videoTrack.stats.deliveredFrames - d0, discarded = videoTrack.stats.discardedFrames - x0;
+  const blob = await stop();
+  const stopMs = performance.now() - t0 - seconds * 1000;
   rafOn = false; po.disconnect();
-  osc.stop(); await ctx.close(); videoTrack.stop(); audioTrack.stop();
-  if (out) await save(peer + '.webm', out.blob);
-  return { peer, offered, late, offeredMs, doneMs, rafs, rafExcess, longMs, longTasks, bytes: out ? out.blob.size : 0, reported: out?.frames ?? null, skipped };
+  const captured = await watcher.stop();
+  for (const t of stream.getTracks()) t.stop();
+  if (blob) await save(peer + '.webm', blob);
+  return { peer, offered, discarded, rafExcess, longMs, stopMs, bytes: blob ? blob.size : 0, skipped, startUs: startUs ?? null, captured };
 };
 
 // Same 10 s of PCM for both: a 440 Hz tone with a click every 0.5 s and a band of noise.
@@ -214,7 +242,7 @@ function flashes(file) {
 
 /** Click times (s) in the file's first audio stream: where silencedetect's silence ends. */
 function clicks(file) {
-  const out = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-f', 'lavfi', `amovie=${file},silencedetect=n=-20dB:d=0.4`,
+  const out = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-f', 'lavfi', `amovie=${file},silencedetect=n=-20dB:d=0.2`,
     '-show_entries', 'frame_tags=lavfi.silence_end', '-of', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 }));
   return out.frames.map((f) => f.tags?.['lavfi.silence_end']).filter((x) => x !== undefined).map(Number);
 }
@@ -227,16 +255,41 @@ function videoPackets(file) {
 
 const median = (a) => (a.length ? [...a].sort((p, q) => p - q)[a.length >> 1] : NaN);
 
-/** Click minus nearest flash (s) for each click: the offsets at the start (first 3) and the end (last 3). */
-function avOffsets(file) {
+const nearest = (list, x, within) => {
+  let best = null;
+  for (const y of list) if (best === null || Math.abs(y - x) < Math.abs(best - x)) best = y;
+  return best !== null && Math.abs(best - x) < within ? best : null;
+};
+
+/**
+ * A/V offset of a file against what the tracks delivered: for each click in the file and the flash
+ * nearest to it, (click - flash in the file) - (the same at capture), s; the fake devices' own offset
+ * wanders on a busy machine, the recorder should keep it. Medians of the first 3 and the last 3 pairs.
+ */
+function avOffsets(file, startUs, captured) {
   const f = flashes(file);
-  const offs = [];
+  const errs = [];
   for (const c of clicks(file)) {
-    let best = null;
-    for (const x of f) if (best === null || Math.abs(x - c) < Math.abs(best - c)) best = x;
-    if (best !== null && Math.abs(best - c) < PERIOD / 2) offs.push(c - best);
+    const fl = nearest(f, c, PERIOD / 2);
+    if (fl === null) continue;
+    const tc = nearest(captured.clicks, startUs + c * 1e6, 0.5e6);
+    const tf = nearest(captured.flashes, startUs + fl * 1e6, 0.5e6);
+    if (tc === null || tf === null) continue;
+    errs.push(c - fl - (tc - tf) / 1e6);
   }
-  return { pairs: offs.length, start: median(offs.slice(0, 3)), end: median(offs.slice(-3)) };
+  return { pairs: errs.length, start: median(errs.slice(0, 3)), end: median(errs.slice(-3)) };
+}
+
+/** The fake camera's file: 1920x1080 at 30 fps, 2 s (one flash period): a still desktop, a white window, a test pattern playing in another, the flash band. */
+function makeScreenCapture(dir) {
+  const video = join(dir, 'screen1080.y4m');
+  const audio = join(dir, 'click.wav');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=0x1d3557:s=${W}x${H}:r=${FPS}:d=${PERIOD}`,
+    '-f', 'lavfi', '-i', `testsrc2=s=640x360:r=${FPS}:d=${PERIOD}`, '-filter_complex',
+    `[0][1]overlay=x=900:y=400,drawbox=x=300:y=200:w=500:h=700:color=white:t=fill,drawbox=x=0:y=0:w=iw:h=120:color=white:t=fill:enable='lt(n\\,${FLASH_FRAMES})'`,
+    '-pix_fmt', 'yuv420p', video]);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `aevalsrc='if(lt(t\\,0.02)\\,0.8*sin(2*PI*1000*t)\\,0)':s=48000:d=${PERIOD}`, '-ac', '1', audio]);
+  return { video, audio };
 }
 
 const gz = (file) => {
@@ -257,7 +310,9 @@ export default async function run({ report }) {
     },
   };
   const site = await serveStatic({ routes });
-  const browser = await launchBrowser({ args: ['--autoplay-policy=no-user-gesture-required'] });
+  const files = makeScreenCapture(dir);
+  const browser = await launchBrowser({ args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+    `--use-file-for-fake-video-capture=${files.video}`, `--use-file-for-fake-audio-capture=${files.audio}`] });
   try {
     const open = async () => {
       const page = await browser.newPage();
@@ -295,32 +350,34 @@ export default async function run({ report }) {
       const r = runs[peer];
       const file = join(dir, `${peer}.webm`);
       const v = videoPackets(file);
-      const av = avOffsets(file);
+      const av = avOffsets(file, r.startUs, r.captured);
       const pf = perFrame(r);
-      m[peer] = { kept: v.packets / r.offered, raf: pf.raf, long: pf.long, bytes: statSync(file).size, av };
-      console.log(`record-stream: ${peer}: ${JSON.stringify({ ...r, ...v, av })}`);
+      m[peer] = { kept: v.packets / r.offered, fps: v.packets / v.duration, raf: pf.raf, long: pf.long, bytes: statSync(file).size, av };
+      const { captured, ...rest } = r;
+      console.log(`record-stream: ${peer}: ${JSON.stringify({ ...rest, ...v, av, watched: { flashes: captured.flashes.length, clicks: captured.clicks.length, agreeing: captured.agreeing } })}`);
     }
     const names = { webcodecs: 'capturekit webcodecs', mediarecorder: 'capturekit mediarecorder', mediabunny: 'mediabunny (MediaStream*TrackSource → WebM)' };
     const ratio = (a, c) => (Number.isFinite(a) && Number.isFinite(c) && c !== 0 ? fmt(a / c, 2) : 'n/a');
     for (const peer of ['webcodecs', 'mediarecorder', 'mediabunny']) {
       const x = m[peer], y = m.mediabunny, r = runs[peer];
-      rows.push([names[peer], r.offered, Math.round(x.kept * r.offered), `${fmt(100 * x.kept, 1)} %`, ratio(x.kept, y.kept),
+      rows.push([names[peer], r.offered, Math.round(x.kept * r.offered), `${fmt(100 * x.kept, 1)} %`, ratio(x.kept, y.kept), fmt(x.fps, 1), ratio(x.fps, y.fps),
         fmt(x.raf, 2), fmt(x.raf - b.raf, 2), ratio(x.raf, y.raf), fmt(x.long, 2),
         fmt(x.bytes / 1048576, 1), ratio(x.bytes, y.bytes),
-        x.av.pairs, fmt(x.av.start * 1000, 1), fmt(x.av.end * 1000, 1), fmt((x.av.end - x.av.start) * 1000, 1), fmt(r.doneMs - r.offeredMs, 0)]);
+        x.av.pairs, fmt(x.av.start * 1000, 1), fmt(x.av.end * 1000, 1), fmt(r.stopMs, 0)]);
     }
-    report(`Stream recording: ${W}x${H} canvas stream at ${FPS} fps + Opus, ${SECONDS} s, VP8 4 Mb/s (Chromium, SwiftShader)`,
-      `Each peer records the same content in a fresh page, one after the other. "kept" = video packets in the file / frames offered ` +
-      `(requestFrame calls); ratios are ours / mediabunny (kept: higher is better; main-thread ms and size: lower is better). ` +
+    report(`Stream recording: ${W}x${H} at ${FPS} fps + Opus (Chromium's fake camera and microphone playing a screen-like file), ${SECONDS} s, VP8 4 Mb/s (Chromium, SwiftShader)`,
+      `Each peer records the same content in a fresh page, one after the other. "kept" = video packets in the file / frames the track ` +
+      `delivered meanwhile (track.stats); the camera delivers fewer when the encoder leaves it less CPU, so "fps in the file" (packets / duration) ` +
+      `is the other half of the picture. Ratios are ours / mediabunny (kept, fps: higher is better; main-thread ms and size: lower is better). ` +
       `Main thread: requestAnimationFrame gaps beyond 1.5 refreshes, summed, per frame offered (beside it: minus the same ` +
       `measure with no recorder, ${fmt(b.raf, 2)} ms/frame over ${base.offered} frames), and long tasks (≥ 50 ms) summed per frame. ` +
-      `A/V offset: click minus flash in the file (ms), median of the first 3 and of the last 3 pairs; the source itself is not ` +
-      `perfectly aligned (a canvas frame and Web Audio), so the move from start to end is the recorder's. "stop ms" = stop() to the complete file. ` +
+      `A/V offset: (click minus flash in the file) minus (the same as the tracks delivered them, watched in the page), ms, median of the ` +
+      `first 3 and of the last 3 pairs judged (a pair is judged when the file kept a frame of its flash). "stop ms" = stop() to the complete file. ` +
       `Load average (1 min) ${fmt(loadBefore, 1)} before, ${fmt(loadAfter, 1)} after: on a machine shared with other work, the absolute figures move with it; the ratios are of one run.\n\n` +
-      table(['peer', 'offered', 'in the file', 'kept', 'kept vs mediabunny', 'main ms/frame', 'above source only', 'main vs mediabunny', 'long tasks ms/frame',
-        'MiB', 'size vs mediabunny', 'A/V pairs', 'A/V start ms', 'A/V end ms', 'A/V moved ms', 'stop ms'], rows) +
+      table(['peer', 'delivered', 'in the file', 'kept', 'kept vs mediabunny', 'fps in the file', 'fps vs mediabunny', 'main ms/frame', 'above source only', 'main vs mediabunny', 'long tasks ms/frame',
+        'MiB', 'size vs mediabunny', 'A/V pairs', 'A/V start ms', 'A/V end ms', 'stop ms'], rows) +
       `\n\nFrames capturekit webcodecs reported skipping (backpressure: the encoder was behind): ${runs.webcodecs.skipped}.` +
-      (Object.values(runs).some((r) => r.late) ? `\n\nFrames the source itself could not draw in time (not offered): ${Object.entries(runs).map(([k, r]) => `${k} ${r.late}`).join(', ')}.` : '') +
+      `\n\nFrames the camera track discarded before delivering them: ${Object.entries(runs).map(([k, r]) => `${k} ${r.discarded}`).join(', ')}.` +
       (Object.values(runs).some((r) => r.errors) ? `\n\nPage errors: ${JSON.stringify(Object.fromEntries(Object.entries(runs).filter(([, r]) => r.errors).map(([k, r]) => [k, r.errors])))}` : ''));
 
     // 2. Audio encode speed in the browser, and the module sizes.

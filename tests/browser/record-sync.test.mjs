@@ -2,9 +2,10 @@
 // white flash and a click at the same instants every 2 s (record-sync.helpers.mjs says how they loop);
 // the webcodecs and the mediarecorder backends record the same camera + microphone stream at once; in
 // each file ffmpeg finds the flashes (signalstats YAVG) and the clicks (silencedetect), and every click
-// must be as far from its flash as it was when the tracks delivered them, within one video frame (two on
-// mediarecorder: Chromium's MediaRecorder itself puts the sound 47 ms late, see record-sync.helpers.mjs),
-// at the start and across a pause. The 5-minute recording is record-sync-long.test.mjs (its own file, so Jest
+// must be as far from its flash as it was when the tracks delivered them, within one video frame, at the
+// start and across a pause. On mediarecorder, Chromium's MediaRecorder itself puts the sound 47 ms late
+// (an untouched MediaRecorder records beside it): the backend must add nothing to that, and its typical
+// offset stays within two frames (record-sync.helpers.mjs). The 5-minute recording is record-sync-long.test.mjs (its own file, so Jest
 // runs it beside the others).
 //
 // The allowance for the fake devices: they are not in step themselves. Measured first, with the page's

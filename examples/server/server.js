@@ -21,6 +21,7 @@ import { makeQuota } from './quota.js';
 import { makeCompletion } from './completion.js';
 import { makeIdempotency } from './idempotency.js';
 import { guardRequestBody } from './connection.js';
+import { makeLiveRecordings } from './live-recording.js';
 import protocolRoutes from './routes/protocol.js';
 import captureRoutes from './routes/captures.js';
 import shareRoutes from './routes/share.js';
@@ -71,6 +72,7 @@ export const DEFAULTS = Object.freeze({
   database: null, // postgres://...: the state in PostgreSQL (state-postgres.js) instead of the data directory
   serverId: null, // a name for this server, sent as X-Served-By on every answer (several servers behind a proxy)
   s3Bytes: false, // true: every byte in the s3 bucket (object-store.js); needs s3 and database
+  liveRecording: {}, // server-side recording (live-recording.js LIVE_RECORDING_DEFAULTS): fps, container, maxSnapshotBytes, ...
   s3: null, // { bucket, endpoint?, region?, accessKeyId?, secretAccessKey?, forcePathStyle?, ... }: presign endpoints (routes/s3.js)
 });
 
@@ -186,6 +188,7 @@ export function createServer(options = {}) {
   // Graceful shutdown: stop accepting, let the requests in flight finish (chunk writes included) for at
   // most shutdownTimeoutMs, then close. Requests that arrive meanwhile on kept-alive connections get 503.
   let draining = false;
+  ctx.isDraining = () => draining;
   const inFlight = new Set();
   let drained = null;
   const shutdown = async ({ timeoutMs = opts.shutdownTimeoutMs } = {}) => {
@@ -283,6 +286,7 @@ export function createServer(options = {}) {
     await Promise.race([ctx.completion.idle(), new Promise((r) => { wait = setTimeout(r, 10000); })]);
     clearTimeout(wait);
     faults.close();
+    await live.close();
     await ctx.thumbnailer.close();
     await storage.state.close();
     storage.objects?.close();
@@ -314,6 +318,8 @@ export function createServer(options = {}) {
   app.register(protocolRoutes, { ctx });
   app.register(protocolRoutes, { ctx, prefix: '/api/v1' });
   app.register(captureRoutes, { ctx });
+  const live = makeLiveRecordings(ctx, app, opts.liveRecording || {});
+  app.register(live.routes);
   app.register(shareRoutes, { ctx });
   app.register(tusRoutes, { ctx });
   if (opts.s3) app.register(s3Routes, { ctx });

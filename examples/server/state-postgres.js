@@ -365,4 +365,17 @@ export class PostgresStateStore {
   async dropTusOwner(id) {
     await this.#q('DELETE FROM tus_uploads WHERE id = $1', [id]);
   }
+
+  // ---- server-side recordings in progress ----
+  async getLiveRecording(user, session) {
+    const { rows } = await this.#q('SELECT record FROM live_recordings WHERE owner = $1 AND session = $2', [user, session]);
+    return rows.length ? rows[0].record : null;
+  }
+
+  async putLiveRecording(rec) {
+    await this.#q(
+      `INSERT INTO live_recordings (owner, session, record) VALUES ($1, $2, $3)
+         ON CONFLICT (owner, session) DO UPDATE SET record = EXCLUDED.record, updated_at = now()`,
+      [rec.owner, rec.session, rec]);
+  }
 }

@@ -33,6 +33,8 @@
 //   getIdempotency / putIdempotency / deleteIdempotency (user, keyHash[, record])
 //   putTusOwner(id, user, declared) / tusOwner(id)  who created a tus upload (null: unknown);
 //                                         finishTus(id), dropTusOwner(id)
+//   getLiveRecording(user, session) / putLiveRecording(rec)  a server-side recording in progress
+//                                         (live-recording.js; changed only under withLock)
 // PostgresStateStore also answers usage(user) and expired(cutoff), for the bytes in the bucket (where no
 // directory can be counted).
 //   close()
@@ -221,5 +223,18 @@ export class DiskStateStore {
   async tusOwner(id) {
     const info = await readJsonFile(join(this.storage.tusDir, `${id}.json`));
     return info?.metadata?.owner ?? null;
+  }
+
+  // ---- server-side recordings in progress: live/<user>/<session label as hex>.json ----
+  #livePath(user, session) { return join(this.storage.dataDir, 'live', user, `${Buffer.from(session).toString('hex')}.json`); }
+
+  async getLiveRecording(user, session) {
+    const rec = await readJsonFile(this.#livePath(user, session));
+    return rec && rec.owner === user && rec.session === session ? rec : null;
+  }
+
+  async putLiveRecording(rec) {
+    await mkdir(join(this.storage.dataDir, 'live', rec.owner), { recursive: true });
+    await writeJsonFile(this.#livePath(rec.owner, rec.session), rec);
   }
 }

@@ -5,14 +5,75 @@
 // the server is compared with what was captured (SHA-256).
 //
 //   node bench/chaos.js [--captures 200] [--rate 0.3] [--reloads 10] [--offline 8] [--tabs 2] [--seed 1] [--port 0 (any free port)]
+//   node bench/chaos.js --cluster [--captures 200] ...   (what `npm run chaos` runs after the single-server run)
+//
+// --cluster: three reference server processes behind haproxy (round robin), their state in one
+// PostgreSQL, their bytes in one shared data directory; no injected faults, but one server is SIGKILLed
+// in the middle of the run and started again on its port. The test pages come from a static server that
+// haproxy routes /tests/, /js-glue/, /web/, /dist/ and /node_modules/ to (one origin). The client must
+// never have had to delete a late copy (it sends Idempotency-Keys): removedCopies = 0.
 //
 // Writes bench/results/chaos-<timestamp>.md (and .json). tests/browser/upload-chaos.test.mjs runs a small
-// version of the same thing with runChaos().
-import { mkdir, writeFile } from 'node:fs/promises';
+// version of the same thing with runChaos(), tests/node/server/cluster-chaos.test.mjs a small cluster run.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser } from '../tests/browser/browser.mjs';
-import { startBrowserServer, verifyServer } from '../tests/node/upload/uploader.helpers.mjs';
+import { launchBrowser, serveStatic } from '../tests/browser/browser.mjs';
+import { startBrowserServer, verifyServer, TOKEN } from '../tests/node/upload/uploader.helpers.mjs';
+import { startPostgres } from '../tests/helpers/postgres.mjs';
+import { startServerProcess } from '../tests/node/server/server-process.mjs';
+import { startHaproxy, freePort } from '../tests/node/server/haproxy.mjs';
 import { mulberry32 } from '../examples/server/faults.js';
+
+const SITE_PATHS = ['/tests/', '/js-glue/', '/web/', '/dist/', '/node_modules/'];
+
+/**
+ * Three (`servers`) reference server processes behind haproxy, sharing PostgreSQL and one data directory;
+ * the same shape as startBrowserServer's answer, plus killOne() (SIGKILL one server, start it again on
+ * its port after `downMs`; resolves once it answers again) and killed (what happened).
+ */
+export async function startClusterServer({ servers: n = 3, downMs = 1500 } = {}) {
+  const pg = await startPostgres();
+  const db = await pg.createDatabase('capturekit');
+  const dataDir = await mkdtemp(join(tmpdir(), 'ck-chaos-cluster-'));
+  const site = await serveStatic();
+  const proxyPort = await freePort();
+  const names = Array.from({ length: n }, (_, i) => String.fromCharCode(97 + i));
+  const argsOf = (name) => ['--database', db, '--tokens', `${TOKEN}:alice`, '--public-url', `http://127.0.0.1:${proxyPort}`, '--server-id', name];
+  const procs = await Promise.all(names.map((name) => startServerProcess({ dataDir, args: argsOf(name) })));
+  const ports = procs.map((p) => Number(new URL(p.url).port));
+  const proxy = await startHaproxy(names.map((name, i) => ({ name, port: ports[i] })),
+    { port: proxyPort, site: { port: Number(new URL(site.url).port), paths: SITE_PATHS } });
+  const url = proxy.url;
+  const killed = [];
+  return {
+    url, dataDir, faults: { log: [], count: 0 }, killed, servers: procs,
+    api: async (path) => {
+      const res = await fetch(url + path, { headers: { authorization: `Bearer ${TOKEN}` } });
+      if (!res.ok) throw new Error(`${path}: ${res.status}`);
+      return res.json();
+    },
+    page: (query = {}, file = 'upload-app.html') => `${url}/tests/browser/pages/${file}?${new URLSearchParams({ token: TOKEN, ...query })}`,
+    async killOne(i = 1) {
+      const victim = procs[i];
+      victim.child.kill('SIGKILL');
+      const exit = await victim.exited;
+      await new Promise((r) => setTimeout(r, downMs));
+      procs[i] = await startServerProcess({ dataDir, args: [...argsOf(names[i]), '--port', String(ports[i])] });
+      killed.push({ server: names[i], signal: exit.signal, downMs });
+      return killed.at(-1);
+    },
+    async close() {
+      await proxy.stop();
+      await Promise.all(procs.map((p) => p.stop()));
+      for (const p of procs) if (/uncaught exception|unhandled rejection/.test(p.output())) killed.push({ uncaught: p.output().slice(-2000) });
+      await site.close();
+      await pg.destroy();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 const spread = (n, total) => new Set(Array.from({ length: n }, (_, k) => Math.floor(((k + 0.5) * total) / n)));
 
@@ -27,10 +88,13 @@ export async function runChaos(o = {}) {
   } = o;
   const t0 = Date.now();
   const random = mulberry32(seed);
-  const srv = await startBrowserServer({ port, faults: { rate, seed, stallMs }, logRequests: !!o.debug });
+  const srv = o.cluster
+    ? await startClusterServer(o.cluster === true ? {} : o.cluster)
+    : await startBrowserServer({ port, faults: { rate, seed, stallMs }, logRequests: !!o.debug });
+  let killing = null; // cluster: one server SIGKILLed (and started again) when half the captures are queued
   const browser = await launchBrowser();
   const report = {
-    captures, rate, reloads, offline, tabs, seed, startedAt: new Date(t0).toISOString(),
+    captures, rate: o.cluster ? 0 : rate, reloads, offline, tabs, seed, startedAt: new Date(t0).toISOString(), cluster: !!o.cluster,
   };
   try {
     const context = await browser.newContext();
@@ -75,6 +139,10 @@ export async function runChaos(o = {}) {
         }, ms);
         timers.add(t);
       }
+      if (o.cluster && i === Math.floor(captures / 2)) {
+        killing = srv.killOne();
+        log(`SIGKILL of one server at capture ${i}`);
+      }
       const tab = i % pages.length;
       const s = seed * 100000 + i;
       let r;
@@ -102,6 +170,7 @@ export async function runChaos(o = {}) {
       await pages[0].evaluate(() => app.uploader.retryFailed());
       progress = await idleAll();
     }
+    if (killing) await killing;
     const drainedAt = Date.now();
     const failedDetails = [];
     for (const p of pages) {
@@ -171,6 +240,7 @@ export async function runChaos(o = {}) {
       requestsDecided: srv.faults.count,
       faultsByKind,
       pageErrors: pageErrors.slice(0, 10),
+      ...(o.cluster ? { killed: srv.killed } : {}),
       queueSeconds: (queuedAt - t0) / 1000,
       drainSeconds: (drainedAt - queuedAt) / 1000,
       totalSeconds: (Date.now() - t0) / 1000,
@@ -185,6 +255,7 @@ export async function runChaos(o = {}) {
 
 export function reportMarkdown(r) {
   const rows = [
+    ...(r.cluster ? [['servers', `3 behind haproxy (round robin), state in PostgreSQL, bytes in one shared data directory; ${(r.killed || []).filter((k) => k.signal).map((k) => `server ${k.server} ${k.signal} mid-run, started again after ${k.downMs} ms`).join('; ')}`]] : []),
     ['captures (screenshots + recordings)', `${r.captures} (${r.screenshots} + ${r.videos}), ${(r.bytes / 1048576).toFixed(1)} MiB`],
     ['tabs / reloads / offline toggles', `${r.tabs} / ${r.reloadsDone} / ${r.offlineDone}`],
     ['request faults injected', `${r.faultsInjected} of ${r.requestsDecided} protocol requests (rate ${r.rate}, seed ${r.seed}): ` +
@@ -212,11 +283,14 @@ async function main() {
     return i >= 0 ? Number(args[i + 1]) : d;
   };
   const o = {
+    cluster: args.includes('--cluster'),
     captures: arg('captures', 200), rate: arg('rate', 0.3), reloads: arg('reloads', 10), offline: arg('offline', 8),
     tabs: arg('tabs', 2), seed: arg('seed', 1), port: arg('port', 0), log: (m) => console.log(`chaos: ${m}`),
     debug: args.includes('--debug'),
   };
-  console.log(`chaos: ${o.captures} captures, ${o.rate * 100}% request faults, ${o.reloads} reloads, ${o.offline} offline toggles, ${o.tabs} tabs`);
+  console.log(o.cluster
+    ? `chaos: three servers behind haproxy, one SIGKILLed mid-run; ${o.captures} captures, ${o.reloads} reloads, ${o.offline} offline toggles, ${o.tabs} tabs`
+    : `chaos: ${o.captures} captures, ${o.rate * 100}% request faults, ${o.reloads} reloads, ${o.offline} offline toggles, ${o.tabs} tabs`);
   const r = await runChaos(o);
   const md = reportMarkdown(r);
   console.log(`\n${md}`);
@@ -226,7 +300,7 @@ async function main() {
   await writeFile(new URL(`chaos-${stamp}.md`, dir), md);
   await writeFile(new URL(`chaos-${stamp}.json`, dir), `${JSON.stringify(r, null, 2)}\n`);
   console.log(`chaos: wrote bench/results/chaos-${stamp}.md`);
-  const ok = r.identical === r.captures && r.duplicates === 0 && r.orderViolations === 0;
+  const ok = r.identical === r.captures && r.duplicates === 0 && r.orderViolations === 0 && (!r.cluster || r.removedCopies === 0);
   process.exitCode = ok ? 0 : 1;
 }
 

@@ -23,8 +23,12 @@ const accepts = (port) => new Promise((resolve) => {
   c.once('error', () => resolve(false));
 });
 
-/** The configuration for `backends` ([{ name, port }]) behind 127.0.0.1:`port`. */
-export function haproxyConfig(port, backends) {
+/**
+ * The configuration for `backends` ([{ name, port }]) behind 127.0.0.1:`port`. `site` ({ port, paths }):
+ * requests whose path starts with one of `paths` go to that one server instead (a static site served
+ * beside the API on the same origin, e.g. test pages).
+ */
+export function haproxyConfig(port, backends, { site } = {}) {
   return [
     'global',
     '  maxconn 1024',
@@ -37,22 +41,24 @@ export function haproxyConfig(port, backends) {
     '  option redispatch', // a failed connection is retried on another server
     'frontend capturekit',
     `  bind 127.0.0.1:${port}`,
+    ...(site ? [`  acl site path_beg ${site.paths.join(' ')}`, '  use_backend site if site'] : []),
     '  default_backend servers',
     'backend servers',
     '  balance roundrobin',
     '  option httpchk GET /healthz',
     '  default-server inter 300ms fall 1 rise 1',
     ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check`),
+    ...(site ? ['backend site', `  server site 127.0.0.1:${site.port}`] : []),
     '',
   ].join('\n');
 }
 
-/** Starts haproxy on `port` (a free one when not given); returns { url, port, output(), stop() }. */
-export async function startHaproxy(backends, { port } = {}) {
+/** Starts haproxy on `port` (a free one when not given; `site` as above); returns { url, port, output(), stop() }. */
+export async function startHaproxy(backends, { port, site } = {}) {
   const listen = port || (await freePort());
   const dir = await mkdtemp(join(tmpdir(), 'ck-haproxy-'));
   const cfg = join(dir, 'haproxy.cfg');
-  await writeFile(cfg, haproxyConfig(listen, backends));
+  await writeFile(cfg, haproxyConfig(listen, backends, { site }));
   const child = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });

@@ -94,8 +94,8 @@ export const median = (a) => (a.length ? [...a].sort((p, q) => p - q)[a.length >
 
 /**
  * Chromium's MediaRecorder writes the sound later than the picture: 46.5 to 48 ms beyond the offset the
- * tracks delivered in nearly every pair of every run (measured), now and then more (up to 113 ms once in
- * 144 pairs of a 5-minute recording), the same in an untouched MediaRecorder on the same stream as in the
+ * tracks delivered in nearly every pair of every run (measured), now and then more (62 to 235 ms: 2 to 8
+ * pairs of about 140 in a 5-minute recording), the same in an untouched MediaRecorder on the same stream as in the
  * mediarecorder backend's file. That is the browser's doing: the mediarecorder backend is held to adding
  * nothing to it (SAME_AS_RAW per pair, against the untouched MediaRecorder's file) and to a typical
  * (median) offset within two frames.

@@ -1,46 +1,34 @@
-// The core wasm module (pixels, image codecs, upload state machines): loaded once by init().
-import { loadModule } from './loader.js';
-
-const spec = {
-  baseline: {
-    factory: () => import('../dist/capturekit-core.mjs'),
-    wasmUrl: () => new URL('../dist/capturekit-core.wasm', import.meta.url),
-  },
-  simd: {
-    factory: () => import('../dist/capturekit-core-simd.mjs'),
-    wasmUrl: () => new URL('../dist/capturekit-core-simd.wasm', import.meta.url),
-  },
-};
+// init(): loads what capturekit's synchronous functions need, for apps that call it first (as every
+// version so far asked). Since the core was split, each module also loads itself when first used:
+//   image.js   pixels + image codecs (a capture, flipVertical, encode, ...)   baseline or SIMD build
+//   upload.js  SHA-256, chunk buffer, upload queue (createUploader, ChunkBuffer, QueueCore)
+//   video.js, audio.js   libvpx + libwebm, libopus (recorders, VideoWriter, OpusEncoder)
+// so a page that only uploads needs no init() and downloads only the upload module.
+import { initImage, getImageModule, loadImageVariant } from './image.js';
+import { initUpload } from './upload.js';
 
 let pending = null;
-let core = null;
 
 /**
- * Loads the core module. Call once (later calls return the same promise).
- * @param {{simd?: boolean|'auto', wasm?: any, factory?: Function}} [options]
+ * Loads the image and the upload modules, in parallel. Later calls return the same promise.
+ * @param {{simd?: boolean|'auto', wasm?: any, factory?: Function, upload?: {wasm?: any, factory?: Function}}} [options]
+ *   simd, wasm and factory choose the image module's build (or hand it over: Module, bytes, Response, URL);
+ *   upload hands over the upload module's wasm and factory the same way.
  */
 export function init(options = {}) {
+  if (options === null || typeof options !== 'object') throw new TypeError('capturekit: init(options) takes an object');
   if (!pending) {
-    pending = loadModule(spec, options).then((m) => (core = m), (e) => { pending = null; throw e; });
+    const { upload = {}, ...image } = options;
+    pending = Promise.all([initImage(image), initUpload(upload)])
+      .then(([m]) => m, (e) => { pending = null; throw e; });
   }
   return pending;
 }
 
-/** The loaded core module; throws if init() has not finished. */
-export function getCore() {
-  if (!core) throw new Error('capturekit: call `await init()` before using the library');
-  return core;
-}
-
-/**
- * Loads a separate instance of one build (true: SIMD, false: baseline), independent of init();
- * for tests and benchmarks that compare the two builds.
- */
-export function loadVariant(simd, options = {}) {
-  return loadModule(spec, { ...options, simd: !!simd });
-}
-
-/** True when the SIMD build is the one loaded. */
+/** True when the image module's SIMD build is the one loaded (throws while it is not loaded). */
 export function isSimd() {
-  return getCore().capturekitSimd;
+  return getImageModule().capturekitSimd;
 }
+
+// The names the image module had before the split (the pixel and codec tests use them).
+export { getImageModule as getCore, loadImageVariant as loadVariant };

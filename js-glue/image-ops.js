@@ -1,6 +1,6 @@
 // Shared plumbing for the pixel and codec wrappers: an image goes into wasm memory once, the
 // operation runs there, the result comes out once, and the allocation is always freed.
-import { getCore } from './core.js';
+import { getImageModule } from './image.js';
 import { checkImage } from './validate.js';
 import { alloc, check } from './wasm-memory.js';
 
@@ -15,10 +15,10 @@ export function makeImage(data, width, height, stride = width * 4) {
  * and returns the changed pixels as a new image (the input is not touched).
  */
 export function transformInPlace(img, name, op) {
-  return transformInPlaceOn(getCore(), img, name, op);
+  return transformInPlaceOn(getImageModule(), img, name, op);
 }
 
-/** transformInPlace() on a given module instance (getCore() or one from loadVariant()). */
+/** transformInPlace() on a given module instance (getImageModule() or one from loadImageVariant()). */
 export function transformInPlaceOn(M, img, name, op) {
   const src = checkImage(img, `${name}: image`);
   const ptr = alloc(M, src.data.length, 'image');
@@ -36,7 +36,7 @@ export function transformInPlaceOn(M, img, name, op) {
  * op(M, srcPtr, src, dstPtr) and returns the destination as a new image.
  */
 export function transformInto(img, name, outWidth, outHeight, op) {
-  const M = getCore();
+  const M = getImageModule();
   const src = checkImage(img, `${name}: image`);
   const dstLen = outWidth * outHeight * 4;
   const sp = alloc(M, src.data.length, 'image');

@@ -1,5 +1,8 @@
-// capturekit: public entry point. `await init()` once, then call the functions below.
+// capturekit: public entry point. Each wasm module loads when first used; `await init()` (or initImage(),
+// initUpload()) before the synchronous pixel, codec and queue functions.
 export { init, isSimd } from './core.js';
+export { initImage, isImageLoaded } from './image.js';
+export { initUpload, isUploadLoaded } from './upload.js';
 export { simdSupported } from './loader.js';
 export { MAX_SIDE, MAX_PIXELS } from './validate.js';
 export { flipVertical } from './pixels/flip.js';

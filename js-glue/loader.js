@@ -55,7 +55,9 @@ async function instantiate(source, imports) {
 
 /**
  * Creates an Emscripten module.
- * @param {object} spec  { baseline: {factory, wasmUrl}, simd: {factory, wasmUrl} } (see core.js / video.js)
+ * @param {object} spec  { baseline: {factory, wasmUrl}, simd: {factory, wasmUrl}, name?, probe? } (see image.js /
+ *   video.js); probe: a binding the module must have, so a wasm of another module (whose imports may
+ *   happen to match) is refused with an Error instead of loading as a module without its functions
  * @param {object} [options]
  * @param {boolean|'auto'} [options.simd='auto'] force or forbid the SIMD build
  * @param {*} [options.wasm] the wasm to use instead of the packaged file (Module, bytes, Response, URL)
@@ -72,13 +74,53 @@ export async function loadModule(spec, options = {}) {
   const failed = new Promise((_, reject) => { rejectLoad = reject; });
   const created = factory({
     instantiateWasm(imports, receive) {
-      instantiate(source, imports).then((r) => receive(r.instance, r.module), (e) => rejectLoad(
-        e instanceof Error ? e : new Error(`capturekit: could not instantiate the wasm: ${e}`)));
+      // A wasm of another module may instantiate and then throw while it starts (in receive): that
+      // rejects too, with an Error, instead of escaping as an uncaught exception while the load hangs.
+      instantiate(source, imports).then(
+        (r) => {
+          try {
+            receive(r.instance, r.module);
+          } catch (e) {
+            rejectLoad(new Error(`capturekit: the wasm failed while starting (is it the module this glue belongs to?): ${e && e.message ? e.message : e}`));
+          }
+        },
+        (e) => rejectLoad(e instanceof Error ? e : new Error(`capturekit: could not instantiate the wasm: ${e}`)));
       return {};
     },
     printErr: () => {},
   });
   const module = await Promise.race([created, failed]);
+  if (spec.probe && typeof module[spec.probe] !== 'function') {
+    throw new Error(`capturekit: the wasm given is not the ${spec.name || 'expected'} module (it has no ${spec.probe}); pass that module's .wasm`);
+  }
   module.capturekitSimd = useSimd;
   return module;
+}
+
+/**
+ * One shared instance of a module, loaded on first use: what image.js, upload.js (and the callers of
+ * their init functions) share. `name` and `initCall` only word the error of get() before loading.
+ * @returns {{ init(options?): Promise<object>, get(): object, peek(): object|null, variant(simd, options?): Promise<object> }}
+ */
+export function moduleSlot(spec, { name, initCall }) {
+  let pending = null;
+  let loaded = null;
+  return {
+    init(options = {}) {
+      if (!pending) {
+        pending = loadModule(spec, options).then((m) => (loaded = m), (e) => { pending = null; throw e; });
+      }
+      return pending;
+    },
+    get() {
+      if (!loaded) throw new Error(`capturekit: the ${name} module is not loaded yet: call \`await ${initCall}\` first`);
+      return loaded;
+    },
+    peek() {
+      return loaded;
+    },
+    variant(simd, options = {}) {
+      return loadModule(spec, { ...options, simd: !!simd });
+    },
+  };
 }

@@ -1,14 +1,24 @@
-// Argument checks made before any native work, with messages that say what was wrong.
+// Argument checks made before any native work, with messages that say what was wrong: the one
+// describe() that every message's "got ..." uses, and the one way bytes given as any ArrayBuffer view or
+// ArrayBuffer become a Uint8Array (asBytes, toBytes).
 // The limits are the same numbers as wasm/common/image.h.
 export const MAX_SIDE = 16384;
 export const MAX_PIXELS = 2 ** 28;
 
-function describe(v) {
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v);
+/**
+ * What a wrong argument was, for "got ..." in a message: an object by its class (Array, Blob, Object),
+ * a string as itself (quoted, at most 40 characters), a number, boolean, undefined or null as itself.
+ * With { types: true }, a primitive by its type instead ("string", "number"): where the type is what
+ * was wrong, not the value.
+ */
+export function describe(v, { types = false } = {}) {
   if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? (v.constructor ? v.constructor.name : 'an object') : typeof v;
+  if (typeof v === 'object') return v.constructor && v.constructor.name ? v.constructor.name : 'an object';
+  if (typeof v === 'function') return 'a function';
+  if (types) return typeof v;
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  if (typeof v === 'symbol') return 'a symbol';
+  return String(v);
 }
 
 /** A finite number within [min, max] (and an integer when asked). */
@@ -32,16 +42,34 @@ export function checkEnum(value, name, allowed) {
 const tag = (v) => Object.prototype.toString.call(v);
 
 /**
- * A Uint8Array view of bytes given as a Uint8Array, Uint8ClampedArray or (Shared)ArrayBuffer, or null.
- * Checks the type tag rather than instanceof, so arrays from another realm (an iframe, a Worker's
- * structured clone, a test VM context) are accepted too.
+ * A Uint8Array over the same memory (no copy) of bytes given as a Uint8Array, Uint8ClampedArray or
+ * (Shared)ArrayBuffer, or null for anything else. With { anyView: true } any ArrayBuffer view (an
+ * Int16Array, a DataView) is taken as its bytes too: right for data that is only bytes (a file, a
+ * chunk), wrong for pixels, where a Uint16Array is a mistake. Type tags and ArrayBuffer.isView rather
+ * than instanceof, so bytes from another realm (an iframe, a Worker's structured clone, a test VM
+ * context) are accepted too. A Blob is not bytes yet: it must be read first.
  */
-export function asBytes(v) {
+export function asBytes(v, { anyView = false } = {}) {
   const t = tag(v);
   if (t === '[object Uint8Array]') return v;
-  if (t === '[object Uint8ClampedArray]') return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (t === '[object Uint8ClampedArray]' || (anyView && ArrayBuffer.isView(v))) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   if (t === '[object ArrayBuffer]' || t === '[object SharedArrayBuffer]') return new Uint8Array(v);
   return null;
+}
+
+/**
+ * asBytes(v, { anyView: true }), or a TypeError "<what> must be <expected>, got <its type>" (for a Blob,
+ * with how to read it).
+ * @param {*} v
+ * @param {string} what  the argument, as the message names it ('ChunkBuffer.append: chunk')
+ * @param {string} [expected]  what it may be, when a caller takes less or more (a Blob, a stream) itself
+ */
+export function toBytes(v, what, expected = 'a Uint8Array, an ArrayBuffer view or an ArrayBuffer') {
+  const bytes = asBytes(v, { anyView: true });
+  if (bytes) return bytes;
+  const got = describe(v, { types: true });
+  const hint = got === 'Blob' ? ' (read it first: new Uint8Array(await blob.arrayBuffer()))' : '';
+  throw new TypeError(`${what} must be ${expected}, got ${got}${hint}`);
 }
 
 /** Width and height of an image: positive integers within the limits. */

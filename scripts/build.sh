@@ -2,7 +2,8 @@
 # The one build script. Stages skip themselves when their output is up to date.
 #   scripts/build.sh            everything: sources, native test build, wasm baseline + SIMD
 #   scripts/build.sh native     only the native (ASan/UBSan) build used by ctest
-#   scripts/build.sh wasm       only the two wasm builds
+#   scripts/build.sh wasm       only the two wasm builds (dist/: capturekit-image[-simd], capturekit-upload,
+#                               capturekit-video[-simd], capturekit-audio, each .mjs + .wasm)
 #   scripts/build.sh fuzz       the libFuzzer targets (clang)
 #   scripts/build.sh bench      the native -O3 peers for bench/ (bench/native/*_bench.cpp)
 # Pinned third-party sources: scripts/deps.lock. Outputs: dist/ (wasm modules), build/<config>/.
@@ -37,6 +38,9 @@ fi
 if [[ $what == all || $what == wasm ]]; then
   if [[ -x scripts/build-libvpx.sh ]]; then scripts/build-libvpx.sh; fi
   if [[ -x scripts/build-opus.sh ]]; then scripts/build-opus.sh; fi
+  # The core module was split into capturekit-image and capturekit-upload: a dist/ from before the split
+  # must not ship (or be loaded by an old bookmark of a page) next to them.
+  rm -f dist/capturekit-core.mjs dist/capturekit-core.wasm dist/capturekit-core-simd.mjs dist/capturekit-core-simd.wasm
   for variant in base simd; do
     simd=OFF; [[ $variant == simd ]] && simd=ON
     stage "wasm $variant"

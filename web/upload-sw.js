@@ -3,15 +3,16 @@
 //
 // Bundle it with your app like any service worker that imports packages (it reaches `idb` through the
 // IndexedDB store), serve the bundle from your origin and register it as a module worker:
-//   navigator.serviceWorker.register('/upload-sw.js?wasm=/assets/capturekit-core.wasm', { type: 'module' });
+//   navigator.serviceWorker.register('/upload-sw.js?wasm=/assets/capturekit-upload.wasm', { type: 'module' });
 //   createUploader({ transport, backgroundSync: { persistToken: true } });
 // The page's uploader stores its transport description (describe()) and, with persistToken, its token in
 // IndexedDB, and registers the sync tag 'capturekit-upload:<name>' whenever work is pending or the
 // connection drops. On 'sync' this worker runs the same Uploader against the same IndexedDB: it takes the
 // upload lock only if no page holds it (Web Locks), so a page and the worker never upload at once.
-// Query parameter `wasm`: where the core .wasm is (default ../dist/capturekit-core.wasm next to this file).
-import coreFactory from '../dist/capturekit-core.mjs';
-import { init } from '../js-glue/core.js';
+// Query parameter `wasm`: where the upload module's .wasm is (default ../dist/capturekit-upload.wasm next to
+// this file). The worker loads only that module: SHA-256, the chunk buffer and the queue.
+import uploadFactory from '../dist/capturekit-upload.mjs';
+import { initUpload } from '../js-glue/upload.js';
 import { createUploader } from '../js-glue/upload/uploader.js';
 import { createIdbStore } from '../js-glue/upload/store.js';
 import { QueueStore } from '../js-glue/upload/queue-store.js';
@@ -21,7 +22,7 @@ export const SYNC_PREFIX = 'capturekit-upload:';
 
 function wasmUrl() {
   const q = new URL(self.location.href).searchParams.get('wasm');
-  return q ? new URL(q, self.location.href) : new URL('../dist/capturekit-core.wasm', import.meta.url);
+  return q ? new URL(q, self.location.href) : new URL('../dist/capturekit-upload.wasm', import.meta.url);
 }
 
 /**
@@ -35,7 +36,7 @@ export async function runBackgroundSync(name, { timeoutMs = 4 * 60 * 1000 } = {}
   try {
     const config = await new QueueStore(store).config();
     if (!config || !config.transport) return true; // no page ever configured Background Sync for this queue
-    await init({ simd: false, factory: coreFactory, wasm: wasmUrl() });
+    await initUpload({ factory: uploadFactory, wasm: wasmUrl() });
     up = createUploader({
       name,
       store,

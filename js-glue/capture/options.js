@@ -1,6 +1,6 @@
 // Validation and normalisation of capture options, shared by captureCanvas and captureXRFrame.
 // Everything here runs before any GL or wasm work, so bad input throws a clear Error at once.
-import { checkEnum, checkNumber, MAX_SIDE } from '../validate.js';
+import { checkEnum, checkNumber, describe, MAX_SIDE } from '../validate.js';
 
 export const FORMATS = ['image/jpeg', 'image/png'];
 export const DEFAULT_QUALITY = 0.92; // the JPEG quality browsers' toBlob uses by default
@@ -9,13 +9,6 @@ export const DEFAULT_THUMBNAIL = { format: 'image/jpeg', quality: 0.8 };
 // Operations a filter may name, with the name of the capturekit export that runs it. Filters are plain
 // data ({ op, ...params }) so they can cross to the Worker; see pipeline.js for how each is applied.
 export const FILTER_OPS = ['crop', 'resize', 'thumbnail', 'flipVertical', 'unpremultiplyAlpha', 'adjust', 'blur', 'composite', 'watermark', 'text'];
-
-function describe(v) {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return v.constructor ? v.constructor.name : 'an object';
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
 
 /** A box { width, height } from a number (both sides) or an object; used by maxSize and thumbnail. */
 export function checkBox(value, name) {

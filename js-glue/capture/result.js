@@ -1,6 +1,6 @@
 // The common second half of every capture: hand the pixels to the Worker (or run inline), wrap the
 // bytes in a Blob, assemble the metadata, and account for the time spent on the main thread.
-import { init } from '../core.js';
+import { initImage } from '../image.js';
 import { processCapture } from './pipeline.js';
 import { runInWorker } from './worker-client.js';
 import { buildMetadata, getDeviceInfo } from './metadata.js';
@@ -78,7 +78,7 @@ export async function completeCapture({ pixels, width, height, flip, unpremultip
     }
   }
   if (!usedWorker) {
-    await init();
+    await initImage();
     const t = performance.now();
     out = await processCapture(job);
     clock.add('process', performance.now() - t);

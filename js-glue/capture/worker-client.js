@@ -1,6 +1,6 @@
 // One shared capture Worker per page, started on first use. Jobs carry their pixels as transferred
 // ArrayBuffers (no copy); results come back the same way. Errors keep their class (RangeError, ...).
-import { getCore } from '../core.js';
+import { getImageModule } from '../image.js';
 
 let worker = null;
 let starting = null;
@@ -60,9 +60,9 @@ function failAll(err) {
 
 function simdChoice() {
   try {
-    return { simd: getCore().capturekitSimd };
+    return { simd: getImageModule().capturekitSimd };
   } catch {
-    return {}; // the page has not loaded the core: the Worker picks by itself
+    return {}; // the page has not loaded the image module: the Worker picks by itself
   }
 }
 

@@ -6,7 +6,7 @@
 // Besides jobs it hands out pixel buffers: fresh 1080p ArrayBuffers cost the main thread ~3 ms of
 // page faults on first write, so the Worker touches them here and transfers them over, and each job's
 // pixel buffer goes back to the page's pool when the job is done.
-import { init } from '../core.js';
+import { initImage } from '../image.js';
 import { toBlob } from '../image/blob.js';
 import { processCapture } from './pipeline.js';
 
@@ -15,7 +15,7 @@ let ready = null;
 self.onmessage = async (e) => {
   const msg = e.data;
   if (msg.type === 'init') {
-    ready = init(msg.options || {});
+    ready = initImage(msg.options || {});
     try {
       await ready;
       self.postMessage({ type: 'ready' });
@@ -33,7 +33,7 @@ self.onmessage = async (e) => {
   if (msg.type !== 'job') return;
   const recycled = msg.job.pixels.buffer;
   try {
-    await (ready || (ready = init()));
+    await (ready || (ready = initImage()));
     const out = await processCapture(msg.job);
     // The Blob copy happens here too, not on the main thread.
     out.blob = toBlob(out.bytes, msg.job.format);

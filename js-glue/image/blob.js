@@ -1,5 +1,6 @@
 // Encoded bytes as a Blob (browsers, Workers, Node 18+), typed from the file's signature when no
 // type is given.
+import { toBytes } from '../validate.js';
 
 /** 'image/png', 'image/jpeg', or null: what the first bytes say. */
 export function sniffImageType(bytes) {
@@ -11,20 +12,16 @@ export function sniffImageType(bytes) {
 
 /**
  * Wraps encoded bytes in a Blob.
- * @param {Uint8Array|ArrayBuffer} bytes e.g. the result of encode()
+ * @param {Uint8Array|ArrayBuffer|ArrayBufferView} bytes e.g. the result of encode()
  * @param {string} [type] MIME type; by default sniffed ('image/png' / 'image/jpeg'), else
  *   'application/octet-stream'
  * @returns {Blob}
  */
 export function toBlob(bytes, type) {
-  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) {
-    const what = bytes === null ? 'null' : typeof bytes === 'object' ? (bytes.constructor ? bytes.constructor.name : 'an object') : typeof bytes;
-    throw new TypeError(`toBlob: bytes must be a Uint8Array or ArrayBuffer, got ${what}`);
-  }
+  const view = toBytes(bytes, 'toBlob: bytes', 'a Uint8Array or ArrayBuffer'); // (any ArrayBuffer view is taken too)
   if (type !== undefined && (typeof type !== 'string' || type === '')) {
     throw new TypeError(`toBlob: type must be a non-empty MIME type string, got ${typeof type === 'string' ? '""' : typeof type}`);
   }
   if (typeof Blob !== 'function') throw new Error('toBlob: this runtime has no Blob (Node 18+ and browsers do)');
-  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
   return new Blob([view], { type: type === undefined ? sniffImageType(view) || 'application/octet-stream' : type });
 }

@@ -1,7 +1,7 @@
 // PNG and JPEG decoding in wasm (stb_image) into RGBA, with limits checked on the header before any
 // pixel memory is allocated.
-import { getCore } from '../core.js';
-import { MAX_PIXELS, MAX_SIDE, checkNumber } from '../validate.js';
+import { getImageModule } from '../image.js';
+import { MAX_PIXELS, MAX_SIDE, checkNumber, toBytes } from '../validate.js';
 import { alloc, throwLastError } from '../wasm-memory.js';
 import { makeImage } from '../image-ops.js';
 import { sniffImageType } from './blob.js';
@@ -9,13 +9,7 @@ import { sniffImageType } from './blob.js';
 /** The most input decodeImage accepts (wasm/image/decode.h kMaxDecodeInputBytes). */
 export const MAX_DECODE_BYTES = 2 ** 28;
 
-function asBytes(bytes, where) {
-  if (bytes instanceof Uint8Array) return bytes;
-  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
-  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const what = bytes === null ? 'null' : typeof bytes === 'object' ? (bytes.constructor ? bytes.constructor.name : 'an object') : typeof bytes;
-  throw new TypeError(`${where}: bytes must be a Uint8Array, ArrayBuffer or typed array view, got ${what}`);
-}
+const asBytes = (bytes, where) => toBytes(bytes, `${where}: bytes`, 'a Uint8Array, ArrayBuffer or typed array view');
 
 /**
  * Decodes a PNG or JPEG file into RGBA (grey, palette, 16-bit and CMYK are converted; missing alpha is 255).
@@ -27,7 +21,7 @@ function asBytes(bytes, where) {
  *   {Error} not a PNG/JPEG, or corrupt or truncated data (the message says where)
  */
 export function decodeImage(bytes, options) {
-  return decodeImageOn(getCore(), bytes, options);
+  return decodeImageOn(getImageModule(), bytes, options);
 }
 
 // The options' limits (checked, defaults filled in) after the input's own checks.
@@ -85,7 +79,7 @@ export function decodeImageOn(M, bytes, options) {
  * @throws as decodeImage: {RangeError} a limit exceeded (the message gives the size), {Error} not a PNG/JPEG or corrupt
  */
 export function probeImage(bytes, options) {
-  return probeImageOn(getCore(), bytes, options);
+  return probeImageOn(getImageModule(), bytes, options);
 }
 
 /** probeImage on a given core module. */

@@ -1,6 +1,6 @@
 // JPEG and PNG encoding in wasm (stb_image_write; PNG deflated by zlib). The image crosses into wasm
 // memory once, the file comes back once as a Uint8Array the caller owns.
-import { getCore } from '../core.js';
+import { getImageModule } from '../image.js';
 import { checkEnum, checkImage, checkNumber } from '../validate.js';
 import { alloc, takeBytes, throwLastError } from '../wasm-memory.js';
 
@@ -38,7 +38,7 @@ function runEncoder(M, image, name, call) {
  * @returns {Uint8Array} the JPEG file
  */
 export function encodeJpeg(image, options) {
-  return encodeJpegOn(getCore(), image, options);
+  return encodeJpegOn(getImageModule(), image, options);
 }
 
 /** encodeJpeg on a given core module (tests compare the baseline and SIMD builds). */
@@ -57,7 +57,7 @@ export function encodeJpegOn(M, image, options) {
  * @returns {Uint8Array} the PNG file
  */
 export function encodePng(image, options) {
-  return encodePngOn(getCore(), image, options);
+  return encodePngOn(getImageModule(), image, options);
 }
 
 /** encodePng on a given core module. */

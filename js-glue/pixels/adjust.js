@@ -1,5 +1,5 @@
 // Brightness / contrast / saturation (wasm/pixels/color_adjust.h has the exact fixed-point formulas).
-import { getCore } from '../core.js';
+import { getImageModule } from '../image.js';
 import { transformInPlaceOn } from '../image-ops.js';
 import { checkNumber } from '../validate.js';
 
@@ -21,7 +21,7 @@ export function adjustOptions(options) {
   return out;
 }
 
-/** adjust() on a given module instance (getCore() or one from loadVariant()). */
+/** adjust() on a given module instance (getImageModule() or one from loadImageVariant()). */
 export function adjustOn(M, image, options) {
   // Options are checked after the image (as the messages' order promises) and before any native work.
   return transformInPlaceOn(M, image, 'adjust', (mod, ptr, src) => mod.adjustColor(ptr, src.width, src.height, src.stride, adjustOptions(options)));
@@ -37,5 +37,5 @@ export function adjustOn(M, image, options) {
  * @returns {{data: Uint8ClampedArray, width: number, height: number, stride: number}}
  */
 export function adjust(image, options) {
-  return adjustOn(getCore(), image, options);
+  return adjustOn(getImageModule(), image, options);
 }

@@ -1,5 +1,5 @@
 // Gaussian blur (wasm/pixels/blur.h: sigma = radius / 2, integer weights summing to 2^14, edges clamped).
-import { getCore } from '../core.js';
+import { getImageModule } from '../image.js';
 import { transformInPlaceOn } from '../image-ops.js';
 import { checkNumber } from '../validate.js';
 
@@ -16,7 +16,7 @@ export function blurOptions(options) {
   return { radius: checkNumber(options.radius, 'blur: options.radius', { min: 0, max: MAX_BLUR_RADIUS, integer: true }) };
 }
 
-/** blur() on a given module instance (getCore() or one from loadVariant()). */
+/** blur() on a given module instance (getImageModule() or one from loadImageVariant()). */
 export function blurOn(M, image, options) {
   // Options are checked after the image (as the messages' order promises) and before any native work.
   return transformInPlaceOn(M, image, 'blur', (mod, ptr, src) => mod.gaussianBlur(ptr, src.width, src.height, src.stride, blurOptions(options)));
@@ -29,5 +29,5 @@ export function blurOn(M, image, options) {
  * @returns {{data: Uint8ClampedArray, width: number, height: number, stride: number}}
  */
 export function blur(image, options) {
-  return blurOn(getCore(), image, options);
+  return blurOn(getImageModule(), image, options);
 }

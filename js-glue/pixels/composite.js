@@ -1,4 +1,4 @@
-import { getCore } from '../core.js';
+import { getImageModule } from '../image.js';
 import { makeImage } from '../image-ops.js';
 import { MAX_SIDE, checkEnum, checkImage, checkNumber } from '../validate.js';
 import { alloc, check } from '../wasm-memory.js';
@@ -32,7 +32,7 @@ export function composite(image, mark, options) {
   const img = checkImage(image, 'composite: image');
   const mk = checkImage(mark, 'composite: watermark');
   const o = compositeOptions(options);
-  const M = getCore();
+  const M = getImageModule();
   const ip = alloc(M, img.data.length, 'image');
   let mp = 0;
   try {

@@ -1,9 +1,9 @@
 // RGBA -> I420 (BT.601 limited range, what VP8/VP9 encoders take); formulas in wasm/pixels/convert_i420.h.
-import { getCore } from '../core.js';
+import { getImageModule } from '../image.js';
 import { checkImage } from '../validate.js';
 import { alloc, check } from '../wasm-memory.js';
 
-/** toI420() on a given module instance (getCore() or one from loadVariant()). */
+/** toI420() on a given module instance (getImageModule() or one from loadImageVariant()). */
 export function toI420On(M, image) {
   const src = checkImage(image, 'toI420: image');
   const { width, height } = src;
@@ -36,5 +36,5 @@ export function toI420On(M, image) {
  * @returns {{y: Uint8Array, u: Uint8Array, v: Uint8Array, width: number, height: number}}
  */
 export function toI420(image) {
-  return toI420On(getCore(), image);
+  return toI420On(getImageModule(), image);
 }

@@ -1,14 +1,10 @@
-import { getCore } from '../core.js';
+import { getImageModule } from '../image.js';
 import { transformInto } from '../image-ops.js';
-import { checkDimensions, checkEnum, checkImage } from '../validate.js';
+import { checkDimensions, checkEnum, checkImage, describe } from '../validate.js';
 import { throwLastError } from '../wasm-memory.js';
 
 const FITS = ['exact', 'contain'];
 const METHODS = ['auto', 'bilinear', 'area'];
-
-function describe(v) {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
-}
 
 function resizeOptions(options) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -43,7 +39,7 @@ function sizeOrThrow(M, size, context) {
 export function fitWithin(width, height, boxWidth, boxHeight) {
   checkDimensions(width, height, 'fitWithin: source');
   checkDimensions(boxWidth, boxHeight, 'fitWithin: box');
-  const M = getCore();
+  const M = getImageModule();
   return sizeOrThrow(M, M.fitWithin(width, height, boxWidth, boxHeight), 'fitWithin');
 }
 
@@ -55,7 +51,7 @@ export function resizedSize(image, options) {
   if (image === null || typeof image !== 'object') throw new TypeError(`resize: image must be an object, got ${describe(image)}`);
   checkDimensions(image.width, image.height, 'resize: image');
   const o = resizeOptions(options);
-  const M = getCore();
+  const M = getImageModule();
   return sizeOrThrow(M, M.resizeTarget(image.width, image.height, o), 'resize');
 }
 
@@ -72,7 +68,7 @@ export function resizedSize(image, options) {
 export function resize(image, options) {
   const src = checkImage(image, 'resize: image');
   const o = resizeOptions(options);
-  const M = getCore();
+  const M = getImageModule();
   const size = sizeOrThrow(M, M.resizeTarget(src.width, src.height, o), 'resize');
   return transformInto(src, 'resize', size.width, size.height,
     (M2, sp, s, dp) => M2.resize(sp, s.width, s.height, s.stride, dp, o));
@@ -87,7 +83,7 @@ export function resize(image, options) {
 export function thumbnail(image, box) {
   const src = checkImage(image, 'thumbnail: image');
   const { width, height } = boxOptions(box, 'thumbnail');
-  const M = getCore();
+  const M = getImageModule();
   const size = sizeOrThrow(M, M.thumbnailSize(src.width, src.height, width, height), 'thumbnail');
   return transformInto(src, 'thumbnail', size.width, size.height,
     (M2, sp, s, dp) => M2.thumbnail(sp, s.width, s.height, s.stride, dp, width, height));

@@ -9,8 +9,8 @@ import { VideoWriter } from '../video/video-writer.js';
 let resizeModule = null;
 async function loadResize() {
   if (!resizeModule) {
-    resizeModule = Promise.all([import('../core.js'), import('../pixels/resize.js'), import('../pixels/flip.js')])
-      .then(async ([core, r, f]) => { await core.init(); return { resize: r.resize, flipVertical: f.flipVertical }; });
+    resizeModule = Promise.all([import('../image.js'), import('../pixels/resize.js'), import('../pixels/flip.js')])
+      .then(async ([image, r, f]) => { await image.initImage(); return { resize: r.resize, flipVertical: f.flipVertical }; });
   }
   return resizeModule;
 }

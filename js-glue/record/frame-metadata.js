@@ -35,6 +35,7 @@
 // In every mode a leaf is gathered into one buffer of its declared size (at most MAX_LEAF), so a leaf
 // fed in small pieces costs linear time, and no other input is held beyond an element header.
 import { transformToJSON } from '../capture/metadata.js';
+import { toBytes } from '../validate.js';
 
 export const METADATA_BLOCK_ADD_ID = 2;
 const MAX_LEAF = (1 << 20) + 64; // BlockAdditional limit (VIDEO_LIMITS.maxMetadataBytes) plus slack
@@ -116,7 +117,7 @@ export class WebmScanner {
   }
 
   push(chunk) {
-    let data = toBytes(chunk, 'readFrameMetadata');
+    let data = webmBytes(chunk, 'readFrameMetadata');
     // A plain view (a Node Buffer's own subarray is slow).
     if (Object.getPrototypeOf(data) !== Uint8Array.prototype) data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (this.skip && !this.buf.length) {
@@ -369,13 +370,7 @@ function isAsyncSource(input) {
     (input && typeof input[Symbol.asyncIterator] === 'function');
 }
 
-function toBytes(input, where) {
-  if (input instanceof Uint8Array) return input;
-  if (input instanceof ArrayBuffer) return new Uint8Array(input);
-  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  const what = input === null ? 'null' : typeof input === 'object' ? (input.constructor?.name || 'an object') : typeof input;
-  throw new TypeError(`${where}: the WebM must be a Uint8Array, ArrayBuffer, Blob, ReadableStream or async iterable of chunks, got ${what}`);
-}
+const webmBytes = (input, where) => toBytes(input, `${where}: the WebM`, 'a Uint8Array, ArrayBuffer, Blob, ReadableStream or async iterable of chunks');
 
 async function scanAsync(input, scanner) {
   let stream = input;
@@ -388,7 +383,7 @@ async function scanAsync(input, scanner) {
       scanner.push(value);
     }
   } else {
-    for await (const chunk of stream) scanner.push(toBytes(chunk, 'readFrameMetadata'));
+    for await (const chunk of stream) scanner.push(webmBytes(chunk, 'readFrameMetadata'));
   }
   return scanner.finish();
 }
@@ -396,7 +391,7 @@ async function scanAsync(input, scanner) {
 function scan(input, opts, where) {
   const scanner = new WebmScanner(opts);
   if (isAsyncSource(input)) return scanAsync(input, scanner);
-  const bytes = toBytes(input, where);
+  const bytes = webmBytes(input, where);
   if (bytes.length < 4 || uint(bytes.subarray(0, 4)) !== ID.EBML) {
     throw new Error(`${where}: not a WebM file (no EBML header)`);
   }

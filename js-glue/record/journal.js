@@ -15,6 +15,7 @@
 // open(), append(id, seq, range, state), putState(state), states(), ranges(id), remove(id).
 // The mediarecorder backend with repair: true emits nothing before stop; journal it with repair: false.
 import { createRecorder } from './recorder.js';
+import { toBytes } from '../validate.js';
 
 const DB_VERSION = 1;
 export const JOURNAL_DB_NAME = 'capturekit-journal';
@@ -146,12 +147,7 @@ function makeId() {
   return `journal-${r}`;
 }
 
-function asBytes(b) {
-  if (b instanceof Uint8Array) return b;
-  if (b instanceof ArrayBuffer) return new Uint8Array(b);
-  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  throw new TypeError('RecordingJournal: ondata bytes must be a Uint8Array or an ArrayBuffer');
-}
+const asBytes = (b) => toBytes(b, 'RecordingJournal: ondata bytes', 'a Uint8Array or an ArrayBuffer');
 
 export class RecordingJournal {
   #store;

@@ -1,6 +1,6 @@
 // createRecorder's options: checked and filled in before anything starts (a TypeError or RangeError that
 // says what was wrong). `kind` is the source's: 'canvas', 'xr', 'stream' or 'frames' (null source).
-import { checkEnum, checkNumber } from '../validate.js';
+import { checkEnum, checkNumber, describe } from '../validate.js';
 import { VIDEO_LIMITS } from '../video/video-writer.js';
 
 const W = 'createRecorder';
@@ -10,12 +10,7 @@ const OPTION_KEYS = new Set(['backend', 'codec', 'fps', 'bitrate', 'keyframeInte
   'gl', 'referenceSpace', 'view', 'binding', 'context', 'timeslice', 'audio', 'audioBitrate', 'stopTracks', 'repair', 'sessionMode', 'container']);
 export const RECORDER_LIMITS = Object.freeze({ maxQueuedFrames: 1024, minTimeslice: 10, maxTimeslice: 3_600_000, minAudioBitrate: 6000, maxAudioBitrate: 510_000 });
 
-export function describe(v) {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return v.constructor ? v.constructor.name : 'an object';
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
+export { describe }; // one describe() for every message (validate.js); frame-intake, user-media and recorder import it from here
 
 function checkAudio(audio) {
   if (audio === undefined || audio === false || audio === true) return;

@@ -1,5 +1,6 @@
 // What an app passes to enqueueScreenshot(), as bytes to store: a capture result ({ bytes | blob, format,
 // metadata }), a Uint8Array or other view, an ArrayBuffer, or a Blob. Plus the default ids and names.
+import { asBytes, toBytes } from '../validate.js';
 
 export function makeId(prefix) {
   const c = globalThis.crypto;
@@ -20,10 +21,10 @@ export async function screenshotBytes(capture, options) {
   if (typeof Blob === 'function' && capture instanceof Blob) {
     bytes = new Uint8Array(await capture.arrayBuffer());
     mimeType = mimeType || capture.type;
-  } else if (capture instanceof ArrayBuffer || ArrayBuffer.isView(capture)) {
-    bytes = capture instanceof ArrayBuffer ? new Uint8Array(capture) : new Uint8Array(capture.buffer, capture.byteOffset, capture.byteLength);
+  } else if (asBytes(capture, { anyView: true })) {
+    bytes = asBytes(capture, { anyView: true });
   } else if (capture && typeof capture === 'object' && (capture.bytes || capture.blob)) {
-    bytes = capture.bytes ? new Uint8Array(capture.bytes.buffer, capture.bytes.byteOffset, capture.bytes.byteLength)
+    bytes = capture.bytes ? toBytes(capture.bytes, 'enqueueScreenshot: capture.bytes')
       : new Uint8Array(await capture.blob.arrayBuffer());
     mimeType = mimeType || capture.format || capture.blob?.type;
     if (metadata === undefined && capture.metadata && typeof capture.metadata === 'object') metadata = capture.metadata;

@@ -1,8 +1,8 @@
 // ChunkBuffer: MediaRecorder chunks in, numbered upload parts (>= minPartSize except the last, each
 // with its SHA-256) out. The work happens in wasm (wasm/upload/chunk_buffer.h); chunks are copied into
 // wasm memory once through a reused scratch buffer of at most 1 MiB, and parts are copied out once.
-import { getCore } from '../core.js';
-import { checkNumber } from '../validate.js';
+import { getUploadModule } from '../upload.js';
+import { checkNumber, toBytes } from '../validate.js';
 import { alloc, takeBytes, throwLastError } from '../wasm-memory.js';
 
 export const DEFAULT_MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -21,16 +21,6 @@ function releaseNative(native) {
   native.handle = null;
 }
 
-/** A Uint8Array view of a chunk: Uint8Array, any other ArrayBuffer view, or an ArrayBuffer. */
-export function toBytes(chunk, what = 'chunk') {
-  if (chunk instanceof Uint8Array) return chunk;
-  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-  const got = chunk === null ? 'null' : typeof chunk === 'object' ? (chunk.constructor ? chunk.constructor.name : 'an object') : typeof chunk;
-  const hint = got === 'Blob' ? ' (read it first: new Uint8Array(await blob.arrayBuffer()))' : '';
-  throw new TypeError(`${what} must be a Uint8Array, an ArrayBuffer view or an ArrayBuffer, got ${got}${hint}`);
-}
-
 /**
  * @typedef {{index: number, bytes: Uint8Array, sha256: string, last: boolean}} UploadPart
  */
@@ -47,7 +37,7 @@ export class ChunkBuffer {
     const { minPartSize = DEFAULT_MIN_PART_SIZE, holdFirstPart = false } = options;
     checkNumber(minPartSize, 'ChunkBuffer: minPartSize', { min: 1, max: MAX_PART_SIZE, integer: true });
     if (typeof holdFirstPart !== 'boolean') throw new TypeError(`ChunkBuffer: holdFirstPart must be a boolean, got ${typeof holdFirstPart}`);
-    const M = getCore();
+    const M = getUploadModule();
     const handle = M.ChunkBuffer.create({ minPartSize, holdFirstPart });
     if (!handle) throwLastError(M, 'ChunkBuffer');
     this.#native = { M, handle, scratch: 0, scratchSize: 0 };
@@ -184,7 +174,7 @@ if (typeof Symbol.dispose === 'symbol') ChunkBuffer.prototype[Symbol.dispose] = 
 /** SHA-256 of bytes as 64 lowercase hex characters (the checksum parts carry), computed in wasm. */
 export function sha256Hex(data) {
   const bytes = toBytes(data, 'sha256Hex: data');
-  const M = getCore();
+  const M = getUploadModule();
   const ptr = alloc(M, bytes.length, 'data');
   try {
     M.HEAPU8.set(bytes, ptr);

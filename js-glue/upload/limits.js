@@ -1,7 +1,8 @@
 // The upload queue's limits come from the C++ UploadQueue (wasm/upload/upload_queue.h), which enforces
 // them; the JS checks an app's arguments against the same numbers first, so the message names the
 // argument the app passed. One place for the item id and metadata checks of every entry point.
-import { getCore } from '../core.js';
+import { getUploadModule } from '../upload.js';
+import { describe } from '../validate.js';
 
 let limits = null;
 
@@ -10,7 +11,7 @@ let limits = null;
  * maxResultBytes, maxErrorMessageBytes, maxQueuePartBytes, maxScreenshotBytes, maxPartSize } (after init()).
  */
 export function uploadLimits() {
-  if (!limits) limits = Object.freeze({ ...getCore().uploadLimits() });
+  if (!limits) limits = Object.freeze({ ...getUploadModule().uploadLimits() });
   return limits;
 }
 
@@ -25,12 +26,6 @@ export function utf8Length(s) {
     else n += 3;
   }
   return n;
-}
-
-function describe(v) {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return 'an empty string';
-  return Array.isArray(v) ? 'an array' : typeof v;
 }
 
 /** An item id the queue accepts: a non-empty string of at most maxItemIdBytes UTF-8 bytes. */

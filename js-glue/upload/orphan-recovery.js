@@ -3,7 +3,7 @@
 // holds yet, cut and hashed in wasm (wasm/upload/orphan_parts.h) exactly where the recorder's
 // ChunkBuffer would have cut them. Then the recording is finished; the queue drops it when it holds no
 // byte at all.
-import { getCore } from '../core.js';
+import { getUploadModule } from '../upload.js';
 import { MAX_PART_SIZE } from './chunk-buffer.js';
 import { alloc, takeBytes, throwLastError } from '../wasm-memory.js';
 
@@ -16,7 +16,7 @@ const EMPTY_REASON = 'empty recording (its recorder went away before any byte wa
  * @param {{start: number, bytes: ArrayBuffer}[]} tail in the order the chunks were recorded
  */
 export function cutOrphanParts(layout, tail) {
-  const M = getCore();
+  const M = getUploadModule();
   const h = M.OrphanParts.create(layout);
   if (!h) throwLastError(M, 'cutOrphanParts');
   try {

@@ -16,7 +16,8 @@
 // an offset below the end: segment size, seek head, duration) land in part 0, which the ChunkBuffer holds
 // back; parts 1, 2 ... upload while recording, and at stop the last part and then the patched part 0 go
 // out, so the server's file is the finished, seekable file without any rewrite.
-import { ChunkBuffer, toBytes } from './chunk-buffer.js';
+import { ChunkBuffer } from './chunk-buffer.js';
+import { toBytes } from '../validate.js';
 
 import { QueueStore } from './queue-store.js';
 

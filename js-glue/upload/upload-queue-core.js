@@ -10,7 +10,7 @@
 //     //         'wait' -> until a.until;  'none' -> until an event (a.reason);  'busy' -> one is in flight
 //     save(q.serialize());
 //   }
-import { getCore } from '../core.js';
+import { getUploadModule } from '../upload.js';
 import { checkEnum, checkNumber } from '../validate.js';
 import { throwLastError } from '../wasm-memory.js';
 
@@ -107,7 +107,7 @@ export class QueueCore {
    */
   constructor(options = {}) {
     const o = checkOptions(options);
-    const M = getCore();
+    const M = getUploadModule();
     const handle = M.UploadQueue.create(o);
     if (!handle) throwLastError(M, 'QueueCore');
     this.#native = { M, handle };

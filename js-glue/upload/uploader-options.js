@@ -44,7 +44,7 @@ export function transportCapabilities(t) {
  * @property {boolean} [persistStorage] ask navigator.storage.persist() (default true)
  * @property {object|boolean} [backgroundSync] { registration?, persistToken? }: Background Sync finishes
  *   uploads in the service worker (web/upload-sw.js) after the page is closed
- * @property {object} [wasm]          options for init() of the wasm core
+ * @property {object} [wasm]          options for initUpload() (the upload wasm module: { wasm, factory })
  * @property {number} [pollMs]        how often an idle leader looks at the inbox anyway (default 5000)
  */
 

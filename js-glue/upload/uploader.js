@@ -19,7 +19,7 @@
 // whose recorder went away (orphan-recovery.js), and continues from the first part the server lacks.
 // background-sync.js finishes uploads in a service worker; local-copy.js reads what is still stored.
 // This file is a little over 400 lines: it is the public API, every method documented for apps.
-import { init as initCore } from '../core.js';
+import { initUpload } from '../upload.js';
 import { RecordingUpload } from './recording-upload.js';
 import { QueueStore, ownBuffer, openIdbStore } from './queue-store.js';
 import { Leadership, Deferred } from './leadership.js';
@@ -56,7 +56,7 @@ export class Uploader extends EventTarget {
   #writer;
 
   /** @param {import('./uploader-options.js').UploaderOptions} options (see there) */
-  constructor(options = {}) {
+  constructor(options) {
     super();
     const o = normalizeUploaderOptions(options);
     this.#o = o;
@@ -107,7 +107,7 @@ export class Uploader extends EventTarget {
 
   async #start() {
     const o = this.#o;
-    await initCore(o.wasm);
+    await initUpload(o.wasm);
     if (!this.#rawStore) this.#rawStore = await openIdbStore({ name: `capturekit-upload-${o.name}` });
     this.#store = new QueueStore(this.#rawStore);
     this.#ctx.store = this.#store;

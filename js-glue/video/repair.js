@@ -12,7 +12,7 @@
 //         FileSystemWritableFileStream, aborted on failure so no partial file is kept); or `ondata`
 //         callbacks; or makeSeekableChunks(), an async iterator of Uint8Array chunks.
 import { initVideo } from '../video.js';
-import { checkNumber } from '../validate.js';
+import { asBytes, checkNumber, describe } from '../validate.js';
 import { alloc, check } from '../wasm-memory.js';
 
 export const REPAIR_DEFAULT_CHUNK = 1 << 20;
@@ -29,17 +29,9 @@ async function nodeModule(name) {
   return import(/* webpackIgnore: true */ /* @vite-ignore */ name);
 }
 
-function describe(v) {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return v.constructor && v.constructor.name ? `a ${v.constructor.name}` : 'an object';
-  return typeof v;
-}
-
 const isBlob = (v) => typeof Blob === 'function' && v instanceof Blob;
-const isBytes = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
-const asBytes = (v) => (v instanceof Uint8Array ? v : v instanceof ArrayBuffer ? new Uint8Array(v)
-  : new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+const anyBytes = (v) => asBytes(v, { anyView: true });
+const isBytes = (v) => anyBytes(v) !== null;
 const isFileHandle = (v) => v !== null && typeof v === 'object' && typeof v.read === 'function' &&
   typeof v.stat === 'function' && typeof v.fd === 'number';
 const isPath = (v) => typeof v === 'string' || (typeof URL === 'function' && v instanceof URL);
@@ -112,7 +104,7 @@ function bytesSource(bytes, chunk) {
 function partsSource(parts, chunk) {
   const sources = parts.map((p, i) => {
     if (isBlob(p)) return blobSource(p, chunk);
-    if (isBytes(p)) return bytesSource(asBytes(p), chunk);
+    if (isBytes(p)) return bytesSource(anyBytes(p), chunk);
     throw new TypeError(`${W}: input[${i}] must be a Blob, an ArrayBuffer or a typed array, got ${describe(p)}`);
   });
   return {
@@ -199,7 +191,7 @@ async function streamSource(stream, chunk) {
         }
         for await (const c of streamChunks(stream)) {
           if (!isBytes(c)) throw new TypeError(`${W}: the input stream gave ${describe(c)}; it must give Uint8Arrays`);
-          const bytes = asBytes(c);
+          const bytes = anyBytes(c);
           if (tmp) await tmp.handle.write(bytes, 0, bytes.length, n);
           else {
             parts.push(bytes.slice());
@@ -231,7 +223,7 @@ async function streamSource(stream, chunk) {
 
 async function openSource(input, chunk) {
   if (isBlob(input)) return blobSource(input, chunk);
-  if (isBytes(input)) return bytesSource(asBytes(input), chunk);
+  if (isBytes(input)) return bytesSource(anyBytes(input), chunk);
   if (Array.isArray(input)) return partsSource(input, chunk);
   if (isPath(input)) {
     if (!isNode) throw new TypeError(`${W}: a file path input needs Node; in a browser pass a Blob`);

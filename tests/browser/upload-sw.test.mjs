@@ -42,7 +42,7 @@ test('offline captures finish uploading in the service worker after the page is 
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(srv.page({ name: 'bgsync', sw: '/upload-sw.js?wasm=/dist/capturekit-core.wasm', part: String(128 * 1024) }));
+    await page.goto(srv.page({ name: 'bgsync', sw: '/upload-sw.js?wasm=/dist/capturekit-upload.wasm', part: String(128 * 1024) }));
     await page.evaluate(() => window.appReady);
     expect(await page.evaluate(() => 'sync' in app.registration)).toBe(true);
 

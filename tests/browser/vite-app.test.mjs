@@ -35,7 +35,7 @@ afterAll(async () => {
 test('the build emits the wasm builds and the capture Worker as assets', () => {
   expect(existsSync(join(app, 'node_modules/capturekit/js-glue/capture/worker.js'))).toBe(true);
   const assets = readdirSync(join(app, 'dist/assets'));
-  expect(assets.filter((f) => /^capturekit-core.*\.wasm$/.test(f)).length).toBeGreaterThanOrEqual(2); // baseline + SIMD
+  expect(assets.filter((f) => /^capturekit-image.*\.wasm$/.test(f)).length).toBeGreaterThanOrEqual(2); // baseline + SIMD
   expect(assets.some((f) => /^worker-.*\.js$/.test(f))).toBe(true);
 });
 
@@ -61,7 +61,7 @@ test('the built page captures its WebGL canvas through the bundled Worker and in
   }
   expect(bandMismatches(decodeWithPillow(out[2].b64), bands, { tol: 12 })).toEqual([]);
   // The wasm came from the bundle's assets, and the page and its Worker both loaded one.
-  expect(requests.filter((p) => /^\/assets\/capturekit-core.*\.wasm$/.test(p)).length).toBeGreaterThanOrEqual(1);
+  expect(requests.filter((p) => /^\/assets\/capturekit-image.*\.wasm$/.test(p)).length).toBeGreaterThanOrEqual(1);
   expect(requests.some((p) => /^\/assets\/worker-.*\.js$/.test(p))).toBe(true);
   expect(page.errors).toEqual([]);
 

@@ -16,8 +16,8 @@ test('npm pack → install the tarball → import and use it from Node', () => {
   const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' });
   const [info] = JSON.parse(out);
   const files = info.files.map((f) => f.path);
-  for (const f of ['dist/capturekit-core.wasm', 'dist/capturekit-core-simd.wasm', 'dist/capturekit-core.mjs',
-    'dist/capturekit-core-simd.mjs', 'js-glue/index.js', 'js-glue/loader.js']) {
+  for (const f of ['dist/capturekit-image.wasm', 'dist/capturekit-image-simd.wasm', 'dist/capturekit-image.mjs',
+    'dist/capturekit-image-simd.mjs', 'dist/capturekit-upload.wasm', 'dist/capturekit-upload.mjs', 'js-glue/index.js', 'js-glue/loader.js']) {
     expect(files).toContain(f);
   }
   // Nothing from the build trees, tests or third-party sources.
@@ -27,7 +27,7 @@ test('npm pack → install the tarball → import and use it from Node', () => {
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(work, info.filename)], { cwd: app });
-  expect(existsSync(join(app, 'node_modules/capturekit/dist/capturekit-core-simd.wasm'))).toBe(true);
+  expect(existsSync(join(app, 'node_modules/capturekit/dist/capturekit-image-simd.wasm'))).toBe(true);
 
   writeFileSync(join(app, 'main.js'), `
     import * as ck from 'capturekit';

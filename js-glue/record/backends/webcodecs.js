@@ -45,8 +45,8 @@ function mp4Options(m, b) {
 let flipModule = null;
 function loadFlip() {
   if (!flipModule) {
-    flipModule = Promise.all([import('../../core.js'), import('../../pixels/flip.js')])
-      .then(async ([core, f]) => { await core.init(); return f.flipVertical; });
+    flipModule = Promise.all([import('../../image.js'), import('../../pixels/flip.js')])
+      .then(async ([image, f]) => { await image.initImage(); return f.flipVertical; });
   }
   return flipModule;
 }

@@ -28,8 +28,8 @@ test('serves the example site: /examples/, /js-glue/, /dist/ (application/wasm);
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(await js.text()).toBe(await readFile(join(ROOT, 'js-glue/index.js'), 'utf8'));
-    if (existsSync(join(ROOT, 'dist/capturekit-core.wasm'))) {
-      const wasm = await fetch(`${srv.url}/dist/capturekit-core.wasm`);
+    if (existsSync(join(ROOT, 'dist/capturekit-image.wasm'))) {
+      const wasm = await fetch(`${srv.url}/dist/capturekit-image.wasm`);
       expect(wasm.status).toBe(200);
       expect(wasm.headers.get('content-type')).toBe('application/wasm');
       const bytes = new Uint8Array(await wasm.arrayBuffer());

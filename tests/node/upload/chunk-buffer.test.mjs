@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { init, ChunkBuffer, sha256Hex, DEFAULT_MIN_PART_SIZE } from '../../../js-glue/index.js';
-import { getCore } from '../../../js-glue/core.js';
+import { getUploadModule } from '../../../js-glue/upload.js';
 
 beforeAll(() => init());
 
@@ -163,7 +163,7 @@ test('using + Symbol.dispose frees the buffer', () => {
 });
 
 test('10,000 appends keep the wasm heap bounded (one part buffered, parts copied out and freed)', () => {
-  const M = getCore();
+  const M = getUploadModule();
   const minPartSize = 1024 * 1024;
   const cb = new ChunkBuffer({ minPartSize });
   const chunk = noise(16384, 4);
@@ -192,7 +192,7 @@ test('10,000 appends keep the wasm heap bounded (one part buffered, parts copied
 test('buffers dropped without dispose() are freed by the FinalizationRegistry', async () => {
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc');
-  const M = getCore();
+  const M = getUploadModule();
   const mib = noise(1024 * 1024, 7);
   const start = M.HEAPU8.length;
   // 20 rounds x 8 buffers each holding ~5 MiB natively (4 MiB buffered + the 1 MiB scratch) = 800 MiB

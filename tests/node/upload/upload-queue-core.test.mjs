@@ -1,7 +1,7 @@
 // QueueCore on the wasm build: the chunked-upload and background-upload scenarios at small scale with simulated time,
 // with real ChunkBuffer parts; bad input gives clear JS errors; memory stays flat.
 import { init, ChunkBuffer, QueueCore, FAILURE_KINDS } from '../../../js-glue/index.js';
-import { getCore } from '../../../js-glue/core.js';
+import { getUploadModule } from '../../../js-glue/upload.js';
 
 beforeAll(() => init());
 
@@ -290,7 +290,7 @@ test('bad options and use after dispose', () => {
 });
 
 test('10,000 items through the queue (and 1,000 queues) leave the wasm heap flat', () => {
-  const M = getCore();
+  const M = getUploadModule();
   const q = track(new QueueCore({ jitter: 0 }));
   let heapAfterWarmup = 0;
   for (let i = 0; i < 10000; i++) {

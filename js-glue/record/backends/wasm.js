@@ -30,37 +30,41 @@ export class WasmBackend {
    */
   static async open(o, output, { worker = typeof Worker === 'function', onfatal } = {}) {
     const b = new WasmBackend(output, onfatal);
-    b.audio = o.audio ? { sampleRate: o.audio.sampleRate, channels: o.audio.channels } : null;
-    if (worker) await b._openWorker(o);
-    else await b._openInline(o);
+    b.#audio = o.audio ? { sampleRate: o.audio.sampleRate, channels: o.audio.channels } : null;
+    if (worker) await b.#openWorker(o);
+    else await b.#openInline(o);
     return b;
   }
 
+  #output;
+  #onfatal;
+  #worker = null;
+  #inline = null;
+  #pending = new Map();
+  #nextId = 1;
+  #pool = new Map();
+  #failed = null;
+  #finish = null;
+  #inlineChain = Promise.resolve();
+  #audio = null;          // { sampleRate, channels } when the file has sound
+  #firstFrameUs = undefined; // the first frame's timestamp, once it has gone to the encoder
+  #early = [];            // sound before the first frame: { planes, us }
+  #audioEndUs = null;     // where the sound given so far ends (µs, recorder time line)
+
   constructor(output, onfatal) {
     this.name = 'wasm';
-    this.output = output;
-    this.onfatal = onfatal || (() => {});
-    this.worker = null;
-    this.inline = null;
-    this.pending = new Map();
-    this.nextId = 1;
-    this.pool = new Map();
+    /** The VideoWriter's settings once open. */
     this.info = null;
-    this.failed = null;
-    this._finish = null;
-    this._inlineChain = Promise.resolve();
-    this.audio = null;          // { sampleRate, channels } when the file has sound
-    this.firstFrameUs = undefined; // the first frame's timestamp, once it has gone to the encoder
-    this.early = [];            // sound before the first frame: { planes, us }
-    this.audioEndUs = null;     // where the sound given so far ends (µs, recorder time line)
+    this.#output = output;
+    this.#onfatal = onfatal || (() => {});
   }
 
-  async _openInline(o) {
-    this.inline = await FrameEncoder.create(o, (bytes, offset) => this.output.write(bytes, offset));
-    this.info = this.inline.info;
+  async #openInline(o) {
+    this.#inline = await FrameEncoder.create(o, (bytes, offset) => this.#output.write(bytes, offset));
+    this.info = this.#inline.info;
   }
 
-  _openWorker(o) {
+  #openWorker(o) {
     return new Promise((resolve, reject) => {
       let w;
       try {
@@ -69,38 +73,38 @@ export class WasmBackend {
         reject(new Error(`recorder: could not start the record Worker (${err.message}); pass { worker: false } to encode on this thread`));
         return;
       }
-      this.worker = w;
+      this.#worker = w;
       let opened = false;
       w.addEventListener('error', (ev) => {
         ev.preventDefault?.();
         const err = new Error(`recorder: the record Worker ${opened ? 'crashed' : 'failed to load'} (${ev.message || 'script error'})`);
         if (!opened) reject(err);
-        this._fatal(err);
+        this.#fatal(err);
       });
       w.onmessage = (e) => {
         const m = e.data;
         switch (m.type) {
           case 'opened': opened = true; this.info = m.info; resolve(); break;
-          case 'open-error': w.terminate(); this.worker = null; reject(rebuild(m.error)); break;
-          case 'data': this.output.write(new Uint8Array(m.bytes.buffer || m.bytes, m.bytes.byteOffset || 0, m.bytes.byteLength), m.offset); break;
+          case 'open-error': w.terminate(); this.#worker = null; reject(rebuild(m.error)); break;
+          case 'data': this.#output.write(new Uint8Array(m.bytes.buffer || m.bytes, m.bytes.byteOffset || 0, m.bytes.byteLength), m.offset); break;
           case 'done': {
-            this._recycle(m.buffer);
-            const p = this.pending.get(m.id);
-            this.pending.delete(m.id);
+            this.#recycle(m.buffer);
+            const p = this.#pending.get(m.id);
+            this.#pending.delete(m.id);
             p?.resolve();
             break;
           }
           case 'frame-error': {
             const err = rebuild(m.error);
-            const p = this.pending.get(m.id);
-            this.pending.delete(m.id);
+            const p = this.#pending.get(m.id);
+            this.#pending.delete(m.id);
             p?.reject(err);
-            if (m.fatal) this._fatal(err);
+            if (m.fatal) this.#fatal(err);
             break;
           }
-          case 'audio-error': this._fatal(rebuild(m.error)); break;
-          case 'finished': this._finish?.resolve(m.result); break;
-          case 'finish-error': this._finish?.reject(rebuild(m.error)); break;
+          case 'audio-error': this.#fatal(rebuild(m.error)); break;
+          case 'finished': this.#finish?.resolve(m.result); break;
+          case 'finish-error': this.#finish?.reject(rebuild(m.error)); break;
           default: break;
         }
       };
@@ -108,25 +112,25 @@ export class WasmBackend {
     });
   }
 
-  _fatal(err) {
-    if (this.failed) return;
-    this.failed = err;
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-    this._finish?.reject(err);
-    this.onfatal(err);
+  #fatal(err) {
+    if (this.#failed) return;
+    this.#failed = err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+    this.#finish?.reject(err);
+    this.#onfatal(err);
   }
 
-  _recycle(buffer) {
+  #recycle(buffer) {
     if (!buffer || !buffer.byteLength) return;
-    const list = this.pool.get(buffer.byteLength) || [];
+    const list = this.#pool.get(buffer.byteLength) || [];
     if (list.length < POOL_PER_SIZE) list.push(buffer);
-    this.pool.set(buffer.byteLength, list);
+    this.#pool.set(buffer.byteLength, list);
   }
 
   /** A recycled pixel buffer of `size` bytes (its pages already touched), or null. */
   takeBuffer(size) {
-    const b = this.pool.get(size)?.pop();
+    const b = this.#pool.get(size)?.pop();
     return b ? new Uint8Array(b) : null;
   }
 
@@ -135,31 +139,31 @@ export class WasmBackend {
    * metadata? (a JSON string) }. Resolves when it is in the file.
    */
   encode(frame) {
-    if (this.failed) return Promise.reject(this.failed);
-    const first = this.firstFrameUs === undefined;
-    if (first) this.firstFrameUs = frame.timestampUs ?? null;
+    if (this.#failed) return Promise.reject(this.#failed);
+    const first = this.#firstFrameUs === undefined;
+    if (first) this.#firstFrameUs = frame.timestampUs ?? null;
     let done;
-    if (this.inline) {
-      const run = this._inlineChain.then(() => {
-        if (this.failed) throw this.failed;
-        return this.inline.encode(frame);
+    if (this.#inline) {
+      const run = this.#inlineChain.then(() => {
+        if (this.#failed) throw this.#failed;
+        return this.#inline.encode(frame);
       });
-      this._inlineChain = run.catch(() => {});
+      this.#inlineChain = run.catch(() => {});
       done = run.catch((err) => {
-        if (!this.inline.writer._native) this._fatal(err);
+        if (!this.#inline.writer._native) this.#fatal(err);
         throw err;
       });
     } else {
-      const id = this.nextId++;
+      const id = this.#nextId++;
       done = new Promise((resolve, reject) => {
-        this.pending.set(id, { resolve, reject });
+        this.#pending.set(id, { resolve, reject });
         let data = frame.data;
         if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
-        this.worker.postMessage({ type: 'frame', id, data, width: frame.width, height: frame.height, bottomUp: !!frame.bottomUp,
+        this.#worker.postMessage({ type: 'frame', id, data, width: frame.width, height: frame.height, bottomUp: !!frame.bottomUp,
           timestampUs: frame.timestampUs, metadata: frame.metadata }, [data.buffer]);
       });
     }
-    if (first) for (const e of this.early.splice(0)) this._sendAudio(e.planes, e.us);
+    if (first) for (const e of this.#early.splice(0)) this.#sendAudio(e.planes, e.us);
     return done;
   }
 
@@ -168,26 +172,26 @@ export class WasmBackend {
    * `us` (the frames' clock). The arrays are given up (transferred to the Worker).
    */
   encodeAudio(planes, us) {
-    if (this.failed || !this.audio) return;
-    if (this.firstFrameUs === undefined) {
-      this.early.push({ planes, us });
-      if (this.early.length > EARLY_AUDIO_BATCHES) this.early.shift();
+    if (this.#failed || !this.#audio) return;
+    if (this.#firstFrameUs === undefined) {
+      this.#early.push({ planes, us });
+      if (this.#early.length > EARLY_AUDIO_BATCHES) this.#early.shift();
       return;
     }
-    this._sendAudio(planes, us);
+    this.#sendAudio(planes, us);
   }
 
-  _sendAudio(planes, us) {
-    if (this.failed) return;
-    const rate = this.audio.sampleRate;
+  #sendAudio(planes, us) {
+    if (this.#failed) return;
+    const rate = this.#audio.sampleRate;
     let frames = planes[0].length;
     // Before the first frame (time zero of the file): cut off. Over the sound already given by more
     // than TOLERANCE_US (a clock correction): the overlap is cut. After it by more: silence in between
     // (up to a second here; longer gaps the writer fills). So the sound follows its timestamps within
     // TOLERANCE_US, and each batch reaches the writer exactly where the last one ended.
     let from = us;
-    if (this.firstFrameUs !== null && from < this.firstFrameUs) from = this.firstFrameUs;
-    if (this.audioEndUs !== null && from < this.audioEndUs - TOLERANCE_US) from = this.audioEndUs;
+    if (this.#firstFrameUs !== null && from < this.#firstFrameUs) from = this.#firstFrameUs;
+    if (this.#audioEndUs !== null && from < this.#audioEndUs - TOLERANCE_US) from = this.#audioEndUs;
     if (from > us) {
       const skip = Math.ceil(((from - us) * rate) / 1e6);
       if (skip >= frames) return;
@@ -195,63 +199,63 @@ export class WasmBackend {
       frames -= skip;
       us += (skip / rate) * 1e6;
     }
-    if (this.audioEndUs !== null) {
-      const gap = us - this.audioEndUs;
+    if (this.#audioEndUs !== null) {
+      const gap = us - this.#audioEndUs;
       if (gap > TOLERANCE_US && gap <= MAX_PAD_US) {
         const pad = Math.round((gap * rate) / 1e6);
         planes = planes.map((p) => { const q = new Float32Array(pad + p.length); q.set(p, pad); return q; });
         frames += pad;
-        us = this.audioEndUs;
+        us = this.#audioEndUs;
       } else if (Math.abs(gap) <= TOLERANCE_US) {
-        us = this.audioEndUs;
+        us = this.#audioEndUs;
       }
     }
-    this.audioEndUs = us + (frames / rate) * 1e6;
+    this.#audioEndUs = us + (frames / rate) * 1e6;
     const timestampUs = Math.round(us);
-    if (this.inline) {
-      const run = this._inlineChain.then(() => {
-        if (this.failed) return;
-        this.inline.addAudio(planes, timestampUs);
+    if (this.#inline) {
+      const run = this.#inlineChain.then(() => {
+        if (this.#failed) return;
+        this.#inline.addAudio(planes, timestampUs);
       });
-      this._inlineChain = run.catch((err) => this._fatal(err));
+      this.#inlineChain = run.catch((err) => this.#fatal(err));
       return;
     }
-    this.worker.postMessage({ type: 'audio', planes, timestampUs }, planes.map((p) => p.buffer));
+    this.#worker.postMessage({ type: 'audio', planes, timestampUs }, planes.map((p) => p.buffer));
   }
 
   /** Finishes the file once every frame is in; resolves with the VideoWriter's result. */
   async finish() {
-    if (this.failed) throw this.failed;
-    if (this.inline) {
-      await this._inlineChain;
-      if (this.failed) throw this.failed;
-      return this.inline.finish();
+    if (this.#failed) throw this.#failed;
+    if (this.#inline) {
+      await this.#inlineChain;
+      if (this.#failed) throw this.#failed;
+      return this.#inline.finish();
     }
     const result = await new Promise((resolve, reject) => {
-      this._finish = { resolve, reject };
-      this.worker.postMessage({ type: 'finish' });
+      this.#finish = { resolve, reject };
+      this.#worker.postMessage({ type: 'finish' });
     });
-    this._terminate();
+    this.#terminate();
     return result;
   }
 
   abort() {
-    if (this.inline) {
-      try { this.inline.abort(); } catch { /* already finished */ }
+    if (this.#inline) {
+      try { this.#inline.abort(); } catch { /* already finished */ }
     }
-    if (this.worker) this.worker.postMessage({ type: 'abort' });
-    this._terminate();
-    const err = this.failed || new Error('recorder: the recording was aborted');
-    this.failed = err;
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-    this._finish?.reject(err);
-    this._finish = null;
+    if (this.#worker) this.#worker.postMessage({ type: 'abort' });
+    this.#terminate();
+    const err = this.#failed || new Error('recorder: the recording was aborted');
+    this.#failed = err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+    this.#finish?.reject(err);
+    this.#finish = null;
   }
 
-  _terminate() {
-    if (this.worker) this.worker.terminate();
-    this.worker = null;
-    this.pool.clear();
+  #terminate() {
+    if (this.#worker) this.#worker.terminate();
+    this.#worker = null;
+    this.#pool.clear();
   }
 }

@@ -25,9 +25,29 @@ export interface InitOptions {
   /** The wasm to use instead of the packaged file: a Module, bytes, a Response, a URL or a string. */
   wasm?: WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response | URL | string;
   factory?: (...args: any[]) => Promise<any>;
+  /** The upload module's wasm and factory, handed over the same way (init() loads both modules). */
+  upload?: UploadModuleOptions;
 }
 
+/** Where the upload module's wasm comes from (one build: no `simd`). */
+export interface UploadModuleOptions {
+  wasm?: WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response | URL | string;
+  factory?: (...args: any[]) => Promise<any>;
+}
+
+/**
+ * Loads the image and the upload modules (what the synchronous pixel, codec and queue functions need).
+ * Each module also loads itself when first used: a capture loads the image module, createUploader the
+ * upload module, so a page that only uploads downloads only that one.
+ */
 export function init(options?: InitOptions): Promise<unknown>;
+/** Loads the image module: pixels and image codecs (baseline or SIMD build). */
+export function initImage(options?: Omit<InitOptions, 'upload'>): Promise<object>;
+/** Loads the upload module: SHA-256, ChunkBuffer, the upload queue (createUploader calls it). */
+export function initUpload(options?: UploadModuleOptions): Promise<object>;
+export function isImageLoaded(): boolean;
+export function isUploadLoaded(): boolean;
+/** True when the image module's SIMD build is loaded (throws while the image module is not loaded). */
 export function isSimd(): boolean;
 export function simdSupported(): boolean;
 export const MAX_SIDE: number;
@@ -79,6 +99,17 @@ export interface TextMarkOptions {
 export function renderTextMark(options: TextMarkOptions): { data: Uint8ClampedArray; width: number; height: number };
 /** Browser only: renderTextMark() then composite(). */
 export function textWatermark(image: RGBAImage, options: TextMarkOptions & CompositeOptions): ImageResult;
+
+// ---- pixels: colour (adjust, blur, RGBA -> I420) ----------------------------------------------------
+
+/** Each in [-1, 1], default 0 (all 0: the image unchanged). */
+export interface AdjustOptions { brightness?: number; contrast?: number; saturation?: number }
+/** Brightness, contrast and saturation (alpha untouched); the input is not modified. */
+export function adjust(image: RGBAImage, options?: AdjustOptions): ImageResult;
+/** Gaussian blur (sigma = radius / 2) of every channel; radius is an integer 0..64 (0: unchanged). */
+export function blur(image: RGBAImage, options: { radius: number }): ImageResult;
+/** I420 planes (BT.601 limited range; alpha ignored): Y width x height, U and V ceil(width/2) x ceil(height/2). */
+export function toI420(image: RGBAImage): { y: Uint8Array; u: Uint8Array; v: Uint8Array; width: number; height: number };
 
 // ---- image: JPEG/PNG encode and decode (js-glue/image/) ------------------------------------------
 
@@ -441,6 +472,7 @@ export interface UploaderOptions {
   wasm?: object; pollMs?: number; orphanCheckMs?: number;
 }
 export class RecordingUpload extends EventTarget {
+  private constructor();
   readonly itemId: string; readonly bytesAppended: number; readonly partsStored: number; readonly unsavedBytes: number;
   readonly state: 'new' | 'recording' | 'stopping' | 'stopped' | 'aborted' | 'detached';
   /** startRecording's seekable option. */
@@ -493,8 +525,8 @@ export interface RepairOptions {
   oninfo?: (info: RepairInfo) => void | Promise<void>;
   onprogress?: (p: { pass: 1 | 2; bytes: number; total: number | null }) => void;
 }
-export function makeSeekable(input: RepairInput, options?: RepairOptions): Promise<Blob>;
 export function makeSeekable(input: RepairInput, options: RepairOptions & ({ output: string | URL | WritableStream<Uint8Array> | object } | { ondata: (bytes: Uint8Array) => void | Promise<void> })): Promise<RepairInfo>;
+export function makeSeekable(input: RepairInput, options?: RepairOptions): Promise<Blob>;
 export function makeSeekableChunks(input: RepairInput, options?: RepairOptions): AsyncGenerator<Uint8Array, RepairInfo, void>;
 
 // ---- video: VideoWriter (js-glue/video/video-writer.js; the video module loads on first use) ----
@@ -530,6 +562,7 @@ export const VIDEO_LIMITS: {
   readonly maxMetadataBytes: number; readonly speed: { readonly vp8: readonly [number, number]; readonly vp9: readonly [number, number] };
 };
 export class VideoWriter {
+  private constructor();
   static create(options: VideoWriterOptions): Promise<VideoWriter>;
   readonly codec: VideoCodec; readonly width: number; readonly height: number; readonly fps: number;
   readonly keyframeInterval: number; readonly speed: number; readonly frames: number;
@@ -553,6 +586,7 @@ export interface WebmMuxerOptions {
   audio?: { codec: 'opus'; sampleRate?: 8000 | 12000 | 16000 | 24000 | 48000; channels: 1 | 2; codecPrivate?: Uint8Array | ArrayBuffer; preSkip?: number };
 }
 export class WebmMuxer {
+  private constructor();
   static create(options: WebmMuxerOptions): Promise<WebmMuxer>;
   readonly codec: VideoCodec; readonly width: number; readonly height: number; readonly fps: number;
   readonly frames: number; readonly bytes: number; readonly pendingBytes: number;
@@ -611,6 +645,7 @@ export const AUDIO_LIMITS: {
   readonly frameMs: readonly number[]; readonly maxGapSeconds: number;
 };
 export class OpusEncoder {
+  private constructor();
   static create(options: OpusEncoderOptions): Promise<OpusEncoder>;
   readonly sampleRate: number; readonly channels: number; readonly bitrate: number; readonly frameSize: number;
   /** samples at 48 kHz a decoder drops first (OpusHead pre-skip, WebM CodecDelay) */ readonly preSkip: number;
@@ -687,6 +722,7 @@ export interface RecordingResult {
   /** without ondata */ data?: Uint8Array; blob?: Blob;
 }
 export class Recorder extends EventTarget {
+  private constructor();
   readonly state: 'recording' | 'paused' | 'stopping' | 'stopped' | 'failed' | 'aborted';
   readonly backend: 'wasm' | 'webcodecs' | 'mediarecorder' | null; readonly codec: string | null; readonly mimeType: string | null;
   readonly backendReason: string | null; readonly audio: boolean; readonly pausedDuration: number; readonly startTime: number | null;
@@ -718,6 +754,7 @@ export interface ComposeLayout {
 }
 /** The camera drawn over the screen (a canvas at `fps`) with the sound of both mixed: record it with createRecorder. */
 export class ComposedStream extends MediaStream {
+  private constructor();
   /** the canvas the picture is drawn into (the screen's first size) */ readonly canvas: HTMLCanvasElement;
   readonly layout: Required<ComposeLayout>;
   /** where the camera is drawn now, in canvas pixels */ readonly cameraRect: { x: number; y: number; width: number; height: number } | null;
@@ -767,6 +804,7 @@ export interface JournalState {
 export function createIdbJournalStore(options?: { name?: string; indexedDB?: IDBFactory }): JournalStore;
 export function createMemoryJournalStore(): JournalStore;
 export class RecordingJournal {
+  private constructor();
   static open(options?: { store?: JournalStore; id?: string; metadata?: Record<string, unknown> }): Promise<RecordingJournal>;
   readonly id: string; readonly size: number; readonly rangeCount: number; readonly state: JournalState;
   attach(recorder: Recorder): this;

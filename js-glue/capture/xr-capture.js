@@ -148,7 +148,8 @@ export function readXRViews(frame, { referenceSpace, gl: givenGl, binding: given
  * view (0, 1, 'left', 'right', 'both'; default 0), sessionMode, plus the captureCanvas options
  * format, quality, maxSize, filters, thumbnail, worker, metadata (scale must be 1).
  */
-export function captureXRFrame(frame, options = {}) {
+export function captureXRFrame(frame, options) {
+  options ??= {}; // options.referenceSpace is required: checked below, with a message that says so
   const where = 'captureXRFrame';
   const clock = new MainThreadClock();
   const timestamp = Date.now();
@@ -215,7 +216,8 @@ export function captureXRFrame(frame, options = {}) {
  * Use it from events (a button, a controller's select); inside your own frame callback call
  * captureXRFrame directly after drawing.
  */
-export function captureXRSession(session, options = {}) {
+export function captureXRSession(session, options) {
+  options ??= {}; // as captureXRFrame: options.referenceSpace is required
   const where = 'captureXRSession';
   if (!session || typeof session.requestAnimationFrame !== 'function') {
     return Promise.reject(new TypeError(`${where}: session must be an active XRSession`));

@@ -21,7 +21,7 @@ function defaultUrlOf(j) {
  * @param {Function} [options.fetch]
  * @param {'auto'|'fetch'|'xhr'} [options.engine]
  */
-export function createMultipartTransport(options = {}) {
+export function createMultipartTransport(options) {
   if (!options || typeof options !== 'object') throw new TypeError('createMultipartTransport: options must be an object');
   const { url, fileField = 'file', metadataField = 'metadata', fields = {}, urlOf = defaultUrlOf, fetch, engine = 'auto' } = options;
   if (typeof url !== 'string' || !/^https?:\/\//.test(url)) {

@@ -44,7 +44,7 @@ export function resultString(obj) {
  * @param {Function} [options.fetch]
  * @param {'auto'|'fetch'|'xhr'} [options.engine]
  */
-export function createRestTransport(options = {}) {
+export function createRestTransport(options) {
   if (!options || typeof options !== 'object') throw new TypeError('createRestTransport: options must be an object');
   const { baseUrl, screenshotPath = '/screenshots/upload', fetch, engine = 'auto', lookupSettleMs = 3000, checkCopies = 'always' } = options;
   if (checkCopies !== 'always' && checkCopies !== 'afterUnknown') throw new TypeError("createRestTransport: checkCopies must be 'always' or 'afterUnknown'");

@@ -86,7 +86,7 @@ export function parseS3Session(sessionId) {
  * @param {Function} [options.fetch]
  * @param {'auto'|'fetch'|'xhr'} [options.engine]
  */
-export function createS3Transport(options = {}) {
+export function createS3Transport(options) {
   if (!options || typeof options !== 'object') throw new TypeError('createS3Transport: options must be an object');
   const { endpoint, fetch, engine = 'auto', urlMarginMs = 30000 } = options;
   if (typeof endpoint !== 'string' || !/^https?:\/\//.test(endpoint)) {

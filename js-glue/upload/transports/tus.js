@@ -38,7 +38,7 @@ function intHeader(res, name) {
  * @param {Function} [options.fetch]
  * @param {'auto'|'fetch'|'xhr'} [options.engine]
  */
-export function createTusTransport(options = {}) {
+export function createTusTransport(options) {
   if (!options || typeof options !== 'object') throw new TypeError('createTusTransport: options must be an object');
   const { endpoint, fetch, engine = 'auto' } = options;
   if (typeof endpoint !== 'string' || !/^https?:\/\//.test(endpoint)) {

@@ -3,6 +3,8 @@
 // the backend: AudioData to the webcodecs backend (AudioEncoder), PCM batches to the wasm backend (the
 // record Worker's libopus). While the recording stops, the sound heard before stop() still comes in
 // (audio arrives in batches), and stop() waits for it (half a second at most).
+import { PCM_SAMPLE_RATE } from './sources/pcm-capture.js';
+
 const EARLY_BATCHES = 400; // wasm: PCM held until the backend is open (4 s of 10 ms batches)
 
 export class SoundIntake {
@@ -25,7 +27,7 @@ export class SoundIntake {
   }
 
   /** Whether PCM capture (wasm) has started. */
-  get capturing() { return !!this.#audio.pcm; }
+  get capturing() { return this.#audio.capturingPcm; }
 
   #arrived(pageUs, seconds) {
     this.endUs = pageUs + seconds * 1e6;
@@ -64,7 +66,7 @@ export class SoundIntake {
           this.#early.push({ planes, t });
           if (this.#early.length > EARLY_BATCHES) this.#early.shift();
         }
-        this.#arrived(pageUs, planes[0].length / this.#audio.pcm.sampleRate);
+        this.#arrived(pageUs, planes[0].length / PCM_SAMPLE_RATE);
       },
       (err) => h.onerror(err),
       () => h.onended());

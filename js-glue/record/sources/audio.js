@@ -50,16 +50,22 @@ export async function openAudio(option, streamAudio = [], what = 'createRecorder
 }
 
 export class AudioInput {
+  #owned;
+  #context = null;
+  #reader = null;
+  #clock = new TrackClock();
+  #next = null;
+  #pcm = null;
+
   constructor(tracks, owned) {
     this.tracks = tracks;
-    this.owned = owned;
-    this.context = null;
+    this.#owned = owned;
+    /** The one track recorded (the mix when there are several). */
     this.track = null;
-    this.reader = null;
-    this.clock = new TrackClock();
-    this.next = null;
-    this.pcm = null;
   }
+
+  /** wasm: whether the PCM capture has started. */
+  get capturingPcm() { return this.#pcm !== null; }
 
   async open() {
     if (this.tracks.length === 1) {
@@ -68,7 +74,7 @@ export class AudioInput {
     }
     if (typeof AudioContext !== 'function') throw new Error('createRecorder: several audio tracks are mixed with Web Audio (AudioContext), which is missing here; pass one audio track');
     const ctx = new AudioContext({ sampleRate: 48000 });
-    this.context = ctx;
+    this.#context = ctx;
     const dest = ctx.createMediaStreamDestination();
     dest.channelCount = 2;
     for (const t of this.tracks) ctx.createMediaStreamSource(new MediaStream([t])).connect(dest);
@@ -81,14 +87,14 @@ export class AudioInput {
 
   /** Channels the recorded track has (the mix is stereo). */
   get channels() {
-    if (this.context) return 2;
+    if (this.#context) return 2;
     const s = typeof this.track.getSettings === 'function' ? this.track.getSettings() : {};
     return s.channelCount === 1 ? 1 : s.channelCount >= 2 ? 2 : 1;
   }
 
   /** The recorded track's sample rate (the mix runs at 48 kHz). */
   get sampleRate() {
-    if (this.context) return this.context.sampleRate;
+    if (this.#context) return this.#context.sampleRate;
     const s = typeof this.track.getSettings === 'function' ? this.track.getSettings() : {};
     return s.sampleRate || 48000;
   }
@@ -100,24 +106,24 @@ export class AudioInput {
   start(ondata, onerror, onended) {
     if (typeof MediaStreamTrackProcessor !== 'function') throw new Error('createRecorder: recording sound with backend "webcodecs" needs MediaStreamTrackProcessor; use backend "mediarecorder"');
     const reader = new MediaStreamTrackProcessor({ track: this.track }).readable.getReader();
-    this.reader = reader;
+    this.#reader = reader;
     (async () => {
       for (;;) {
         let r;
         try {
           r = await reader.read();
         } catch (err) {
-          if (this.reader) onerror(new Error(`recorder: reading the audio track failed: ${err && err.message}`, { cause: err }));
+          if (this.#reader) onerror(new Error(`recorder: reading the audio track failed: ${err && err.message}`, { cause: err }));
           return;
         }
         if (r.done) {
-          if (this.reader) onended();
+          if (this.#reader) onended();
           return;
         }
         const ad = r.value;
-        if (!this.reader) { ad.close(); return; }
+        if (!this.#reader) { ad.close(); return; }
         try {
-          ondata(ad, this._stamp(ad));
+          ondata(ad, this.#stamp(ad));
         } catch (err) {
           ad.close();
           onerror(err);
@@ -132,35 +138,35 @@ export class AudioInput {
    * batch (Float32Array per channel); onended() once if the track ends before stop().
    */
   async startPcm(channels, ondata, onerror, onended) {
-    this.pcm = new PcmCapture(this.track, channels);
-    await this.pcm.start(ondata, onerror, onended);
+    this.#pcm = new PcmCapture(this.track, channels);
+    await this.#pcm.start(ondata, onerror, onended);
   }
 
   // Page time of a chunk: its capture time; the counted time (the previous chunk's end) when the two
   // differ by jitter only.
-  _stamp(ad) {
+  #stamp(ad) {
     const dur = (ad.numberOfFrames / ad.sampleRate) * 1e6;
     // The chunk is complete (and can arrive) only at its end: map its end, then step back.
-    const mapped = this.clock.map(ad.timestamp + dur) - dur;
-    let t = this.next;
+    const mapped = this.#clock.map(ad.timestamp + dur) - dur;
+    let t = this.#next;
     if (t === null || Math.abs(mapped - t) > JITTER_US) t = mapped;
-    this.next = t + dur;
+    this.#next = t + dur;
     return t;
   }
 
   stop() {
-    const reader = this.reader;
-    this.reader = null;
+    const reader = this.#reader;
+    this.#reader = null;
     if (reader) reader.cancel().catch(() => {});
-    this.pcm?.stop();
-    this.pcm = null;
+    this.#pcm?.stop();
+    this.#pcm = null;
   }
 
   /** Stops the tracks this opened (the microphone) and closes the mix. */
   release() {
     this.stop();
-    for (const t of this.owned) t.stop();
-    if (this.context) this.context.close().catch(() => {});
-    this.context = null;
+    for (const t of this.#owned) t.stop();
+    if (this.#context) this.#context.close().catch(() => {});
+    this.#context = null;
   }
 }

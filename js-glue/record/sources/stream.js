@@ -50,6 +50,10 @@ export function streamTracks(source) {
  * exactly the browser's.
  */
 export class TrackClock {
+  #offset = null;
+  #left;
+  #pageClock;
+
   /**
    * @param {number} [settleFrames] frames over which the offset is estimated
    * @param {{pageClock?: boolean}} [o] pageClock false: never take timestamps near the page clock as on
@@ -57,35 +61,39 @@ export class TrackClock {
    *   Chromium, close enough to pass for it, which made the file a second too long)
    */
   constructor(settleFrames = 300, { pageClock = true } = {}) {
-    this.offset = null;
-    this.left = settleFrames;
-    this.pageClock = pageClock;
+    this.#left = settleFrames;
+    this.#pageClock = pageClock;
   }
 
   /** The page time (µs) of a frame stamped `timestampUs` that arrived now. */
   map(timestampUs, arrivalUs = performance.now() * 1000) {
     const skew = timestampUs - arrivalUs;
-    if (this.offset === null) {
-      this.offset = skew;
-      if (this.pageClock && Math.abs(skew) < 1e6) { this.offset = 0; this.left = 0; } // the page clock already
-    } else if (this.left > 0 && skew > this.offset) this.offset = skew;
-    if (this.left > 0) this.left--;
-    return timestampUs - this.offset;
+    if (this.#offset === null) {
+      this.#offset = skew;
+      if (this.#pageClock && Math.abs(skew) < 1e6) { this.#offset = 0; this.#left = 0; } // the page clock already
+    } else if (this.#left > 0 && skew > this.#offset) this.#offset = skew;
+    if (this.#left > 0) this.#left--;
+    return timestampUs - this.#offset;
   }
 }
 
 export class StreamSource {
+  #own;
+  #reader = null;
+  #reading = null;
+  #onEnded = null;
+  #ended = false;
+  #poll = 0;
+  #clock = new TrackClock(300, { pageClock: false });
+  #stopReadBack = null;
+
   constructor(source, o) {
     this.kind = 'stream';
     this.o = o;
     const { video, audio } = streamTracks(source);
     this.track = video;
     this.audioTracks = audio;
-    this.own = !!o.ownTracks;    // recordScreen / recordCamera: the recorder stops the tracks at the end
-    this.reader = null;
-    this.onEnded = null;
-    this.ended = false;
-    this.clock = new TrackClock(300, { pageClock: false });
+    this.#own = !!o.ownTracks;    // recordScreen / recordCamera: the recorder stops the tracks at the end
   }
 
   /** The size the track announces (the first frame confirms it), or null. */
@@ -119,14 +127,14 @@ export class StreamSource {
    * track.stop(), which fires no event: readyState, looked at every 250 ms); calls onended once.
    */
   watchEnd(onended) {
-    this.onEnded = () => {
-      if (this.ended) return;
-      this.ended = true;
-      clearInterval(this.poll);
+    this.#onEnded = () => {
+      if (this.#ended) return;
+      this.#ended = true;
+      clearInterval(this.#poll);
       onended();
     };
-    this.track.addEventListener('ended', this.onEnded);
-    this.poll = setInterval(() => { if (this.track.readyState === 'ended') this.onEnded?.(); }, 250);
+    this.track.addEventListener('ended', this.#onEnded);
+    this.#poll = setInterval(() => { if (this.track.readyState === 'ended') this.#onEnded?.(); }, 250);
   }
 
   /**
@@ -137,25 +145,25 @@ export class StreamSource {
     if (typeof MediaStreamTrackProcessor !== 'function') throw new Error(`${W}: backend "webcodecs" records a stream through MediaStreamTrackProcessor, which this browser lacks; use backend "mediarecorder"`);
     const processor = new MediaStreamTrackProcessor({ track: this.track });
     const reader = processor.readable.getReader();
-    this.reader = reader;
-    this.reading = (async () => {
+    this.#reader = reader;
+    this.#reading = (async () => {
       for (;;) {
         let r;
         try {
           r = await reader.read();
         } catch (err) {
-          if (this.reader) onerror(new Error(`recorder: reading the video track failed: ${err && err.message}`, { cause: err }));
+          if (this.#reader) onerror(new Error(`recorder: reading the video track failed: ${err && err.message}`, { cause: err }));
           return;
         }
         if (r.done) {
           // The track ended: the stream is over (the 'ended' event may come before or after).
-          if (this.reader) this.onEnded?.();
+          if (this.#reader) this.#onEnded?.();
           return;
         }
         const vf = r.value;
-        if (!this.reader) { vf.close(); return; }
+        if (!this.#reader) { vf.close(); return; }
         try {
-          onframe(vf, this.clock.map(vf.timestamp));
+          onframe(vf, this.#clock.map(vf.timestamp));
         } catch (err) {
           vf.close();
           onerror(err);
@@ -180,7 +188,7 @@ export class StreamSource {
     const canvas = document.createElement('canvas');
     const g = canvas.getContext('2d', { willReadFrequently: true });
     let on = true;
-    this.stopReadBack = () => {
+    this.#stopReadBack = () => {
       on = false;
       el.pause();
       el.srcObject = null;
@@ -215,19 +223,19 @@ export class StreamSource {
 
   /** Stops reading (frames still in the processor are dropped: the recording has stopped). */
   stop() {
-    this.stopReadBack?.();
-    this.stopReadBack = null;
-    const reader = this.reader;
-    this.reader = null;
+    this.#stopReadBack?.();
+    this.#stopReadBack = null;
+    const reader = this.#reader;
+    this.#reader = null;
     if (reader) reader.cancel().catch(() => {});
-    clearInterval(this.poll);
-    if (this.onEnded) this.track.removeEventListener('ended', this.onEnded);
-    this.onEnded = null;
+    clearInterval(this.#poll);
+    if (this.#onEnded) this.track.removeEventListener('ended', this.#onEnded);
+    this.#onEnded = null;
   }
 
   /** The tracks this recorder owns (recordScreen / recordCamera) are stopped at the end. */
   release() {
-    if (!this.own) return;
+    if (!this.#own) return;
     this.track.stop();
     for (const t of this.audioTracks) t.stop();
   }

@@ -11,6 +11,17 @@ Status ChunkBuffer::Validate(const ChunkBufferOptions& o) {
     return Status::OutOfRange("minPartSize must be between 1 and " + std::to_string(kMaxPartSize) + " bytes, got " +
                               std::to_string(o.min_part_size));
   }
+  if (o.part_size_multiple < 1 || o.part_size_multiple > kMaxPartSize) {
+    return Status::OutOfRange("partSizeMultiple must be between 1 and " + std::to_string(kMaxPartSize) + " bytes, got " +
+                              std::to_string(o.part_size_multiple));
+  }
+  if (o.min_part_size % o.part_size_multiple != 0) {
+    const uint64_t below = o.min_part_size / o.part_size_multiple * o.part_size_multiple;
+    return Status::InvalidArgument("minPartSize (" + std::to_string(o.min_part_size) + " bytes) must be a multiple of partSizeMultiple (" +
+                                   std::to_string(o.part_size_multiple) + " bytes; the store takes parts in such multiples), e.g. " +
+                                   (below > 0 ? std::to_string(below) + " or " : std::string()) +
+                                   std::to_string(below + o.part_size_multiple));
+  }
   return Status::Ok();
 }
 

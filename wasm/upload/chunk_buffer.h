@@ -6,6 +6,14 @@
 // more bytes arrive, so Flush() always has the final part to emit when anything was appended, and emits
 // nothing when nothing (or only empty chunks) was. Memory: at most one part's bytes are buffered; the
 // parts an Append() produces are handed to the caller.
+//
+// Part rules of object stores (the options below make a buffer fit each):
+//   S3                  every part but the last >= 5 MiB: min_part_size = 5 MiB (the default).
+//   Cloudflare R2       the same minimum, and every part but the last of one size: always true here (all
+//                       of them are exactly min_part_size, part 0 held back or not), so 5 MiB fits R2.
+//   Google Cloud Storage resumable uploads: every chunk but the last a multiple of 256 KiB:
+//                       part_size_multiple = 256 KiB, and min_part_size a multiple of it (8 MiB is GCS's
+//                       suggestion). Validate() refuses a min_part_size that is not a multiple.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -22,10 +30,14 @@ struct ChunkBufferOptions {
   // Seekable streaming: part 0 is kept back until Flush() (so the muxer's header patches can still land in
   // it via Patch()); Flush() then emits the tail part(s) and part 0 last (index 0, hash of the patched bytes).
   bool hold_first_part = false;
+  // min_part_size must be a multiple of this (1: any size; kGcsPartMultiple for Google Cloud Storage).
+  uint64_t part_size_multiple = 1;
 };
 
 // Limits on min_part_size: 1 byte (tests) .. 1 GiB (wasm memory is 2 GiB at most).
 constexpr uint64_t kMaxPartSize = uint64_t(1) << 30;
+// Google Cloud Storage resumable uploads take chunks in multiples of 256 KiB (all but the last).
+constexpr uint64_t kGcsPartMultiple = uint64_t(256) * 1024;
 
 struct ChunkPart {
   uint32_t index = 0;          // 0, 1, 2 ... in order

@@ -7,6 +7,18 @@ import { alloc, takeBytes, throwLastError } from '../wasm-memory.js';
 
 export const DEFAULT_MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PART_SIZE = 2 ** 30;
+
+/**
+ * The part rules of object stores (wasm/upload/chunk_buffer.h decides): every part but the last is
+ * exactly minPartSize bytes, which is also Cloudflare R2's rule (all parts but the last of one size);
+ * Google Cloud Storage resumable uploads take every chunk but the last in multiples of 256 KiB.
+ * `store` picks a default minPartSize and the multiple a given minPartSize must be.
+ */
+export const PART_RULES = Object.freeze({
+  s3: Object.freeze({ minPartSize: DEFAULT_MIN_PART_SIZE, partSizeMultiple: 1 }),
+  r2: Object.freeze({ minPartSize: DEFAULT_MIN_PART_SIZE, partSizeMultiple: 1 }),
+  gcs: Object.freeze({ minPartSize: 8 * 1024 * 1024, partSizeMultiple: 256 * 1024 }),
+});
 const SCRATCH_MAX = 1024 * 1024;
 
 // Frees the native side of buffers that were dropped without dispose().
@@ -28,17 +40,25 @@ export class ChunkBuffer {
   #native;
 
   /**
-   * @param {{minPartSize?: number, holdFirstPart?: boolean}} [options] every part but the last has exactly
-   *   minPartSize bytes. holdFirstPart (seekable streaming): part 0 is kept back until flush(), patch()
-   *   overwrites bytes in it, and flush() returns the tail part(s) and then part 0.
+   * @param {{minPartSize?: number, holdFirstPart?: boolean, store?: 's3'|'r2'|'gcs', partSizeMultiple?: number}} [options]
+   *   every part but the last has exactly minPartSize bytes. holdFirstPart (seekable streaming): part 0
+   *   is kept back until flush(), patch() overwrites bytes in it, and flush() returns the tail part(s) and
+   *   then part 0. store: the object store's part rules (PART_RULES: its default minPartSize, and the
+   *   multiple minPartSize must be: 256 KiB for 'gcs'); partSizeMultiple sets that multiple directly.
    */
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('ChunkBuffer options must be an object');
-    const { minPartSize = DEFAULT_MIN_PART_SIZE, holdFirstPart = false } = options;
+    const { store, holdFirstPart = false } = options;
+    if (store !== undefined && !Object.hasOwn(PART_RULES, store)) {
+      throw new TypeError(`ChunkBuffer: store must be one of ${Object.keys(PART_RULES).map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(store)}`);
+    }
+    const rules = store === undefined ? PART_RULES.s3 : PART_RULES[store];
+    const { minPartSize = rules.minPartSize, partSizeMultiple = rules.partSizeMultiple } = options;
     checkNumber(minPartSize, 'ChunkBuffer: minPartSize', { min: 1, max: MAX_PART_SIZE, integer: true });
+    checkNumber(partSizeMultiple, 'ChunkBuffer: partSizeMultiple', { min: 1, max: MAX_PART_SIZE, integer: true });
     if (typeof holdFirstPart !== 'boolean') throw new TypeError(`ChunkBuffer: holdFirstPart must be a boolean, got ${typeof holdFirstPart}`);
     const M = getUploadModule();
-    const handle = M.ChunkBuffer.create({ minPartSize, holdFirstPart });
+    const handle = M.ChunkBuffer.create({ minPartSize, holdFirstPart, partSizeMultiple });
     if (!handle) throwLastError(M, 'ChunkBuffer');
     this.#native = { M, handle, scratch: 0, scratchSize: 0 };
     if (registry) registry.register(this, this.#native, this);

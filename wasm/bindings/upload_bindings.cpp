@@ -39,6 +39,7 @@ bool ToInt(double v, double min, double max, const char* what, int64_t* out) {
 struct ChunkBufferOptionsJs {
   double minPartSize = 5 * 1024 * 1024;
   bool holdFirstPart = false;
+  double partSizeMultiple = 1;
 };
 
 // The core ChunkBuffer plus the parts the last append/flush produced, which JS collects one by one.
@@ -46,8 +47,10 @@ class ChunkBufferBinding {
  public:
   static ChunkBufferBinding* Create(const ChunkBufferOptionsJs& o) {
     int64_t size;
+    int64_t multiple;
     if (!ToInt(o.minPartSize, 1, double(ck::kMaxPartSize), "minPartSize", &size)) return nullptr;
-    ck::ChunkBufferOptions opts{uint64_t(size), o.holdFirstPart};
+    if (!ToInt(o.partSizeMultiple, 1, double(ck::kMaxPartSize), "partSizeMultiple", &multiple)) return nullptr;
+    ck::ChunkBufferOptions opts{uint64_t(size), o.holdFirstPart, uint64_t(multiple)};
     if (!Check(ck::ChunkBuffer::Validate(opts))) return nullptr;
     return new ChunkBufferBinding(opts);
   }
@@ -352,7 +355,8 @@ val Items(ck::UploadQueue& q) {
 EMSCRIPTEN_BINDINGS(ck_upload) {
   emscripten::value_object<ChunkBufferOptionsJs>("ChunkBufferOptions")
       .field("minPartSize", &ChunkBufferOptionsJs::minPartSize)
-      .field("holdFirstPart", &ChunkBufferOptionsJs::holdFirstPart);
+      .field("holdFirstPart", &ChunkBufferOptionsJs::holdFirstPart)
+      .field("partSizeMultiple", &ChunkBufferOptionsJs::partSizeMultiple);
 
   emscripten::class_<ChunkBufferBinding>("ChunkBuffer")
       .class_function("create", &ChunkBufferBinding::Create, emscripten::allow_raw_pointers())

@@ -258,8 +258,8 @@ export function reportMarkdown(r) {
     ...(r.cluster ? [['servers', `3 behind haproxy (round robin), state in PostgreSQL, bytes in one shared data directory; ${(r.killed || []).filter((k) => k.signal).map((k) => `server ${k.server} ${k.signal} mid-run, started again after ${k.downMs} ms`).join('; ')}`]] : []),
     ['captures (screenshots + recordings)', `${r.captures} (${r.screenshots} + ${r.videos}), ${(r.bytes / 1048576).toFixed(1)} MiB`],
     ['tabs / reloads / offline toggles', `${r.tabs} / ${r.reloadsDone} / ${r.offlineDone}`],
-    ['request faults injected', `${r.faultsInjected} of ${r.requestsDecided} protocol requests (rate ${r.rate}, seed ${r.seed}): ` +
-      Object.entries(r.faultsByKind).sort().map(([k, n]) => `${k} ${n}`).join(', ')],
+    ...(r.cluster ? [] : [['request faults injected', `${r.faultsInjected} of ${r.requestsDecided} protocol requests (rate ${r.rate}, seed ${r.seed}): ` +
+      Object.entries(r.faultsByKind).sort().map(([k, n]) => `${k} ${n}`).join(', ')]]),
     ['arrived', `${r.arrived} / ${r.captures}`],
     ['byte-identical (SHA-256)', `${r.identical} / ${r.captures}`],
     ['duplicates on the server', `${r.duplicates} (late second copies found and deleted by the client: ${r.removedCopies})`],
@@ -269,10 +269,12 @@ export function reportMarkdown(r) {
     ['time', `${r.totalSeconds.toFixed(1)} s (queueing ${r.queueSeconds.toFixed(1)} s, draining after the last capture ${r.drainSeconds.toFixed(1)} s)`],
     ['page errors', r.pageErrors.length ? r.pageErrors.join('; ') : 'none'],
   ];
-  return `# Upload chaos run, ${r.startedAt}\n\n` +
+  return `# Upload chaos run${r.cluster ? ' against three servers' : ''}, ${r.startedAt}\n\n` +
     'Chromium (headless), one origin, tabs sharing the IndexedDB queue (Web Locks leader, BroadcastChannel followers), ' +
-    'the reference server with seeded fault injection (every kind, phases before/after), 64 KiB parts, ' +
-    'client timeout shorter than the server stalls.\n\n| | |\n|---|---|\n' +
+    (r.cluster
+      ? 'three reference server processes behind haproxy, one SIGKILLed mid-run and started again (no injected faults), 64 KiB parts.\n\n| | |\n|---|---|\n'
+      : 'the reference server with seeded fault injection (every kind, phases before/after), 64 KiB parts, ' +
+        'client timeout shorter than the server stalls.\n\n| | |\n|---|---|\n') +
     rows.map(([k, v]) => `| ${k} | ${String(v).replace(/\|/g, '\\|')} |`).join('\n') + '\n';
 }
 

@@ -532,11 +532,14 @@ export function makeSeekableChunks(input: RepairInput, options?: RepairOptions):
 // ---- video: VideoWriter (js-glue/video/video-writer.js; the video module loads on first use) ----
 export type VideoCodec = 'vp8' | 'vp9';
 export interface VideoWriterOptions {
-  codec?: VideoCodec; width: number; height: number; fps?: number; bitrate?: number;
+  /** 'h264' (MP4 only, even sizes, no speed): OpenH264 in the capturekit-h264 module, loaded with it */
+  codec?: VideoCodec | 'h264'; width: number; height: number; fps?: number; bitrate?: number;
   keyframeInterval?: number; speed?: number; rateControl?: 'vbr' | 'cbr'; flipY?: boolean;
   /** Streamed output: apply each call at `offset` (offset < bytes so far = overwrite; header patches come at finish). */
   ondata?: (bytes: Uint8Array, offset: number) => void | Promise<void>;
   module?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function } | object;
+  /** codec 'h264': options for loading the H.264 module, or a module instance */
+  h264Module?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function } | object;
   /** An Opus track from PCM given to addAudio() (libopus in the audio module, loaded with it). */
   audio?: OpusEncoderOptions;
   /** 'mp4': VP9 + Opus in MP4 (VP8 is a TypeError; no per-frame metadata). Default 'webm'. */
@@ -546,7 +549,7 @@ export interface VideoWriterOptions {
 }
 export interface VideoResult {
   /** the video codec; mimeType says "video/webm;codecs=vp8,opus" when there is audio */
-  codec: VideoCodec; mimeType: string; width: number; height: number; frames: number; keyframes: number;
+  codec: VideoCodec | 'h264'; mimeType: string; width: number; height: number; frames: number; keyframes: number;
   /** seconds (the later end of video and audio) */ duration: number; averageFps: number; /** file size */ bytes: number;
   /** the file, when there is no ondata */ data?: Uint8Array; blob?: Blob;
   /** with an audio track: its packets and its end in the file (seconds) */
@@ -564,7 +567,7 @@ export const VIDEO_LIMITS: {
 export class VideoWriter {
   private constructor();
   static create(options: VideoWriterOptions): Promise<VideoWriter>;
-  readonly codec: VideoCodec; readonly width: number; readonly height: number; readonly fps: number;
+  readonly codec: VideoCodec | 'h264'; readonly width: number; readonly height: number; readonly fps: number;
   readonly keyframeInterval: number; readonly speed: number; readonly frames: number;
   readonly bytes: number; readonly pendingBytes: number;
   addFrame(image: { data: Uint8Array | Uint8ClampedArray | ArrayBuffer; width: number; height: number; stride?: number },

@@ -5,6 +5,8 @@
 // OpusEncoder (the separate audio module, libopus) and its packets go to the writer's Opus track in the
 // video module (wasm/video/video_writer.h): VP8/VP9 + Opus in one WebM.
 //
+// H.264 (`codec: 'h264'`, MP4 only): OpenH264 in the separate capturekit-h264 module, through
+// h264-video-writer.js (the same methods and timing; H.264 in WebM is refused as a TypeError).
 // MP4 (`container: 'mp4'`): VP9 (vp09 + vpcC) and Opus (dOps) in MP4 (wasm/video/mp4_muxer.h),
 // fragmented when streamed with ondata, progressive (moov first) in memory, or as `layout` says. VP8
 // has no MP4 mapping (a TypeError), and MP4 carries no per-frame metadata.
@@ -12,6 +14,7 @@ import { OpusEncoder, describePcm, normaliseOpusOptions } from '../audio/opus-en
 import { initVideo } from '../video.js';
 import { checkEnum, checkImage, checkNumber } from '../validate.js';
 import { alloc, check } from '../wasm-memory.js';
+import { H264VideoWriter } from './h264-video-writer.js';
 import { WebmOutput } from './webm-output.js';
 
 // The same limits as wasm/video/vpx_encoder.h, video_writer.h and webm_muxer.h.
@@ -28,7 +31,7 @@ export const VIDEO_LIMITS = Object.freeze({
 });
 
 const OPTION_KEYS = new Set(['codec', 'width', 'height', 'fps', 'bitrate', 'keyframeInterval', 'speed',
-  'rateControl', 'flipY', 'ondata', 'module', 'audio', 'container', 'layout']);
+  'rateControl', 'flipY', 'ondata', 'module', 'h264Module', 'audio', 'container', 'layout']);
 const AUDIO_CALL_KEYS = new Set(['timestampUs']);
 const MAX_SAFE_US = 2 ** 53;
 
@@ -54,7 +57,13 @@ function normaliseOptions(options) {
     rateControl: options.rateControl === undefined ? 'vbr' : options.rateControl,
     flipY: options.flipY === undefined ? false : options.flipY,
   };
-  checkEnum(o.codec, 'VideoWriter.create: codec', ['vp8', 'vp9']);
+  checkEnum(o.codec, 'VideoWriter.create: codec', ['vp8', 'vp9', 'h264']);
+  if (o.codec === 'h264' && container !== 'mp4') {
+    throw new TypeError("VideoWriter.create: H.264 is not stored in WebM; use container 'mp4' with codec 'h264'");
+  }
+  if (o.codec === 'h264' && options.speed !== undefined) {
+    throw new TypeError("VideoWriter.create: speed is libvpx's (VP8/VP9); H.264 (OpenH264) has none");
+  }
   if (container === 'mp4' && o.codec === 'vp8') {
     throw new TypeError("VideoWriter.create: VP8 cannot be stored in MP4; use codec 'vp9' or container 'webm'");
   }
@@ -70,7 +79,7 @@ function normaliseOptions(options) {
   o.bitrate = Math.round(o.bitrate);
   if (o.keyframeInterval === undefined) o.keyframeInterval = 0;  // native default: 2 s worth of frames
   else checkNumber(o.keyframeInterval, 'VideoWriter.create: keyframeInterval (frames)', { integer: true, min: 1, max: L.maxKeyframeInterval });
-  if (o.speed === undefined) o.speed = 0;  // native default: vp8 -6, vp9 8
+  if (o.speed === undefined || o.codec === 'h264') o.speed = 0;  // native default: vp8 -6, vp9 8
   else {
     const [lo, hi] = L.speed[o.codec];
     checkNumber(o.speed, `VideoWriter.create: speed for ${o.codec}`, { integer: true, min: lo, max: hi });
@@ -127,7 +136,8 @@ export function metadataBytes(metadata, context = 'VideoWriter.addFrame') {
 export class VideoWriter extends WebmOutput {
   /**
    * @param {object} options
-   * @param {'vp8'|'vp9'} [options.codec='vp8']
+   * @param {'vp8'|'vp9'|'h264'} [options.codec='vp8'] (container 'mp4': 'vp9' by default; 'h264' only in MP4:
+   *   OpenH264 in wasm, Constrained Baseline, even sizes only; returns an H264VideoWriter with the same methods)
    * @param {number} options.width 2..8192 (odd sizes are fine)
    * @param {number} options.height 2..8192
    * @param {number} [options.fps=30] 0.1..240: frame timing without timestamps, and rate control
@@ -141,6 +151,7 @@ export class VideoWriter extends WebmOutput {
    * @param {(bytes: Uint8Array, offset: number) => void|Promise<void>} [options.ondata] stream the file out
    * @param {object} [options.module] options for loading the video module (see initVideo), or a module
    *   instance from loadVideoVariant()
+   * @param {object} [options.h264Module] codec 'h264': options for initH264, or a module from loadH264Variant()
    * @param {object} [options.audio] an Opus track from PCM: { sampleRate (8000|12000|16000|24000|48000,
    *   default 48000), channels: 1|2, bitrate? (default 64000 mono, 96000 stereo), frameMs? (20),
    *   application? ('audio'|'voip'), complexity? (0..10, default 10), module? (options for initAudio, or a
@@ -149,6 +160,8 @@ export class VideoWriter extends WebmOutput {
    */
   static async create(options) {
     const o = normaliseOptions(options);
+    // H.264: OpenH264 (the capturekit-h264 module) + the MP4 muxer, composed in JS (h264-video-writer.js).
+    if (o.codec === 'h264') return H264VideoWriter.create(o, options);
     // `module`: options for loading the shared module, or a module from loadVideoVariant().
     const [M, encoder] = await Promise.all([
       options.module && typeof options.module.VideoWriter === 'function'

@@ -237,7 +237,8 @@ test('importing capturekit does not load the video module', () => {
 describe('bad input gives clear errors', () => {
   test.each([
     [undefined, TypeError, /options must be an object/],
-    [{ width: W, height: H, codec: 'h264' }, RangeError, /codec must be one of "vp8", "vp9", got "h264"/],
+    [{ width: W, height: H, codec: 'hevc' }, RangeError, /codec must be one of "vp8", "vp9", "h264", got "hevc"/],
+    [{ width: W, height: H, codec: 'h264' }, TypeError, /H.264 is not stored in WebM; use container 'mp4'/],
     [{ width: W, height: H, codec: 8 }, TypeError, /codec must be one of/],
     [{ width: 0, height: H }, RangeError, /width must be between 2 and 8192, got 0/],
     [{ width: 1.5, height: H }, RangeError, /width must be an integer/],

@@ -42,7 +42,9 @@ export function normalizeRecorderOptions(options, kind) {
   o.container = o.container === undefined ? 'webm' : checkEnum(o.container, `${W}: options.container`, ['webm', 'mp4']);
   const mp4 = o.container === 'mp4';
   if (mp4) {
-    if (o.backend !== 'webcodecs') throw new TypeError(`${W}: container "mp4" needs backend "webcodecs" (for now)`);
+    // wasm: H.264 (OpenH264 in the capturekit-h264 module) or VP9 through VideoWriter's MP4.
+    if (o.backend !== 'webcodecs' && o.backend !== 'wasm') throw new TypeError(`${W}: container "mp4" needs backend "webcodecs" or "wasm"`);
+    if (o.backend === 'wasm' && o.codec === 'av1') throw new TypeError(`${W}: backend "wasm" has no AV1 encoder; use codec "h264" or "vp9"`);
     if (o.codec === 'vp8') throw new TypeError(`${W}: VP8 cannot be stored in MP4; use codec "h264", "vp9" or "av1", or container "webm"`);
     if (o.frameMetadata === true) throw new TypeError(`${W}: MP4 carries no per-frame metadata; use container "webm" for options.frameMetadata`);
     o.frameMetadata = false;
@@ -54,6 +56,7 @@ export function normalizeRecorderOptions(options, kind) {
   if (o.keyframeInterval !== undefined) checkNumber(o.keyframeInterval, `${W}: options.keyframeInterval (frames)`, { integer: true, min: 1, max: L.maxKeyframeInterval });
   if (o.speed !== undefined) {
     if (o.backend !== 'wasm') throw new TypeError(`${W}: options.speed (libvpx cpu_used) only applies to backend "wasm"`);
+    if (o.codec === 'h264') throw new TypeError(`${W}: options.speed is libvpx's (VP8/VP9); H.264 (OpenH264) has none`);
     const [lo, hi] = L.speed[o.codec];
     checkNumber(o.speed, `${W}: options.speed for ${o.codec}`, { integer: true, min: lo, max: hi });
     if (o.speed === 0) throw new RangeError(`${W}: options.speed 0 is not allowed (use a negative value for a fixed VP8 speed)`);

@@ -216,6 +216,7 @@ export class Recorder extends EventTarget {
       this._sound?.startEncoded();
     } else {
       if (o.speed !== undefined) enc.speed = o.speed;
+      if (o.container === 'mp4') enc.container = 'mp4';  // H.264 (OpenH264) or VP9 in MP4 by VideoWriter
       enc.flipY = !!this._src?.bottomUp;
       if (this._audio) enc.audio = { sampleRate: PCM_SAMPLE_RATE, channels: this._audio.channels, ...(o.audioBitrate ? { bitrate: o.audioBitrate } : {}) };
       const env = { onfatal: (e) => this._fail(e) };

@@ -127,3 +127,19 @@ test('bad options and calls are refused with clear errors', async () => {
   enc.close();
   expect(() => enc.encode(frames[0])).toThrow(/closed/);
 });
+
+test('memory stays bounded: 600 frames through one encoder, and 20 encoders in turn, leave the wasm heap where it was', async () => {
+  const module = await loadH264Variant(false);
+  const small = Array.from({ length: 8 }, (_, i) => patternFrame(160, 120, i));
+  const enc = await H264Encoder.create({ width: 160, height: 120, module });
+  for (let i = 0; i < 100; i++) enc.encode(small[i % 8]);
+  const settled = module.HEAPU8.length;
+  for (let i = 0; i < 500; i++) enc.encode(small[i % 8], { keyframe: i % 50 === 0 });
+  expect(module.HEAPU8.length).toBe(settled);
+  enc.close();
+  // Encoders made and closed in turn: what one took is reused by the next (the heap does not grow).
+  for (let k = 0; k < 3; k++) { const e = await H264Encoder.create({ width: 640, height: 480, module }); e.encode(patternFrame(640, 480, k)); e.close(); }
+  const after = module.HEAPU8.length;
+  for (let k = 0; k < 20; k++) { const e = await H264Encoder.create({ width: 640, height: 480, module }); e.encode(patternFrame(640, 480, k)); e.close(); }
+  expect(module.HEAPU8.length).toBe(after);
+});

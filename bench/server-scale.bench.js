@@ -90,10 +90,22 @@ function client(base) {
       if (res.status !== 200) throw new Error(`init: ${res.status} ${await res.text()}`);
       return (await res.json()).sessionId;
     },
+    retries: 0,
+    /** A chunk, sent again (as a client would) when its answer was a 5xx or the connection broke; retries counted. */
     async chunk(sessionId, i, bytes) {
-      const res = await api('/videos/chunk', { method: 'POST', body: chunkForm(sessionId, i, bytes) });
-      if (res.status !== 200) throw new Error(`chunk ${i}: ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
+      let last;
+      for (let attempt = 0; attempt < 6; attempt++) {
+        if (attempt > 0) { this.retries++; await new Promise((r) => setTimeout(r, 250)); }
+        try {
+          const res = await api('/videos/chunk', { method: 'POST', body: chunkForm(sessionId, i, bytes) });
+          if (res.status === 200) { await res.arrayBuffer(); return; }
+          last = `${res.status} ${await res.text()}`;
+          if (res.status < 500) break;
+        } catch (e) {
+          last = `${e.message} (${e.cause?.code || ''})`;
+        }
+      }
+      throw new Error(`chunk ${i}: ${last}`);
     },
     async finalize(sessionId, n) {
       const res = await post('/videos/finalize', { sessionId, totalChunks: n });
@@ -158,7 +170,7 @@ export default async function run({ report }) {
     // the peer: the same multipart bodies, raw, to the sink
     const raw = await uploadMany(small, THROUGHPUT_UPLOADS, PARALLEL, (sid, i, bytes) => fetch(`${sink.url}/videos/chunk`, { method: 'POST', body: chunkForm('x', i, bytes) }).then((r) => r.arrayBuffer()));
     const rawP50 = pct(raw.latencies, 0.5);
-    throughputRows.push(['raw fetch -> node:http sink (peer)', '-', fmt(raw.mibps, 1), fmt(rawP50, 1), fmt(pct(raw.latencies, 0.99), 1), '1.00', '1.00']);
+    throughputRows.push(['raw fetch -> node:http sink (peer)', '-', fmt(raw.mibps, 1), fmt(rawP50, 1), fmt(pct(raw.latencies, 0.99), 1), '1.00', '1.00', '-']);
     for (const kind of ['disk', 's3']) {
       const backend = await startBackend(kind, pg, s3);
       try {
@@ -169,7 +181,7 @@ export default async function run({ report }) {
             await uploadMany(small, 2, 2, (sid, i, b) => c.chunk(sid, i, b), () => c.init(), (sid) => c.finalize(sid, small.n)); // warm-up
             const r = await uploadMany(small, THROUGHPUT_UPLOADS, PARALLEL, (sid, i, b) => c.chunk(sid, i, b), () => c.init(), (sid) => c.finalize(sid, small.n));
             throughputRows.push([`ours, ${kind}`, String(n), fmt(r.mibps, 1), fmt(pct(r.latencies, 0.5), 1), fmt(pct(r.latencies, 0.99), 1),
-              fmt(r.mibps / raw.mibps, 3), fmt(pct(r.latencies, 0.5) / rawP50, 2)]);
+              fmt(r.mibps / raw.mibps, 3), fmt(pct(r.latencies, 0.5) / rawP50, 2), String(c.retries)]);
             if (n === 3) {
               // RSS per process: idle, then the peak while 20 uploads run at once
               const idle = backend.procs.map((p) => p.rssBytes());
@@ -221,7 +233,7 @@ export default async function run({ report }) {
   for (const r of finalizeRows) r.push(fmt(Number(r[3]) / base[r[0]], 2));
 
   report('Reference server scaled out: REST upload throughput and chunk latency (loopback, 5 MiB chunks, 4 uploads at once, 20 MiB recordings)', `${table(
-    ['path', 'servers behind haproxy', 'MiB/s', 'chunk p50 ms', 'chunk p99 ms', 'throughput / raw', 'p50 / raw p50'],
+    ['path', 'servers behind haproxy', 'MiB/s', 'chunk p50 ms', 'chunk p99 ms', 'throughput / raw', 'p50 / raw p50', 'chunks sent again'],
     throughputRows,
   )}
 

@@ -50,10 +50,15 @@ function crashPoint(point, index) {
 export const assemblyStats = { chunkBytesRead: 0, rehashBytesRead: 0, finalizeBytesRead: 0 };
 
 export class SessionAssembly {
-  /** Loads the state of the session in `dir` from disk (call under the session's lock). */
-  static async load(dir, session) {
+  /**
+   * Loads the state of the session in `dir` from disk (call under the session's lock). `rehash: false`
+   * does not re-read the assembled prefix to rebuild its SHA-256: the session stops hashing (finalize
+   * answers sha256: null, the digest follows in the background). Several servers sharing the data
+   * directory take turns on a session's chunks, and each turn would re-read the whole prefix.
+   */
+  static async load(dir, session, { rehash = true } = {}) {
     const a = new SessionAssembly(dir, session);
-    await a.#load();
+    await a.#load(rehash);
     return a;
   }
 
@@ -71,7 +76,7 @@ export class SessionAssembly {
     this.hashed = 0; // bytes [0, hashed) are in this.hash; null hash: the session stopped hashing
   }
 
-  async #load() {
+  async #load(rehash) {
     const marks = await readdir(this.partsDir).catch((e) => { if (e.code === 'ENOENT') return []; throw e; });
     const legacy = [];
     for (const name of marks) {
@@ -119,7 +124,9 @@ export class SessionAssembly {
     }
     // Rebuild the hash of the assembled prefix (Node cannot save a hash's state across a restart).
     const prefix = this.prefixEnd();
-    if (prefix > 0) {
+    if (prefix > 0 && !rehash) {
+      this.hash = null;
+    } else if (prefix > 0) {
       const fh = await open(this.dataPath, 'r');
       try {
         await readRange(fh, 0, prefix, (buf) => { this.hash.update(buf); assemblyStats.rehashBytesRead += buf.length; });

@@ -220,7 +220,10 @@ export class Storage {
     } else {
       const session = await this.getSession(user, sessionId);
       if (!session) throw httpError(404, 'unknown upload session');
-      a = await SessionAssembly.load(this.sessionDir(user, sessionId), session);
+      // With a shared state other servers write this session's chunks too: re-reading the prefix to
+      // rebuild its SHA-256 at every change of hands would read the recording again per chunk, so the
+      // digest is left to after finalize instead (O(1) chunks and finalize, one read in the background).
+      a = await SessionAssembly.load(this.sessionDir(user, sessionId), session, { rehash: version === null });
       a.partsVersion = version;
     }
     this.assemblies.set(key, a);

@@ -176,6 +176,7 @@ export default async function protocolRoutes(app, { ctx }) {
       }, { id: s.captureId, linkOnly: !sealed.copied });
       s.state = 'finalized';
       s.finalizedAt = new Date().toISOString();
+      s.answeredSha256 = rec.sha256; // null when the digest follows the answer: a retried finalize says the same
       await storage.saveSession(s);
       await storage.removeSessionParts(user, sessionId);
       ctx.completion.after(rec);
@@ -190,7 +191,7 @@ export default async function protocolRoutes(app, { ctx }) {
       id: rec.id,
       sessionId: s.id,
       size: rec.size,
-      sha256: rec.sha256,
+      sha256: s.answeredSha256 !== undefined ? s.answeredSha256 : rec.sha256,
     };
   }
 

@@ -19,7 +19,7 @@
 import { parentPort } from 'node:worker_threads';
 import { open } from 'node:fs/promises';
 
-const glue = import('../../js-glue/index.js').then(async (m) => { await m.init(); return m; });
+const glue = import('../../js-glue/index.js').then(async (m) => { await m.initImage(); return m; }); // image only; VideoWriter loads video
 glue.catch(() => {});
 
 const FORMAT_NAMES = { 'image/png': 'PNG', 'image/jpeg': 'JPEG' };

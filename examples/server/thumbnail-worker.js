@@ -12,7 +12,7 @@ import { parentPort } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 
 const glue = import('../../js-glue/index.js').then(async (m) => {
-  await m.init();
+  await m.initImage(); // the image module only: a thumbnail needs no upload code
   parentPort.postMessage({ ready: true }); // from here on, time spent is the image's
   return m;
 });

@@ -144,7 +144,7 @@ bool IsVisual(uint32_t t) {
 Status ParseSampleEntry(const Child& e, Mp4Track* t) {
   uint32_t config_type = 0;
   if (!KnownEntry(e.type, &config_type)) {
-    return Status::InvalidArgument("unknown codec: sample entry '" + Mp4FourCC(e.type) + "'" + At(e.offset) +
+    return Status::CorruptData("unknown codec: sample entry '" + Mp4FourCC(e.type) + "'" + At(e.offset) +
                                    " of track " + std::to_string(t->id) +
                                    " (this reader knows avc1/avc3, hvc1/hev1, vp09, av01, Opus, mp4a)");
   }
@@ -271,7 +271,7 @@ Status ParseTable(const Child& b, Tables* tb, Mp4Track* t) {
     return Status::Ok();
   }
   if (b.type == Mp4Type("stz2")) {
-    return Status::InvalidArgument("box 'stz2'" + At(b.offset) + " (compact sample sizes) is not supported");
+    return Status::CorruptData("box 'stz2'" + At(b.offset) + " (compact sample sizes) is not supported");
   }
   if (b.type == Mp4Type("stco") || b.type == Mp4Type("co64")) {
     const bool wide = b.type == Mp4Type("co64");
@@ -591,7 +591,7 @@ Status Mp4StreamReader::StartBox() {
   box_.header_size = head_len_;
   const std::string name = Mp4FourCC(box_.type);
   if (box_.offset == 0 && box_.type != Mp4Type("ftyp") && box_.type != Mp4Type("styp")) {
-    return Status::InvalidArgument("not an MP4 file: it starts with '" + name + "', not 'ftyp'");
+    return Status::CorruptData("not an MP4 file: it starts with '" + name + "', not 'ftyp'");
   }
   if (size32 == 1) {
     c.U64(&box_.size);
@@ -991,7 +991,7 @@ Status Mp4StreamReader::Finish() {
     if (fragments_) msg += " (" + std::to_string(complete_fragments_) + " of " + std::to_string(fragments_) + " fragments complete)";
     return Fail(Status::CorruptData(msg));
   }
-  if (!seen_ftyp_) return Fail(Status::InvalidArgument("not an MP4 file: no 'ftyp' box"));
+  if (!seen_ftyp_) return Fail(Status::CorruptData("not an MP4 file: no 'ftyp' box"));
   if (!has_movie_) return Fail(Status::CorruptData("no moov box in " + std::to_string(pos_) + " bytes"));
   if (fragment_pending_) {
     truncated_ = true;

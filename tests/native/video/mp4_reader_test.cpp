@@ -390,7 +390,7 @@ TEST(Mp4Reader, RefusesBadInputSayingWhatAndWhere) {
     const size_t at = OffsetOf(f, "moov/trak/mdia/minf/stbl/stsd/vp09");
     f[at + 4] = 'x';
     f[at + 5] = 'y';
-    ExpectError(ReadStatus(f), Code::kInvalidArgument, "unknown codec: sample entry 'xy09'", "codec");
+    ExpectError(ReadStatus(f), Code::kCorruptData, "unknown codec: sample entry 'xy09'", "codec");
   }
   // A missing configuration box.
   {
@@ -413,7 +413,7 @@ TEST(Mp4Reader, RefusesBadInputSayingWhatAndWhere) {
     Bytes f = prog;
     Put32(&f, OffsetOf(f, "moov"), 4);
     ExpectError(ReadStatus(f), Code::kCorruptData, "less than its own 8-byte header", "tiny box");
-    ExpectError(ReadStatus(Bytes{0x1a, 0x45, 0xdf, 0xa3, 0, 0, 0, 0}), Code::kInvalidArgument, "not an MP4 file", "webm");
+    ExpectError(ReadStatus(Bytes{0x1a, 0x45, 0xdf, 0xa3, 0, 0, 0, 0}), Code::kCorruptData, "not an MP4 file", "webm");
     ExpectError(ReadStatus(Bytes(prog.begin(), prog.begin() + long(OffsetOf(prog, "moov")))), Code::kCorruptData,
                 "no moov box", "no moov");
   }

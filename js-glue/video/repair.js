@@ -1,7 +1,11 @@
 // makeSeekable: turns a MediaRecorder WebM/Matroska (unknown sizes, no Duration, no Cues) into a seekable
-// file: Duration, Cues before the Clusters, a SeekHead and known sizes. The work is done in wasm
-// (wasm/video/webm_repair.h) in two streaming passes over the input, so memory stays flat whatever the
-// length (files over 4 GB work): pass 1 reads the input once to plan, pass 2 reads it again and writes.
+// file: Duration, Cues before the Clusters, a SeekHead and known sizes; and a MediaRecorder MP4
+// (fragmented: a moov without samples, then moof + mdat pairs; or one with its moov at the end) into a
+// progressive MP4 with the moov first and complete sample tables. Which one is decided by the first
+// bytes ('ftyp' at byte 4: MP4). The work is done in wasm (wasm/video/webm_repair.h, mp4_repair.h) in
+// two streaming passes over the input, so memory stays flat whatever the length (files over 4 GB
+// work; an MP4's tables take 16 bytes a sample): pass 1 reads the input once to plan, pass 2 reads it
+// again and writes.
 //
 // Input:  a Blob/File (browser or Node), an ArrayBuffer or typed array, an array of those (e.g. the
 //         MediaRecorder chunks as they arrived), a file path / file: URL or a FileHandle (Node), or a
@@ -243,12 +247,27 @@ async function openSource(input, chunk) {
 
 // ---- the two passes ----
 
+const MP4_AUDIO = /^(opus|mp4a|fLaC|ac-3|ec-3)/;
+function mimeTypeOf(docType, codecs) {
+  if (docType === 'mp4') {
+    const video = codecs.some((c) => !MP4_AUDIO.test(c));
+    return `${video ? 'video' : 'audio'}/mp4`;
+  }
+  const video = codecs.some((c) => c.startsWith('V_'));
+  return docType === 'matroska' ? `${video ? 'video' : 'audio'}/x-matroska` : `${video ? 'video' : 'audio'}/webm`;
+}
+
+// An ISO BMFF file ('ftyp' or 'styp' at byte 4) is repaired as MP4, anything else as WebM/Matroska.
+function isMp4(head) {
+  const t = String.fromCharCode(head[4], head[5], head[6], head[7]);
+  return t === 'ftyp' || t === 'styp';
+}
+
 function infoFrom(raw) {
   const codecs = raw.codecs ? raw.codecs.split(',') : [];
-  const video = codecs.some((c) => c.startsWith('V_'));
   return {
     docType: raw.docType,
-    mimeType: raw.docType === 'matroska' ? `${video ? 'video' : 'audio'}/x-matroska` : `${video ? 'video' : 'audio'}/webm`,
+    mimeType: mimeTypeOf(raw.docType, codecs),
     codecs,
     duration: raw.durationMs / 1000,
     durationMs: raw.durationMs,
@@ -289,18 +308,36 @@ async function* repairChunks(input, o) {
   try {
     if (source.size === 0) throw new Error(`${W}: the input is empty (0 bytes)`);
     M = await videoModule(o.module);
-    repair = new M.WebmRepair(o.allowTruncated);
     buf = alloc(M, o.chunkSize, 'makeSeekable input chunk');
+    const scan = (part) => {
+      M.HEAPU8.set(part, buf);
+      check(M, repair.scan(buf, part.length), W);
+    };
+    // The repair (WebM or MP4) is chosen by the first 8 bytes; a stream may give fewer at first.
+    let head = null;
+    const start = (bytes) => {
+      repair = new (isMp4(bytes) ? M.Mp4Repair : M.WebmRepair)(o.allowTruncated);
+      for (let h = 0; h < bytes.length; h += o.chunkSize) scan(bytes.subarray(h, h + o.chunkSize));
+    };
     let done = 0;
     for await (const chunk of source.read()) {
       for (let off = 0; off < chunk.length; off += o.chunkSize) {
         const part = chunk.subarray(off, off + o.chunkSize);
-        M.HEAPU8.set(part, buf);
-        check(M, repair.scan(buf, part.length), W);
+        if (repair) {
+          scan(part);
+        } else {
+          const bytes = head ? new Uint8Array([...head, ...part]) : part;
+          if (bytes.length < 8) head = bytes.slice();
+          else { head = null; start(bytes); }
+        }
         await breathe();
       }
       done += chunk.length;
       if (o.onprogress) o.onprogress({ pass: 1, bytes: done, total: source.size });
+    }
+    if (!repair) {  // fewer than 8 bytes in all: the WebM parser says what is wrong with them
+      repair = new M.WebmRepair(o.allowTruncated);
+      if (head) scan(head);
     }
     check(M, repair.finishScan(), W);
     const info = infoFrom(repair.info());
@@ -426,8 +463,10 @@ async function openSink(o, input) {
 }
 
 /**
- * Makes a MediaRecorder WebM/Matroska seekable (Duration, Cues, SeekHead, known sizes) in two streaming
- * passes; memory stays flat for any length. Codecs: VP8, VP9, AV1, H.264, HEVC video, Opus, Vorbis, PCM audio.
+ * Makes a MediaRecorder WebM/Matroska seekable (Duration, Cues, SeekHead, known sizes), or a fragmented
+ * (or moov-last) MP4 progressive with the moov first, in two streaming passes; memory stays flat for any
+ * length. Codecs: VP8, VP9, AV1, H.264, HEVC video, Opus, Vorbis, PCM audio (WebM); H.264, HEVC, VP9, AV1,
+ * Opus, AAC (MP4).
  * Errors: a TypeError for bad arguments, an Error naming the problem for input that is not a complete
  * WebM/Matroska recording (empty, truncated — unless allowTruncated —, another format, another codec).
  * @param {Blob|ArrayBuffer|ArrayBufferView|Array<Blob|ArrayBuffer|ArrayBufferView>|string|URL|object} input

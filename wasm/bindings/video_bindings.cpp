@@ -14,6 +14,7 @@
 #include "bindings/binding_util.h"
 #include "video/byte_sink.h"
 #include "video/mp4_muxer.h"
+#include "video/mp4_repair.h"
 #include "video/video_writer.h"
 #include "video/webm_muxer.h"
 #include "video/webm_repair.h"
@@ -328,6 +329,69 @@ class JsWebmRepair {
   std::vector<double> flat_;
 };
 
+// makeSeekable for MP4 (wasm/video/mp4_repair.h): the same calls as WebmRepair, so repair.js drives
+// either after the file's first bytes ('ftyp' at byte 4: MP4). It writes no literal pieces (source 1).
+// info(): docType "mp4", clusters = fragments kept, cues = the video's sync samples, frames = samples.
+class JsMp4Repair {
+ public:
+  explicit JsMp4Repair(bool allow_truncated) : planner_(std::make_unique<ck::Mp4RepairPlanner>(allow_truncated)) {}
+  bool scan(uintptr_t p, size_t n) {
+    if (!planner_) return Fail(ck::Status::FailedPrecondition("makeSeekable: scan() after finishScan()"));
+    return Check(planner_->Feed(Ptr<const uint8_t>(p), n));
+  }
+  bool finishScan() {
+    if (!planner_) return Fail(ck::Status::FailedPrecondition("makeSeekable: finishScan() twice"));
+    if (!Check(planner_->Finish())) return false;
+    writer_ = std::make_unique<ck::Mp4RepairWriter>(planner_->TakePlan());
+    planner_.reset();
+    return true;
+  }
+  JsRepairInfo info() const {
+    const ck::Mp4RepairInfo& i = writer_ ? writer_->info() : planner_->info();
+    JsRepairInfo j;
+    j.docType = "mp4";
+    j.codecs = i.codecs;
+    j.durationMs = i.duration_ms;
+    j.inputSize = double(i.input_size);
+    j.outputSize = double(i.output_size);
+    j.clusters = double(i.fragments);
+    j.cues = double(i.sync_samples);
+    j.frames = double(i.samples);
+    j.droppedBytes = double(i.dropped_bytes);
+    j.truncated = i.truncated;
+    j.hadCues = i.had_index;
+    j.hadDuration = false;
+    return j;
+  }
+  bool write(uintptr_t p, size_t n) {
+    if (!writer_) return Fail(ck::Status::FailedPrecondition("makeSeekable: write() before finishScan()"));
+    if (!Check(writer_->Feed(Ptr<const uint8_t>(p), n, &pieces_))) return false;
+    flat_.clear();
+    for (const ck::RepairPiece& piece : pieces_) {
+      flat_.push_back(double(piece.source));
+      flat_.push_back(double(piece.offset));
+      flat_.push_back(double(piece.size));
+    }
+    return true;
+  }
+  bool finishWrite() {
+    if (!writer_) return Fail(ck::Status::FailedPrecondition("makeSeekable: finishWrite() before finishScan()"));
+    return Check(writer_->Finish());
+  }
+  val pieces() const { return val(emscripten::typed_memory_view(flat_.size(), flat_.data())); }
+  val literal() const { return val(emscripten::typed_memory_view(size_t(0), static_cast<const uint8_t*>(nullptr))); }
+  val prelude() const {
+    return writer_ ? val(emscripten::typed_memory_view(writer_->prelude().size(), writer_->prelude().data()))
+                   : literal();
+  }
+
+ private:
+  std::unique_ptr<ck::Mp4RepairPlanner> planner_;
+  std::unique_ptr<ck::Mp4RepairWriter> writer_;
+  std::vector<ck::RepairPiece> pieces_;
+  std::vector<double> flat_;
+};
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(ck_video_repair) {
@@ -354,6 +418,16 @@ EMSCRIPTEN_BINDINGS(ck_video_repair) {
       .function("pieces", &JsWebmRepair::pieces)
       .function("literal", &JsWebmRepair::literal)
       .function("prelude", &JsWebmRepair::prelude);
+  emscripten::class_<JsMp4Repair>("Mp4Repair")
+      .constructor<bool>()
+      .function("scan", &JsMp4Repair::scan)
+      .function("finishScan", &JsMp4Repair::finishScan)
+      .function("info", &JsMp4Repair::info)
+      .function("write", &JsMp4Repair::write)
+      .function("finishWrite", &JsMp4Repair::finishWrite)
+      .function("pieces", &JsMp4Repair::pieces)
+      .function("literal", &JsMp4Repair::literal)
+      .function("prelude", &JsMp4Repair::prelude);
 }
 
 // ---- WebmMuxer (wasm/video/webm_muxer.h) alone: frames encoded elsewhere (the browser's VideoEncoder)

@@ -513,8 +513,9 @@ export class Uploader extends EventTarget {
 export function createUploader(options: UploaderOptions): Uploader;
 
 // ---- video: makeSeekable (js-glue/video/repair.js) ----
+/** MP4 (docType 'mp4'): clusters = fragments kept, cues = the video's sync samples, frames = samples (every track). */
 export interface RepairInfo {
-  docType: 'webm' | 'matroska'; mimeType: string; codecs: string[]; duration: number; durationMs: number;
+  docType: 'webm' | 'matroska' | 'mp4'; mimeType: string; codecs: string[]; duration: number; durationMs: number;
   inputSize: number; outputSize: number; clusters: number; cues: number; frames: number;
   truncated: boolean; droppedBytes: number; hadCues: boolean; hadDuration: boolean;
 }

@@ -11,6 +11,7 @@
 
 #include "mp4_test_util.h"
 #include "video/byte_sink.h"
+#include "video/mp4_box_writer.h"
 #include "video/mp4_muxer.h"
 #include "video/mp4_reader.h"
 #include "video/mp4_repair.h"
@@ -237,6 +238,101 @@ TEST(Mp4Repair, Pass2CatchesAnInputThatChanged) {
   const Status s = shorter.Finish();
   EXPECT_EQ(s.code(), Code::kFailedPrecondition);
   EXPECT_NE(s.message().find("it changed"), std::string::npos) << s.message();
+}
+
+// A fragmented file of 4.7 GB: one moof whose trun places 70 samples of 64 MiB in an mdat with a
+// 64-bit size (the bytes fed as zeros, never stored). The repaired file (streamed through a second
+// reader, never stored either) has co64 chunk offsets past 4 GiB and a 64-bit mdat, and reads back
+// with every sample where the tables say.
+TEST(Mp4Repair, AFileOver4GiBGetsCo64AndA64BitMdat) {
+  const Bytes small = MuxFragmented(mp4test::Vp9Frames(2, 2), {});
+  size_t first_moof = 0;
+  for (const mp4test::Box& b : mp4test::Boxes(small))
+    if (b.path == "moof" && !first_moof) first_moof = b.offset;
+  ASSERT_GT(first_moof, 0u);
+  const Bytes init(small.begin(), small.begin() + long(first_moof));
+  constexpr uint32_t kSamples = 70, kSize = 64u << 20;
+  Mp4BoxWriter w;
+  w.Begin("moof");
+  w.BeginFull("mfhd", 0, 0);
+  w.U32(1);
+  w.End();
+  w.Begin("traf");
+  w.BeginFull("tfhd", 0, 0x020000);  // default-base-is-moof
+  w.U32(1);
+  w.End();
+  w.BeginFull("tfdt", 1, 0);
+  w.U64(0);
+  w.End();
+  w.BeginFull("trun", 0, 0x701);  // data offset; per sample duration, size, flags
+  w.U32(kSamples);
+  const size_t data_offset_at = w.Mark();
+  w.U32(0);
+  for (uint32_t i = 0; i < kSamples; ++i) {
+    w.U32(3000);
+    w.U32(kSize);
+    w.U32(i % 10 == 0 ? 0x02000000 : 0x01010000);
+  }
+  w.End();
+  w.End();
+  w.End();
+  const size_t moof_size = w.bytes().size();
+  w.PatchU32(data_offset_at, uint32_t(moof_size + 16));
+  w.U32(1);
+  w.FourCC("mdat");
+  w.U64(16 + uint64_t(kSamples) * kSize);
+  const Bytes moof = w.Take();
+  const Bytes zeros(8u << 20, 0);
+  const uint64_t payload = uint64_t(kSamples) * kSize;
+  auto feed = [&](auto&& fn) {
+    fn(init.data(), init.size());
+    fn(moof.data(), moof.size());
+    for (uint64_t left = payload; left > 0;) {
+      const size_t n = size_t(std::min<uint64_t>(left, zeros.size()));
+      fn(zeros.data(), n);
+      left -= n;
+    }
+  };
+  Mp4RepairPlanner planner;
+  feed([&](const uint8_t* d, size_t n) { ASSERT_TRUE(planner.Feed(d, n).ok()); });
+  ASSERT_TRUE(planner.Finish().ok());
+  Mp4RepairWriter writer(planner.TakePlan());
+  EXPECT_EQ(writer.info().samples, kSamples);
+  EXPECT_EQ(writer.info().sync_samples, 7u);
+  EXPECT_GT(writer.info().output_size, uint64_t(4) << 30);
+  // The output goes straight into a reader; the first bytes (ftyp, moov, mdat header) are kept to look at.
+  Read r;
+  Mp4StreamReader out(&r);
+  uint64_t written = 0;
+  Bytes head;
+  feed([&](const uint8_t* d, size_t n) {
+    ASSERT_TRUE(writer.FeedTo(d, n, [&](const uint8_t* p, size_t k) {
+      if (head.size() < 4096) head.insert(head.end(), p, p + std::min<size_t>(k, 4096 - head.size()));
+      written += k;
+      ASSERT_TRUE(out.Feed(p, k).ok());
+    }).ok());
+  });
+  ASSERT_TRUE(writer.Finish().ok());
+  ASSERT_TRUE(out.Finish().ok());
+  EXPECT_EQ(written, writer.info().output_size);
+  EXPECT_EQ(r.top, std::vector<std::string>({"ftyp", "moov", "mdat"}));
+  const std::string text(head.begin(), head.end());
+  EXPECT_NE(text.find("co64"), std::string::npos);
+  EXPECT_EQ(text.find("stco"), std::string::npos);
+  const size_t mdat = text.find("mdat");
+  ASSERT_NE(mdat, std::string::npos);
+  EXPECT_EQ(mp4test::Be32(head.data() + mdat - 4), 1u);  // a 64-bit size follows
+  EXPECT_EQ(mp4test::Be64(head.data() + mdat + 4), payload + 16);
+  ASSERT_EQ(r.movie.tracks.size(), 1u);
+  const std::vector<Mp4Sample>& s = r.movie.tracks[0].samples;
+  ASSERT_EQ(s.size(), kSamples);
+  for (size_t i = 0; i < s.size(); ++i) {
+    EXPECT_EQ(s[i].offset, mdat + 12 + uint64_t(i) * kSize) << i;
+    EXPECT_EQ(s[i].size, kSize);
+    EXPECT_EQ(s[i].sync, i % 10 == 0) << i;
+    EXPECT_EQ(s[i].decode_time, uint64_t(i) * 3000) << i;
+  }
+  EXPECT_GT(s.back().offset, uint64_t(4) << 30);
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ constexpr double kMaxSafe = 9007199254740991.0;
 bool ToInt(double v, double min, double max, const char* what, int64_t* out) {
   if (!std::isfinite(v) || std::floor(v) != v || v < min || v > max) {
     Fail(ck::Status::OutOfRange(std::string(what) + " must be an integer between " + std::to_string(int64_t(min)) +
-                                " and " + std::to_string(int64_t(max)) + ", got " + std::to_string(v)));
+                                " and " + std::to_string(int64_t(max)) + ", got " + ck::NumberText(v)));
     return false;
   }
   *out = int64_t(v);

@@ -30,4 +30,9 @@ class Status {
   std::string message_;
 };
 
+// A number as an error message shows it, the way JS would print it for ordinary values: "3", "-2",
+// "0.25" (at most 6 decimals), past 2^64 "1.5e+300", NaN and Infinity by name. Messages use this instead
+// of std::to_string(double), which pulls printf's floating-point formatter into every wasm module.
+std::string NumberText(double v);
+
 }  // namespace ck

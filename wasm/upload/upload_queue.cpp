@@ -108,17 +108,17 @@ Status UploadQueue::Validate(const QueueOptions& o) {
     return Status::OutOfRange("maxRetries must be between 0 and 100, got " + std::to_string(o.max_retries));
   }
   if (!(o.backoff_base_ms >= 0 && o.backoff_base_ms <= kDay)) {
-    return Status::OutOfRange("backoffBaseMs must be between 0 and 86400000, got " + std::to_string(o.backoff_base_ms));
+    return Status::OutOfRange("backoffBaseMs must be between 0 and 86400000, got " + NumberText(o.backoff_base_ms));
   }
   if (!(o.backoff_factor >= 1 && o.backoff_factor <= 16)) {
-    return Status::OutOfRange("backoffFactor must be between 1 and 16, got " + std::to_string(o.backoff_factor));
+    return Status::OutOfRange("backoffFactor must be between 1 and 16, got " + NumberText(o.backoff_factor));
   }
   if (!(o.backoff_max_ms >= o.backoff_base_ms && o.backoff_max_ms <= kDay)) {
     return Status::OutOfRange("backoffMaxMs must be between backoffBaseMs and 86400000, got " +
-                              std::to_string(o.backoff_max_ms));
+                              NumberText(o.backoff_max_ms));
   }
   if (!(o.jitter >= 0 && o.jitter <= 1)) {
-    return Status::OutOfRange("jitter must be between 0 and 1, got " + std::to_string(o.jitter));
+    return Status::OutOfRange("jitter must be between 0 and 1, got " + NumberText(o.jitter));
   }
   return Status::Ok();  // keep_completed: any count (UINT32_MAX keeps every completed item)
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -431,6 +432,40 @@ TEST(UploadQueue, ConfigurableBackoff) {
   }
   s.Fail(s.Next(), FailureKind::kChecksumMismatch);
   EXPECT_EQ(s.Item("a").state, ItemState::kFailed);
+}
+
+// Bad options say what they got the way a JS caller wrote it ("0.5", not printf's "0.500000").
+TEST(UploadQueue, BadOptionsSayTheNumberAsWritten) {
+  QueueOptions o;
+  o.jitter = 1.5;
+  Status s = UploadQueue::Validate(o);
+  EXPECT_EQ(s.code(), Code::kOutOfRange);
+  EXPECT_EQ(s.message(), "jitter must be between 0 and 1, got 1.5");
+  o = QueueOptions();
+  o.backoff_factor = 0.25;
+  EXPECT_EQ(UploadQueue::Validate(o).message(), "backoffFactor must be between 1 and 16, got 0.25");
+  o = QueueOptions();
+  o.backoff_base_ms = -3;
+  EXPECT_EQ(UploadQueue::Validate(o).message(), "backoffBaseMs must be between 0 and 86400000, got -3");
+  o = QueueOptions();
+  o.backoff_max_ms = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(UploadQueue::Validate(o).message(), "backoffMaxMs must be between backoffBaseMs and 86400000, got NaN");
+}
+
+TEST(NumberText, PrintsNumbersAsJsWouldForOrdinaryValues) {
+  EXPECT_EQ(NumberText(0), "0");
+  EXPECT_EQ(NumberText(-0.0), "0");
+  EXPECT_EQ(NumberText(17), "17");
+  EXPECT_EQ(NumberText(-2), "-2");
+  EXPECT_EQ(NumberText(0.5), "0.5");
+  EXPECT_EQ(NumberText(1.000001), "1.000001");
+  EXPECT_EQ(NumberText(2.9999999), "3");           // rounded to 6 decimals
+  EXPECT_EQ(NumberText(1e-9), "0");
+  EXPECT_EQ(NumberText(9007199254740991.0), "9007199254740991");
+  EXPECT_EQ(NumberText(1.5e300), "1.5e+300");
+  EXPECT_EQ(NumberText(-std::numeric_limits<double>::infinity()), "-Infinity");
+  EXPECT_EQ(NumberText(std::numeric_limits<double>::infinity()), "Infinity");
+  EXPECT_EQ(NumberText(std::numeric_limits<double>::quiet_NaN()), "NaN");
 }
 
 TEST(UploadQueue, RateLimitedHonoursRetryAfter) {

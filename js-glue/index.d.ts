@@ -661,6 +661,42 @@ export class OpusEncoder {
 export function initAudio(options?: { wasm?: unknown; factory?: Function }): Promise<object>;
 export function isAudioLoaded(): boolean;
 
+// ---- H.264 in wasm (OpenH264, the capturekit-h264 module, loaded on first use) ----
+/** The H.264 encoder's limits, the same as wasm/h264/h264_encoder.h enforces. */
+export const H264_LIMITS: {
+  readonly minSide: number; readonly maxSide: number; readonly minFps: number; readonly maxFps: number;
+  readonly minBitrate: number; readonly maxBitrate: number; readonly maxKeyframeInterval: number;
+};
+export interface H264EncoderOptions {
+  /** Even, 16..4096. */ width: number;
+  /** Even, 16..4096. */ height: number;
+  /** The rate control's frame rate (default 30). */ fps?: number;
+  /** Bits per second (default 2,500,000). */ bitrate?: number;
+  /** Pictures between key frames (default 2 s worth). */ keyframeInterval?: number;
+  rateControl?: 'bitrate' | 'quality';
+  /** 'annexb': start codes, SPS/PPS before every key frame; 'avc': 4-byte lengths, SPS/PPS only in avcC. */
+  format?: 'annexb' | 'avc';
+  /** Options for initH264, or a module from a separate load. */ module?: object;
+}
+/** H.264 Constrained Baseline from RGBA or I420 pictures: one access unit per picture, no B-frames. */
+export class H264Encoder {
+  private constructor();
+  static create(options: H264EncoderOptions): Promise<H264Encoder>;
+  /** The AVCDecoderConfigurationRecord (what MP4's avcC and VideoDecoder's description take). */
+  readonly avcC: Uint8Array;
+  /** e.g. "avc1.42c01f". */ readonly codec: string;
+  readonly width: number; readonly height: number; readonly fps: number; readonly bitrate: number;
+  readonly keyframeInterval: number; readonly format: 'annexb' | 'avc';
+  /** Pictures encoded so far. */ readonly frames: number;
+  /** One RGBA picture (BT.601 limited range) of the encoder's size; returns the access unit (a copy). */
+  encode(image: { data: Uint8Array | Uint8ClampedArray | ArrayBuffer; width: number; height: number; stride?: number }, options?: { keyframe?: boolean }): { data: Uint8Array; keyframe: boolean; index: number };
+  /** One tightly packed I420 picture. */
+  encodeI420(planes: { y: Uint8Array | Uint8ClampedArray; u: Uint8Array | Uint8ClampedArray; v: Uint8Array | Uint8ClampedArray }, options?: { keyframe?: boolean }): { data: Uint8Array; keyframe: boolean; index: number };
+  close(): void;
+}
+export function initH264(options?: { simd?: boolean | 'auto'; wasm?: unknown; factory?: Function }): Promise<object>;
+export function isH264Loaded(): boolean;
+
 // ---- recording: createRecorder (js-glue/record/) ----
 /** Per-frame XR metadata (frame number, XR time, elapsed time, viewer pose), also stored in the WebM (BlockAddID 2, JSON). */
 export interface XRFrameMetadata {

@@ -37,6 +37,7 @@ export { WebmMuxer } from './video/webm-muxer.js';
 export { Mp4Muxer } from './video/mp4-muxer.js';
 export { initAudio, isAudioLoaded } from './audio.js';
 export { OpusEncoder, AUDIO_LIMITS } from './audio/opus-encoder.js';
+export { H264Encoder, H264_LIMITS, initH264, isH264Loaded } from './h264.js';
 export { makeSeekable, makeSeekableChunks } from './video/repair.js';
 export { createRecorder, recordScreen, recordCamera, Recorder, RECORDER_LIMITS } from './record/recorder.js';
 export { composeStreams, ComposedStream } from './record/sources/compose.js';

@@ -88,7 +88,7 @@ function nonNegativeInt(v, name) {
   return n;
 }
 
-export function normalizeOptions(options = {}) {
+export function normaliseOptions(options = {}) {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   o.dataDir = resolve(o.dataDir);
   for (const k of ['maxChunkBytes', 'maxScreenshotBytes', 'maxVideoBytes', 'maxMetadataBytes', 'maxChunks', 'maxImagePixels']) o[k] = positiveInt(o[k], k);
@@ -123,7 +123,7 @@ const HOST_RE = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})
  *   { options, storage, faults (FaultInjector, .log), devToken (when no tokens were given), runRetention() }
  */
 export function createServer(options = {}) {
-  const opts = normalizeOptions(options);
+  const opts = normaliseOptions(options);
   let devToken = null;
   let tokenSpec = opts.tokens;
   if (!tokenSpec || (typeof tokenSpec === 'string' && !tokenSpec.trim())) {

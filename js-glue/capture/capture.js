@@ -4,7 +4,7 @@
 // frame's presentation. With options.render the glue draws and reads in one go; otherwise it waits for
 // the next frame and reads right after the app's requestAnimationFrame callbacks (frame.js).
 import { MAX_SIDE } from '../validate.js';
-import { normalizeOptions } from './options.js';
+import { normaliseOptions } from './options.js';
 import { nextFrameAfterDraw } from './frame.js';
 import { isWebGL, isWebGL2, readAsync, readSync } from './readback.js';
 import { completeCapture, MainThreadClock, prepareFilters, stamp } from './result.js';
@@ -75,7 +75,7 @@ export async function captureCanvas(canvas, options) {
   const where = 'captureCanvas';
   const clock = new MainThreadClock();
   const timestamp = Date.now();
-  const o = normalizeOptions(options, where);
+  const o = normaliseOptions(options, where);
   checkCanvas(canvas, o, where);
   const ctx = findContext(canvas, o.context, where);
   const filters = prepareFilters(o.filters, where);

@@ -45,7 +45,7 @@ function checkFilters(filters, where) {
  * Normalises the options both capture functions share. `where` prefixes messages ("captureCanvas").
  * Returns a new object; the caller's object is not modified.
  */
-export function normalizeOptions(options, where, { xr = false } = {}) {
+export function normaliseOptions(options, where, { xr = false } = {}) {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
   const o = `${where}: options`;

@@ -10,7 +10,7 @@
 // The pixels are read synchronously (so all argument and state errors throw synchronously); flip,
 // filters and encoding run in the Worker and the returned promise resolves with the result.
 import { checkEnum } from '../validate.js';
-import { normalizeOptions } from './options.js';
+import { normaliseOptions } from './options.js';
 import { isWebGL, isWebGL2, readAsync, readSync, textureTargets } from './readback.js';
 import { completeCapture, MainThreadClock, prepareFilters, stamp } from './result.js';
 import { prefetchBuffer, takeBuffer } from './worker-client.js';
@@ -153,7 +153,7 @@ export function captureXRFrame(frame, options) {
   const where = 'captureXRFrame';
   const clock = new MainThreadClock();
   const timestamp = Date.now();
-  const o = normalizeOptions(options, where, { xr: true });
+  const o = normaliseOptions(options, where, { xr: true });
   const filters = prepareFilters(o.filters, where);
   if (!frame || typeof frame !== 'object' || typeof frame.getViewerPose !== 'function' || !frame.session) {
     throw new TypeError(`${where}: frame must be the XRFrame passed to your XRSession.requestAnimationFrame callback`);
@@ -223,7 +223,7 @@ export function captureXRSession(session, options) {
     return Promise.reject(new TypeError(`${where}: session must be an active XRSession`));
   }
   try {
-    normalizeOptions(options, where, { xr: true });
+    normaliseOptions(options, where, { xr: true });
   } catch (err) {
     return Promise.reject(err);
   }

@@ -5,20 +5,21 @@
 import { isSessionEnded } from '../js-glue/capture/xr-capture.js';
 
 export class TargetButton extends HTMLElement {
+  #target = null;
+
   constructor() {
     super();
-    this._target = null;
     this.xr = null;
     this.options = {};
   }
 
   /** The canvas: set the property, or the `target` attribute (a selector). */
   get target() {
-    if (this._target) return this._target;
+    if (this.#target) return this.#target;
     const sel = this.getAttribute('target');
     return sel ? document.querySelector(sel) : null;
   }
-  set target(el) { this._target = el; }
+  set target(el) { this.#target = el; }
 
   /** The running XR session's { session, ... }, or null (none given, or it ended). */
   _xr() {

@@ -35,13 +35,13 @@ export class OpusEncoder {
     this.packets = 0;
     this.samples = 0;
     this.encoder = new AudioEncoder({
-      output: (chunk, meta) => this._output(chunk, meta),
-      error: (e) => this._fail(new Error(`recorder: AudioEncoder failed: ${e && e.message ? e.message : e}`)),
+      output: (chunk, meta) => this.#output(chunk, meta),
+      error: (e) => this.#fail(new Error(`recorder: AudioEncoder failed: ${e && e.message ? e.message : e}`)),
     });
     this.encoder.configure({ codec: 'opus', sampleRate, numberOfChannels: channels, bitrate });
   }
 
-  _output(chunk, meta) {
+  #output(chunk, meta) {
     if (this.failed) return;
     try {
       if (!this.configured) {
@@ -54,11 +54,11 @@ export class OpusEncoder {
       this.packets++;
       this.onpacket(bytes, chunk.timestamp, chunk.duration || 0);
     } catch (err) {
-      this._fail(err);
+      this.#fail(err);
     }
   }
 
-  _fail(err) {
+  #fail(err) {
     if (this.failed) return;
     this.failed = err;
     try { if (this.encoder.state !== 'closed') this.encoder.close(); } catch { /* closed */ }

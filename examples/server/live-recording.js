@@ -24,7 +24,7 @@
 // Close codes: 1000 stopped; 1009 a message over maxSnapshotBytes; 4400 a message that is not a
 // snapshot or a known JSON message; 4401 no or a bad token; 4404 no recording of this session was
 // started (or it is another user's); 4409 another socket already sends this recording; 4413 a snapshot
-// over the pixel budget; 4429 too many snapshots waiting; 1011 the server failed. A socket that ends
+// over the pixel budget; 4429 too many snapshots (64) or bytes (64 MiB) waiting; 1011 the server failed. A socket that ends
 // before stop leaves no capture: the recording stays started, and a new socket begins it again.
 import { Worker } from 'node:worker_threads';
 import { createReadStream } from 'node:fs';
@@ -52,7 +52,8 @@ export const LIVE_RECORDING_DEFAULTS = Object.freeze({
   maxSide: 4096,
   maxPixels: 4096 * 2304,
   maxSnapshotBytes: 8 * 1024 * 1024,
-  maxPendingSnapshots: 16,
+  maxPendingSnapshots: 64, // messages received but not yet encoded (a loaded server falls behind for a while) ...
+  maxPendingBytes: 64 * 1024 * 1024, // ... and their bytes: what a socket may hold in memory
   authTimeoutMs: 5000,
   pollMs: 200, // how often the socket's server looks for a stop answered by another server
   heartbeatMs: 2000, // the socket's server says it is alive this often ...
@@ -260,6 +261,7 @@ export function makeLiveRecordings(ctx, app, options = {}) {
       this.holder = `${serverTag}:${randomBytes(6).toString('hex')}`;
       this.chain = Promise.resolve();
       this.pending = 0;
+      this.pendingBytes = 0;
       this.phase = 'auth'; // auth | recording | stopping | done
       this.poller = null;
       this.lastBeat = 0;
@@ -348,7 +350,10 @@ export function makeLiveRecordings(ctx, app, options = {}) {
         this.authenticated(user);
         return;
       }
-      if (this.pending >= o.maxPendingSnapshots) { this.close(4429, `more than ${o.maxPendingSnapshots} messages waiting; send slower`); return; }
+      if (this.pending >= o.maxPendingSnapshots || this.pendingBytes + data.length > o.maxPendingBytes) {
+        this.close(4429, `more than ${o.maxPendingSnapshots} messages or ${o.maxPendingBytes} bytes waiting; send slower`);
+        return;
+      }
       if (!isBinary) {
         let msg;
         try { msg = JSON.parse(data.toString()); } catch { msg = undefined; }
@@ -373,7 +378,9 @@ export function makeLiveRecordings(ctx, app, options = {}) {
         }
       }
       const bytes = image.buffer.slice(image.byteOffset, image.byteOffset + image.length);
+      this.pendingBytes += bytes.byteLength;
       this.enqueue(async () => {
+        this.pendingBytes -= bytes.byteLength;
         if (this.phase !== 'recording') { this.send({ type: 'error', message: 'a snapshot after stop was ignored', fatal: false }); return; }
         const a = await this.thread.call({ type: 'snapshot', time, arrival, bytes }, [bytes]);
         if (!a.ok) {

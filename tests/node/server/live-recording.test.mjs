@@ -263,7 +263,9 @@ test('garbage, an over-size message and an over-budget image close the socket wi
     { name: 'garbage text', send: (ws) => ws.send('{not json'), code: 4400 },
     { name: 'unknown message', send: (ws) => ws.send(JSON.stringify({ type: 'dance' })), code: 4400 },
     { name: 'a broken JPEG', send: (ws) => ws.send(Buffer.concat([Buffer.from(jpegs[0]).subarray(0, 40), Buffer.alloc(200)])), code: 4400 },
-    { name: 'over maxSnapshotBytes', send: (ws) => ws.send(Buffer.concat([Buffer.from(jpegs[0]), Buffer.alloc(9 * 1024 * 1024)])), code: 1009 },
+    // The server closes with 1009 as soon as the frame header declares the length; a client still writing
+    // the 9 MiB may see the connection reset (1006) before it reads that close frame.
+    { name: 'over maxSnapshotBytes', send: (ws) => ws.send(Buffer.concat([Buffer.from(jpegs[0]), Buffer.alloc(9 * 1024 * 1024)])), code: 1009, alsoSeen: 1006 },
     { name: 'over the pixel budget (5000 px wide)', send: (ws) => ws.send(makePng(5000, 8)), code: 4413 },
   ];
   for (const [i, k] of cases.entries()) {
@@ -273,7 +275,7 @@ test('garbage, an over-size message and an over-budget image close the socket wi
     await waitFor(() => c.messages.some((m) => m.type === 'ready'), 'ready');
     k.send(c.ws);
     const closed = await c.closedP;
-    expect([k.name, closed.code]).toEqual([k.name, k.code]);
+    expect([k.name, closed.code === k.alsoSeen ? k.code : closed.code]).toEqual([k.name, k.code]);
     if (k.code !== 1009) expect(closed.reason.length).toBeGreaterThan(10);
     // The recording stays started and a new socket can send it (the dropped one left nothing). A socket
     // that the ws library closed itself (1009) is given back when the server sees the close: until then
@@ -283,7 +285,7 @@ test('garbage, an over-size message and an over-budget image close the socket wi
       again = await connect(proxy.url, session, { protocols: ['capturekit.v1', bearerProtocol(ALICE)] });
       await waitFor(() => again.messages.some((m) => m.type === 'ready') || again.closed, 'ready again');
       if (!again.closed) break;
-      expect([k.name, again.closed.code, k.code === 1009 && attempt < 20]).toEqual([k.name, 4409, true]);
+      expect([k.name, again.closed.code, k.code === 1009 && attempt < 100]).toEqual([k.name, 4409, true]);
       await sleep(100);
     }
     again.ws.send(jpegs[1]); // no time stamp: its arrival time

@@ -317,8 +317,13 @@ export const DEFAULT_MIN_PART_SIZE: number;
 export interface UploadPart { index: number; bytes: Uint8Array; sha256: string; last: boolean }
 /** MediaRecorder chunks in, numbered parts out: every part but the last has exactly minPartSize bytes. */
 export class ChunkBuffer {
-  /** holdFirstPart (seekable streaming): part 0 is kept back, patch() writes into it, flush() returns it last. */
-  constructor(options?: { minPartSize?: number; holdFirstPart?: boolean });
+  /**
+   * holdFirstPart (seekable streaming): part 0 is kept back, patch() writes into it, flush() returns it last.
+   * store: the object store's part rules: 's3' and 'r2' (default minPartSize 5 MiB; every part but the last
+   * of one size, which is also R2's rule), 'gcs' (default 8 MiB, minPartSize a multiple of 256 KiB);
+   * partSizeMultiple sets that multiple directly. A minPartSize that breaks the rule is a RangeError.
+   */
+  constructor(options?: { minPartSize?: number; holdFirstPart?: boolean; store?: 's3' | 'r2' | 'gcs'; partSizeMultiple?: number });
   append(chunk: Uint8Array | ArrayBufferView | ArrayBuffer): UploadPart[];
   /** holdFirstPart only: overwrites bytes inside the held part 0 (before flush). */
   patch(offset: number, bytes: Uint8Array | ArrayBufferView | ArrayBuffer): void;

@@ -50,14 +50,15 @@ export default async function run({ report }) {
   rows.push(['mediabunny: WebM writer (Output, WebMOutputFormat, BufferTarget, packet sources)', '-', '-', kib(mbWebm), kib(mbWebm)]);
   rows.push(['mediabunny: everything it exports', '-', '-', kib(mbAll), kib(mbAll)]);
 
-  const modules = ['capturekit-upload', 'capturekit-image', 'capturekit-image-simd', 'capturekit-video', 'capturekit-video-simd', 'capturekit-audio']
+  const modules = ['capturekit-upload', 'capturekit-image', 'capturekit-image-simd', 'capturekit-video', 'capturekit-video-simd', 'capturekit-audio', 'capturekit-h264', 'capturekit-h264-simd']
     .map((m) => [m, kib(file(`dist/${m}.wasm`)), kib(file(`dist/${m}.mjs`)), kib(file(`dist/${m}.wasm`) + file(`dist/${m}.mjs`))]);
   report('Module sizes: what each wasm module weighs (KiB, gzip -9)', table(['module', 'wasm', 'Emscripten glue', 'total'], modules) +
     '\n\nBefore the split one core module (pixels + image + upload) was 131 KiB wasm + 13 KiB glue and loaded on init(). ' +
     'Targets: the screenshot path at most 110 KiB (the image module with its glue, SIMD build: met); the upload module at ' +
-    'most 40 KiB: not met at -O3. Built -Oz (+ LTO, emmalloc) it was 39.7 KiB, but QueueCore decisions and restores ran ' +
-    '4-5x slower and SHA-256 7x slower (emcc 3.1.6 leaves libc++ string accessors out of line at -Os/-Oz), so it stays -O3 ' +
-    '(with emmalloc, 1.7 KiB smaller than dlmalloc and as fast here).');
+    'most 40 KiB: not met at -O3 (49.8 KiB once its messages stopped pulling in printf). Built -Oz (+ LTO, emmalloc) it was 39.7 KiB, ' +
+    'but QueueCore decisions and restores ran 4-5x slower and SHA-256 7x slower (emcc 3.1.6 leaves libc++ string accessors ' +
+    'out of line at -Os/-Oz); -Oz for all but SHA-256 and the JSON reader gave 39.5 KiB with decisions 1.28x slower (its item ' +
+    'lookup is a linear search), so it stays -O3 (with emmalloc, 1.7 KiB smaller than dlmalloc and as fast here).');
   report('Page weight per capability (KiB, gzip -9) beside mediabunny', table(['page', 'wasm', 'module glue', 'capturekit JS (esbuild min)', 'total'], rows) +
     `\n\nmediabunny ${JSON.parse(readFileSync(`${root}node_modules/mediabunny/package.json`, 'utf8')).version} bundled by the same esbuild in this run ` +
     '(its docs: WebM writer 11.4 kB, everything 69.6 kB min+gzip). mediabunny muxes what the browser encodes (WebCodecs) in JS; ' +

@@ -12,7 +12,8 @@
 //                 file layout, same metadata). Streams: each frame with the browser's own timestamp.
 //   mediarecorder canvas.captureStream() or the stream + MediaRecorder (the browser decides timing, may
 //                 drop frames); the file is repaired (made seekable) when it stops.
-//   auto          canvases / XR: webcodecs where VideoEncoder supports the codec and size, else wasm;
+//   auto          canvases / XR: webcodecs where VideoEncoder supports the codec and size, else wasm
+//                 (the same for container 'mp4'; AV1 in MP4 without VideoEncoder is an Error);
 //                 streams: webcodecs where MediaStreamTrackProcessor (and AudioEncoder for sound) exist,
 //                 else mediarecorder. recorder.backendReason (and the result's) says why.
 //
@@ -23,6 +24,12 @@ import { WebCodecsBackend } from './backends/webcodecs.js';
 import { canCapturePcm } from './sources/pcm-capture.js';
 
 const W = 'createRecorder';
+
+// 'wasm' as auto's fallback, unless the recording is AV1 in MP4 (the wasm backend has no AV1 encoder).
+function noAv1OnWasm(o) {
+  if (o.container === 'mp4' && o.codec === 'av1') throw new Error(`${W}: VideoEncoder here does not take AV1 and backend "wasm" has no AV1 encoder; use codec "h264" or "vp9" for MP4`);
+  return 'wasm';
+}
 
 /** Which backend records: { backend, reason } ('auto' with no size yet: decided at the first frame). */
 export async function chooseBackend(kind, o, size, audio) {
@@ -56,7 +63,7 @@ export async function chooseBackend(kind, o, size, audio) {
       return { backend: 'webcodecs', reason: `WebCodecs: VideoEncoder takes ${o.codec} at ${size.width}x${size.height}${audio ? ', AudioEncoder takes Opus' : ''}${streams ? ', MediaStreamTrackProcessor reads the track' : ''}` };
     }
     // A canvas or an XR session with sound: frame-exact in wasm, the sound captured by Web Audio.
-    if (!streams && canCapturePcm()) return { backend: 'wasm', reason: `wasm: this browser lacks ${missing.join(', ')}; Web Audio (AudioWorklet) captures the sound` };
+    if (!streams && canCapturePcm()) return { backend: noAv1OnWasm(o), reason: `wasm: this browser lacks ${missing.join(', ')}; Web Audio (AudioWorklet) captures the sound` };
     if (typeof MediaRecorder !== 'function') throw new Error(`${W}: neither WebCodecs (missing ${missing.join(', ')}) nor MediaRecorder is available here`);
     if (kind === 'xr') throw new Error(`${W}: sound with an XR session needs WebCodecs or Web Audio's AudioWorklet (missing here: ${missing.join(', ')})`);
     return { backend: 'mediarecorder', reason: `MediaRecorder: this browser lacks ${missing.join(', ')}` };
@@ -67,5 +74,5 @@ export async function chooseBackend(kind, o, size, audio) {
       (await WebCodecsBackend.isSupported({ codec: o.codec, ...size, fps: o.fps, bitrate: o.bitrate }))) {
     return { backend: 'webcodecs', reason: `WebCodecs: VideoEncoder takes ${o.codec} at ${size.width}x${size.height}` };
   }
-  return { backend: 'wasm', reason: typeof VideoEncoder !== 'function' ? 'wasm: no VideoEncoder here' : `wasm: VideoEncoder does not take ${o.codec} at ${size.width}x${size.height}` };
+  return { backend: noAv1OnWasm(o), reason: typeof VideoEncoder !== 'function' ? 'wasm: no VideoEncoder here' : `wasm: VideoEncoder does not take ${o.codec} at ${size.width}x${size.height}` };
 }

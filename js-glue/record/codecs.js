@@ -17,17 +17,28 @@ export const MEDIARECORDER_PREFERENCE = Object.freeze([
   'video/webm',
 ]);
 
+/**
+ * In MP4 (container 'mp4'): H.264 first (what plays everywhere), then VP9 and AV1. Codec names as
+ * Chromium's MediaRecorder takes them ("avc1", not "h264"; a plain "video/mp4" is VP9 + Opus there).
+ */
+export const MEDIARECORDER_MP4_PREFERENCE = Object.freeze([
+  'video/mp4;codecs=avc1,opus',
+  'video/mp4;codecs=vp9,opus',
+  'video/mp4;codecs=av01,opus',
+]);
+
 const CODEC_OF = (type) => {
   const m = /codecs=([^,;]+)/.exec(type);
   return m ? m[1].toLowerCase() : null; // null: the browser's default codec
 };
 
 /**
- * MediaRecorder mime types to try, best first, for `codec` ('auto', 'vp9', 'vp8' or 'h264') with or
- * without audio.
+ * MediaRecorder mime types to try, best first, for `codec` ('auto', 'vp9', 'vp8', 'h264' or, in MP4,
+ * 'av1') with or without audio, in `container` 'webm' (default) or 'mp4'.
  */
-export function mediaRecorderCandidates(codec = 'auto', { audio = false } = {}) {
-  let list = MEDIARECORDER_PREFERENCE.filter((t) => codec === 'auto' || CODEC_OF(t) === codec);
+export function mediaRecorderCandidates(codec = 'auto', { audio = false, container = 'webm' } = {}) {
+  const prefs = container === 'mp4' ? MEDIARECORDER_MP4_PREFERENCE : MEDIARECORDER_PREFERENCE;
+  let list = prefs.filter((t) => codec === 'auto' || codecOfMimeType(t) === codec);
   if (!audio) list = list.map((t) => t.replace(',opus', ''));
   // The generic "video/webm" (browser's choice of codec) only when any codec will do.
   return [...new Set(list)];
@@ -37,11 +48,11 @@ export function mediaRecorderCandidates(codec = 'auto', { audio = false } = {}) 
  * The first supported MediaRecorder mime type for `codec`, or null. `isTypeSupported` defaults to
  * MediaRecorder.isTypeSupported (a parameter so the choice can be tested without a browser).
  */
-export function pickMediaRecorderType(codec = 'auto', { audio = false, isTypeSupported } = {}) {
+export function pickMediaRecorderType(codec = 'auto', { audio = false, container = 'webm', isTypeSupported } = {}) {
   const probe = isTypeSupported || (typeof MediaRecorder === 'function' && MediaRecorder.isTypeSupported
     ? (t) => MediaRecorder.isTypeSupported(t) : null);
   if (!probe) return null;
-  for (const t of mediaRecorderCandidates(codec, { audio })) {
+  for (const t of mediaRecorderCandidates(codec, { audio, container })) {
     try {
       if (probe(t)) return t;
     } catch {
@@ -57,7 +68,8 @@ export function codecOfMimeType(type) {
   if (!c) return null;
   if (c.startsWith('vp09') || c === 'vp9') return 'vp9';
   if (c.startsWith('vp8')) return 'vp8';
-  if (c.startsWith('avc1') || c === 'h264') return 'h264';
+  if (c.startsWith('avc1') || c.startsWith('avc3') || c === 'h264') return 'h264';
+  if (c.startsWith('av01')) return 'av1';
   return c;
 }
 

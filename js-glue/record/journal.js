@@ -284,6 +284,7 @@ export class RecordingJournal {
  */
 export async function createJournaledRecorder(source, options = {}, journalOptions = {}) {
   if (options === null || typeof options !== 'object') throw new TypeError('createJournaledRecorder: options must be an object');
+  if (options.container === 'mp4') throw new TypeError('createJournaledRecorder: container "mp4" cannot be journaled yet (crash recovery is built for WebM only); use container "webm" or createRecorder');
   if (options.backend === 'mediarecorder' && options.repair !== false) throw new TypeError('createJournaledRecorder: backend "mediarecorder" emits nothing before stop unless repair: false');
   const { journal: given, keep = false, ...openOptions } = journalOptions || {};
   const journal = given || await RecordingJournal.open(openOptions);

@@ -43,13 +43,14 @@ export function normalizeRecorderOptions(options, kind) {
   const mp4 = o.container === 'mp4';
   if (mp4) {
     // wasm: H.264 (OpenH264 in the capturekit-h264 module) or VP9 through VideoWriter's MP4.
-    if (o.backend !== 'webcodecs' && o.backend !== 'wasm') throw new TypeError(`${W}: container "mp4" needs backend "webcodecs" or "wasm"`);
+    // mediarecorder: the browser's MP4 (fragmented), made progressive by makeSeekable at stop.
+    // auto: webcodecs where VideoEncoder takes the codec, else wasm (or mediarecorder for a stream).
     if (o.backend === 'wasm' && o.codec === 'av1') throw new TypeError(`${W}: backend "wasm" has no AV1 encoder; use codec "h264" or "vp9"`);
     if (o.codec === 'vp8') throw new TypeError(`${W}: VP8 cannot be stored in MP4; use codec "h264", "vp9" or "av1", or container "webm"`);
     if (o.frameMetadata === true) throw new TypeError(`${W}: MP4 carries no per-frame metadata; use container "webm" for options.frameMetadata`);
     o.frameMetadata = false;
   }
-  const codecs = o.backend === 'mediarecorder' ? ['vp8', 'vp9', 'h264', 'auto'] : mp4 ? ['h264', 'vp9', 'av1'] : ['vp8', 'vp9'];
+  const codecs = o.backend === 'mediarecorder' ? (mp4 ? ['h264', 'vp9', 'av1', 'auto'] : ['vp8', 'vp9', 'h264', 'auto']) : mp4 ? ['h264', 'vp9', 'av1'] : ['vp8', 'vp9'];
   o.codec = o.codec === undefined ? (o.backend === 'mediarecorder' ? 'auto' : mp4 ? 'h264' : 'vp8') : checkEnum(o.codec, `${W}: options.codec${o.backend === 'mediarecorder' ? '' : ' (h264 needs backend "mediarecorder")'}`, codecs);
   o.fps = o.fps === undefined ? 30 : checkNumber(o.fps, `${W}: options.fps`, { min: L.minFps, max: L.maxFps });
   o.bitrate = o.bitrate === undefined ? 2_500_000 : Math.round(checkNumber(o.bitrate, `${W}: options.bitrate (bits per second)`, { min: L.minBitrate, max: L.maxBitrate }));

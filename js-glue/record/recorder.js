@@ -421,7 +421,7 @@ export async function createRecorder(source, options) {
       rec._backend = await MediaRecorderBackend.open({
         stream, ownVideo: kind === 'canvas', audioTrack: rec._audio ? rec._audio.track : null,
         codec: o.codec, fps: o.fps, frames: kind === 'canvas' ? o.frames : 'auto', bitrate: o.bitrate, audioBitrate: o.audioBitrate,
-        keyframeInterval: o.keyframeInterval, timeslice: o.timeslice, repair: o.repair, width: size.width, height: size.height,
+        keyframeInterval: o.keyframeInterval, timeslice: o.timeslice, repair: o.repair, width: size.width, height: size.height, container: o.container,
       }, rec._output, { onfatal: (e) => rec._fail(e) });
       rec.backend = 'mediarecorder';
       rec.codec = rec._backend.codec;

@@ -4,6 +4,8 @@
 // duration), a full ffmpeg decode, mediabunny's reader (packets, key frames, duration), and Chromium's
 // own <video>: a finite duration, `seekable` covering it, a seek to the middle that lands there.
 // The page is record-canvas.html (a picture that depends only on the frame number).
+// backend 'mediarecorder' with container 'mp4': Chromium's MediaRecorder MP4 (fragmented), made
+// progressive by makeSeekable at stop, from a canvas and from the fake camera + microphone.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ const N = 45;
 const FPS = 30;
 let browser, site, dir;
 beforeAll(async () => {
-  browser = await launchBrowser({ args: ['--autoplay-policy=no-user-gesture-required'] });
+  browser = await launchBrowser({ args: ['--autoplay-policy=no-user-gesture-required', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
   site = await serveStatic();
   dir = mkdtempSync(join(tmpdir(), 'ck-record-mp4-'));
 });
@@ -165,6 +167,120 @@ test('H.264 + Opus (AudioEncoder) from a canvas with a tone: both tracks, whole,
     await page.context().close();
   }
 }, 120_000);
+
+describe.each([
+  // Chromium's MediaRecorder writes H.264 as avc1.42... (Constrained Baseline) or avc1.64... (High).
+  ['h264', /^avc1\.[0-9a-f]{6}$/, 'h264'],
+  ['vp9', /^vp09\.\d\d\.\d\d\.\d\d/, 'vp9'],
+])('mediarecorder %s in MP4', (codec, codecString, ffprobeName) => {
+  test('from a canvas: a progressive MP4 (moov first) whose counts ffprobe, ffmpeg, mediabunny and <video> agree with', async () => {
+    const page = await recordPage();
+    try {
+      const r = await page.evaluate(([n, o]) => recordStreaming(n, o), [N, { backend: 'mediarecorder', container: 'mp4', codec, fps: FPS, bitrate: 800_000 }]);
+      expect(r).toMatchObject({ backend: 'mediarecorder', codec });
+      expect(/codecs="([^"]+)"/.exec(r.mimeType)?.[1]).toMatch(codecString);
+      expect(r.mimeType).toMatch(/^video\/mp4; codecs="[^",]+"$/);
+      expect(r.repair.docType).toBe('mp4');
+      // MediaRecorder samples the track: a frame may be folded on a loaded machine, never invented.
+      expect(r.frames).toBeGreaterThanOrEqual(N - 5);
+      expect(r.frames).toBeLessThanOrEqual(N);
+      const j = judge(r.b64);
+      expect(Buffer.from(j.bytes.subarray(4, 8)).toString('latin1')).toBe('ftyp');
+      const top = topBoxes(j.bytes);
+      expect(top.indexOf('moov')).toBeLessThan(top.indexOf('mdat'));
+      expect(top).not.toContain('moof');
+      expect(j.streams).toEqual([`${ffprobeName}:${r.frames}`]);
+      expect(j.duration).toBeCloseTo(r.duration, 1);
+      expect(j.decode).toEqual([0, '']);
+      const mb = await probeMp4(j.bytes);
+      expect(mb.tracks.map((t) => [t.type, t.packets])).toEqual([['video', r.frames]]);
+      expect(mb.duration).toBeCloseTo(r.duration, 1);
+      const v = await playInChromium(page, r.b64);
+      expect(Number.isFinite(v.duration)).toBe(true);
+      expect(v.duration).toBeCloseTo(r.duration, 1);
+      expect(v.seekable[1]).toBeCloseTo(v.duration, 2);
+      expect(Math.abs(v.at - v.duration / 2)).toBeLessThan(0.05);
+    } finally {
+      await page.context().close();
+    }
+  }, 120_000);
+
+  test('from the fake camera + microphone: video and Opus, both whole, seekable', async () => {
+    const page = await recordPage();
+    try {
+      const r = await page.evaluate(async ([c]) => {
+        const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 }, audio: true });
+        const rec = await ck.createRecorder(stream, { backend: 'mediarecorder', container: 'mp4', codec: c, stopTracks: true });
+        await new Promise((res) => setTimeout(res, 1500));
+        return pack(await rec.stop());
+      }, [codec]);
+      expect(r).toMatchObject({ backend: 'mediarecorder', codec, frames: null });
+      expect(r.mimeType).toMatch(/^video\/mp4; codecs="[^",]+, opus"$/);
+      expect(/codecs="([^",]+)/.exec(r.mimeType)[1]).toMatch(codecString);
+      expect(r.audio.codec).toBe('opus');
+      expect(r.duration).toBeGreaterThan(1);
+      expect(r.duration).toBeLessThan(3);
+      const j = judge(r.b64);
+      const top = topBoxes(j.bytes);
+      expect(top.indexOf('moov')).toBeLessThan(top.indexOf('mdat'));
+      // (Chromium's MediaRecorder writes the audio track first)
+      const packets = Object.fromEntries(j.streams.map((s) => s.split(':')).map(([name, n]) => [name, Number(n)]));
+      expect(Object.keys(packets).sort()).toEqual([ffprobeName, 'opus'].sort());
+      expect(packets[ffprobeName]).toBeGreaterThan(10);
+      expect(packets.opus).toBeGreaterThan(10);
+      expect(packets[ffprobeName] + packets.opus).toBe(r.repair.frames); // every track's samples, as makeSeekable counted them
+      expect(j.duration).toBeCloseTo(r.duration, 1);
+      expect(j.decode).toEqual([0, '']);
+      const mb = await probeMp4(j.bytes);
+      expect(Object.fromEntries(mb.tracks.map((t) => [t.type, t.packets]))).toEqual({ video: packets[ffprobeName], audio: packets.opus });
+      expect(Math.abs(mb.duration - j.duration)).toBeLessThan(0.1);
+      const v = await playInChromium(page, r.b64);
+      expect(Number.isFinite(v.duration)).toBe(true);
+      expect(v.duration).toBeCloseTo(j.duration, 1);
+      expect(v.seekable[1]).toBeCloseTo(v.duration, 2);
+      expect(Math.abs(v.at - v.duration / 2)).toBeLessThan(0.05);
+      expect([v.width, v.height]).toEqual([320, 240]);
+    } finally {
+      await page.context().close();
+    }
+  }, 120_000);
+});
+
+/** The names of the top-level boxes of an MP4 (32-bit sizes are enough for these small files). */
+function topBoxes(bytes) {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const names = [];
+  for (let at = 0; at + 8 <= bytes.length;) {
+    const size = dv.getUint32(at);
+    names.push(Buffer.from(bytes.subarray(at + 4, at + 8)).toString('latin1'));
+    if (size < 8) break;
+    at += size;
+  }
+  return names;
+}
+
+test('container "mp4": auto picks webcodecs first; a journaled recorder refuses it', async () => {
+  const page = await recordPage();
+  try {
+    const out = await page.evaluate(async () => {
+      const rec = await ck.createRecorder(document.getElementById('c'), { container: 'mp4', frames: 'manual' });
+      const chosen = { backend: rec.backend, reason: rec.backendReason };
+      rec.abort();
+      return {
+        chosen,
+        journal: await errorOf(() => ck.createJournaledRecorder(document.getElementById('c'), { backend: 'webcodecs', container: 'mp4' }, { store: ck.createMemoryJournalStore() })),
+        vp8: await errorOf(() => ck.createRecorder(document.getElementById('c'), { backend: 'mediarecorder', container: 'mp4', codec: 'vp8' })),
+      };
+    });
+    expect(out.chosen.backend).toBe('webcodecs');
+    expect(out.chosen.reason).toMatch(/^WebCodecs: VideoEncoder takes h264/);
+    expect(out.journal).toEqual({ name: 'TypeError', isError: true,
+      message: 'createJournaledRecorder: container "mp4" cannot be journaled yet (crash recovery is built for WebM only); use container "webm" or createRecorder' });
+    expect(out.vp8.message).toMatch(/VP8 cannot be stored in MP4/);
+  } finally {
+    await page.context().close();
+  }
+});
 
 test('what MP4 cannot hold is refused before anything starts', async () => {
   const page = await recordPage();

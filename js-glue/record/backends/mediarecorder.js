@@ -10,6 +10,11 @@
 // wasm) and only then handed to ondata / kept in memory. With repair: false, ondata receives the live
 // chunks as MediaRecorder produces them (appends), and the file stays as MediaRecorder wrote it.
 //
+// container 'mp4': MediaRecorder's MP4 (Chromium writes it fragmented: a moov without samples, then
+// moof + mdat pairs) is turned by makeSeekable into a progressive MP4 (moov first, complete sample
+// tables); the counts and the duration then come from makeSeekable's info, and the result's mimeType
+// carries the file's own codecs= strings (avc1.PPCCLL, vp09..., opus).
+//
 // A canvas in frames 'manual' uses captureStream(0): a frame is taken only when the app calls
 // captureFrame() (which calls requestFrame() on the track), right after drawing. 'auto' uses
 // captureStream(fps).
@@ -52,14 +57,16 @@ export class MediaRecorderBackend {
     this.track = this.stream.getVideoTracks()[0];
     this.ownVideo = !!o.ownVideo;
     const hasAudio = !!o.audioTrack;
-    const mimeType = pickMediaRecorderType(o.codec, { audio: hasAudio });
+    const container = o.container === 'mp4' ? 'mp4' : 'webm';
+    const mimeType = pickMediaRecorderType(o.codec, { audio: hasAudio, container });
     if (!mimeType) {
       this._stopTracks();
-      throw new Error(`createRecorder: MediaRecorder here cannot record ${o.codec === 'auto' ? 'any of' : o.codec + ' as'} ${mediaRecorderCandidates(o.codec, { audio: hasAudio }).join(', ')}`);
+      throw new Error(`createRecorder: MediaRecorder here cannot record ${o.codec === 'auto' ? 'any of' : o.codec + ' as'} ${mediaRecorderCandidates(o.codec, { audio: hasAudio, container }).join(', ')}`);
     }
-    if (o.repair && !/^video\/webm/.test(mimeType)) {
+    this.mp4 = /^video\/mp4/.test(mimeType);
+    if (o.repair && !this.mp4 && !/^video\/webm/.test(mimeType)) {
       this._stopTracks();
-      throw new Error(`createRecorder: MediaRecorder chose ${mimeType}; makeSeekable repairs WebM only (pass { repair: false } or another codec)`);
+      throw new Error(`createRecorder: MediaRecorder chose ${mimeType}; makeSeekable repairs WebM and MP4 only (pass { repair: false } or another codec)`);
     }
     if (o.repair) this.repair = await loadRepair();
     const recorded = hasAudio ? new MediaStream([this.track, o.audioTrack]) : this.stream;
@@ -105,7 +112,7 @@ export class MediaRecorderBackend {
     this.chain = this.chain.then(async () => {
       const bytes = new Uint8Array(await blob.arrayBuffer());
       if (this.failed) return;
-      this.scanner.push(bytes);
+      if (!this.mp4) this.scanner.push(bytes);
       this.output.write(bytes, this.liveBytes);
       this.liveBytes += bytes.length;
     }).catch((err) => this._fatal(err));
@@ -154,6 +161,7 @@ export class MediaRecorderBackend {
       if (!input.size) throw new Error('recorder.stop: MediaRecorder produced no data (no frames reached it?)');
       repairInfo = await this._repair(input);
     }
+    if (this.mp4) return this._mp4Result(repairInfo);
     const s = this.scanner.finish();
     const result = {
       codec: this.codec, mimeType: this.mimeType, width: s.tracks.find((t) => t.type === 1)?.width || this.o.width,
@@ -167,11 +175,30 @@ export class MediaRecorderBackend {
     return result;
   }
 
+  // MP4: what makeSeekable counted (frames = samples of every track, so with sound the video's own count
+  // is not known here: null; keyframes = the video's sync samples). Without repair: only what was asked.
+  _mp4Result(info) {
+    const audio = !!this.o.audioTrack;
+    const result = {
+      codec: this.codec, mimeType: this.mimeType, width: this.o.width, height: this.o.height,
+      frames: info && !audio ? info.frames : null, keyframes: info ? info.cues : null, duration: info ? info.duration : null,
+    };
+    if (info) {
+      // video first, as the other backends write it (Chromium's MediaRecorder puts its audio track first)
+      const isAudio = (c) => /^(opus|mp4a)/.test(c);
+      result.mimeType = `video/mp4; codecs="${[...info.codecs.filter((c) => !isAudio(c)), ...info.codecs.filter(isAudio)].join(', ')}"`;
+      result.repair = info;
+    }
+    if (this.o.frames === 'manual') result.requestedFrames = this.requested;
+    if (audio) result.audio = { codec: info ? (info.codecs.find((c) => /^(opus|mp4a)/.test(c)) || null) : 'opus', packets: null };
+    return result;
+  }
+
   async _repair(input) {
     let offset = 0;
     const info = await this.repair.makeSeekable(input, {
       ondata: (bytes) => {
-        this.scanner.push(bytes);
+        if (!this.mp4) this.scanner.push(bytes);
         this.output.write(bytes, offset);
         offset += bytes.length;
       },

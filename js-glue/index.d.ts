@@ -470,6 +470,8 @@ export interface UploadProgress {
 export interface UploaderOptions {
   transport: UploadTransport; store?: UploadStore; name?: string; queue?: QueueOptions;
   retain?: 'confirmed' | 'finalized' | 'keep'; keepCompleted?: number; minPartSize?: number;
+  /** The part rules of the store the parts end up in (ChunkBuffer's store): 's3' (default), 'r2', 'gcs' (8 MiB, multiples of 256 KiB). */
+  partRules?: 's3' | 'r2' | 'gcs';
   timeoutMs?: number | ((o: { size: number }) => number); token?: string; getToken?: () => string | Promise<string>;
   refreshToken?: () => Promise<string>; locks?: object | null; channel?: ((name: string) => BroadcastChannel) | null;
   isOnline?: () => boolean; onlineEvents?: EventTarget | null; now?: () => number; persistStorage?: boolean;

@@ -46,13 +46,14 @@ export class RecordingUpload extends EventTarget {
   #rejectStopped;
   #retryTimer = null;
   #seekable = false;
+  #partRules = 's3'; // the store's part rules (ChunkBuffer's store option)
 
   /** @internal created by Uploader.startRecording() */
   // serverFinalize (seekable with the append-only tus transport): header patches are dropped, and the
   // server makes the finished file seekable (the reference server runs makeSeekable on completion).
   #serverFinalize = false;
 
-  constructor(host, { id, metadata, minPartSize, mimeType, seekable = false, serverFinalize = false }) {
+  constructor(host, { id, metadata, minPartSize, partRules = 's3', mimeType, seekable = false, serverFinalize = false }) {
     super();
     this.#seekable = seekable === true;
     this.#serverFinalize = serverFinalize === true;
@@ -60,6 +61,7 @@ export class RecordingUpload extends EventTarget {
     this.#id = id;
     this.#metadata = metadata;
     this.#minPartSize = minPartSize;
+    this.#partRules = partRules;
     this.#mimeType = mimeType;
     this.#stopped = new Promise((resolve, reject) => { this.#resolveStopped = resolve; this.#rejectStopped = reject; });
     this.#stopped.catch(() => {});
@@ -69,7 +71,7 @@ export class RecordingUpload extends EventTarget {
   async start() {
     this.#release = await this.#host.holdRecordingLock(this.#id);
     try {
-      this.#cb = new ChunkBuffer(this.#seekable ? { minPartSize: this.#minPartSize, holdFirstPart: true } : { minPartSize: this.#minPartSize });
+      this.#cb = new ChunkBuffer({ minPartSize: this.#minPartSize, store: this.#partRules, ...(this.#seekable ? { holdFirstPart: true } : {}) });
       await this.#host.submitRecordingStart(this.#id, this.#metadata, {
         id: this.#id, kind: 'video', createdAt: Date.now(), minPartSize: this.#minPartSize, mimeType: this.#mimeType,
         ...(this.#seekable ? { seekable: true } : {}),

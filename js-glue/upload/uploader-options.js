@@ -1,5 +1,5 @@
 // createUploader()'s options: checked once, with the defaults filled in.
-import { DEFAULT_MIN_PART_SIZE, MAX_PART_SIZE } from './chunk-buffer.js';
+import { MAX_PART_SIZE, PART_RULES } from './chunk-buffer.js';
 
 export const RETAIN_MODES = Object.freeze(['confirmed', 'finalized', 'keep']);
 
@@ -31,7 +31,10 @@ export function transportCapabilities(t) {
  * @property {'confirmed'|'finalized'|'keep'} [retain] when local bytes go: a part once the server confirmed
  *   it; the recording once finalized (default); or never (the app calls deleteLocalCopy)
  * @property {number} [keepCompleted] completed items kept in the queue for progress (default 100)
- * @property {number} [minPartSize]   recording part size (default 5 MiB)
+ * @property {'s3'|'r2'|'gcs'} [partRules] the part rules of the store the recordings' parts end up in
+ *   (ChunkBuffer's store option; the C++ checks minPartSize against them): 's3' (default) and 'r2', parts
+ *   of at least 5 MiB; 'gcs', 8 MiB by default and a multiple of 256 KiB
+ * @property {number} [minPartSize]   recording part size (default: partRules' default, 5 MiB for S3)
  * @property {number|Function} [timeoutMs] per request, or ({size}) => ms (default 30 s + size at 32 KB/s)
  * @property {string} [token] Bearer token; or getToken: () => string | Promise<string>
  * @property {Function} [getToken]
@@ -60,7 +63,11 @@ export function normalizeUploaderOptions(options) {
   if (!RETAIN_MODES.includes(retain)) throw new RangeError(`createUploader: retain must be one of ${RETAIN_MODES.join(', ')}, got ${JSON.stringify(retain)}`);
   const name = options.name ?? 'default';
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new TypeError('createUploader: name must be 1-64 characters [A-Za-z0-9_.-]');
-  const minPartSize = options.minPartSize ?? DEFAULT_MIN_PART_SIZE;
+  const partRules = options.partRules ?? 's3';
+  if (!Object.hasOwn(PART_RULES, partRules)) {
+    throw new TypeError(`createUploader: partRules must be one of ${Object.keys(PART_RULES).map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(partRules)}`);
+  }
+  const minPartSize = options.minPartSize ?? PART_RULES[partRules].minPartSize;
   if (!Number.isInteger(minPartSize) || minPartSize < 1 || minPartSize > MAX_PART_SIZE) throw new RangeError('createUploader: minPartSize must be an integer in [1, 2^30]');
   const keepCompleted = options.keepCompleted ?? 100;
   if (!Number.isInteger(keepCompleted) || keepCompleted < 0) throw new RangeError('createUploader: keepCompleted must be a non-negative integer');
@@ -77,6 +84,7 @@ export function normalizeUploaderOptions(options) {
     retain,
     keepCompleted: Math.min(keepCompleted, 2 ** 32 - 1),
     minPartSize,
+    partRules,
     timeoutMs: options.timeoutMs ?? defaultTimeout,
     getToken: options.getToken,
     refreshToken: options.refreshToken,

@@ -310,7 +310,7 @@ export class Uploader extends EventTarget {
     if (options.seekable !== undefined && typeof options.seekable !== 'boolean') throw new TypeError(`startRecording: seekable must be a boolean, got ${typeof options.seekable}`);
     const serverFinalize = !!options.seekable && !this.#o.capabilities.partsOutOfOrder;
     const recMd = serverFinalize ? metadataJson({ ...metadata, capturekitFinalize: 'seekable' }, 'startRecording') : md;
-    const rec = new RecordingUpload(this, { id, metadata: recMd, minPartSize: options.minPartSize ?? this.#o.minPartSize, mimeType: options.mimeType || metadata.mimeType || 'video/webm',
+    const rec = new RecordingUpload(this, { id, metadata: recMd, minPartSize: options.minPartSize ?? this.#o.minPartSize, partRules: this.#o.partRules, mimeType: options.mimeType || metadata.mimeType || 'video/webm',
       ...(serverFinalize ? { serverFinalize: true } : options.seekable ? { seekable: true } : {}) });
     this.#live.set(id, rec);
     try {

@@ -519,3 +519,24 @@ test('bad arguments are clear errors', async () => {
   await expect(rec.append(new Uint8Array(4))).rejects.toThrow(/aborted/);
   await up.whenIdle();
 });
+
+test('partRules: a recording\'s parts follow the store\'s rules (gcs: multiples of 256 KiB, decided by the core); a minPartSize that breaks them fails startRecording and stores nothing; an unknown store is a TypeError', async () => {
+  const srv = await server();
+  expect(() => uploader(srv, { partRules: 'azure' })).toThrow(/partRules must be one of 's3', 'r2', 'gcs', got "azure"/);
+  const bad = uploader(srv, { partRules: 'gcs', minPartSize: 300 * KiB });
+  await bad.ready;
+  await expect(bad.startRecording({ filename: 'x.webm' })).rejects.toThrow(/multiple of partSizeMultiple \(262144 bytes/);
+  expect((await bad.store.getAll('items')).length).toBe(0);
+
+  const up = uploader(srv, { partRules: 'gcs', minPartSize: 512 * KiB });
+  await up.ready;
+  const sizes = [];
+  up.addEventListener('partuploaded', (e) => sizes[e.detail.partIndex] = e.detail.size);
+  const webm = realWebmBytes();
+  const rec = await record(up, webm, { metadata: { filename: 'gcs.webm', fps: 30, codec: 'vp8' } });
+  await up.whenIdle();
+  expect(sizes.length).toBe(Math.ceil(webm.length / (512 * KiB)));
+  expect(sizes.slice(0, -1).every((n) => n === 512 * KiB)).toBe(true);
+  const v = await verifyServer(srv, [{ id: rec.itemId, sha256: sha256(webm), size: webm.length }]);
+  expect([v.arrived, v.identical, v.duplicates]).toEqual([1, 1, 0]);
+});

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { httpError, sniff, CAPTURE_SESSION_RE } from './storage.js';
 import { parseMetadataField, displayName } from './schema.js';
 import { readUpload, fieldValue } from './multipart.js';
-import { readVideoFacts } from './video-facts.js';
+import { readVideoFacts, readMp4Facts } from './video-facts.js';
 import { createThumbnailer, DEFAULT_MAX_IMAGE_PIXELS } from './thumbnails.js';
 
 // A thumbnail that failed for the server's own reasons (the worker was busy or its wasm did not load)
@@ -128,10 +128,12 @@ export function makeIntake(ctx) {
       const metadata = parseMetadataField(up.fields.metadata, { maxBytes: options.maxMetadataBytes });
       const session = captureSession(fieldValue(up.fields, 'session', 'session_id', 'sessionId')) ?? metadata.session ?? 'default';
       const kind = sniff(up.file.head);
-      if (!kind || (kind.kind !== 'webm' && kind.kind !== 'matroska')) throw httpError(415, 'a video must be WebM/Matroska (checked by its first bytes)');
+      if (!kind || (kind.kind !== 'webm' && kind.kind !== 'matroska' && kind.kind !== 'mp4')) throw httpError(415, 'a video must be WebM/Matroska or MP4 (checked by its first bytes)');
+      // An MP4 is read whole by capturekit's MP4 reader first: one that is cut off or inconsistent is refused.
+      const mp4 = kind.kind === 'mp4' ? await readMp4Facts(up.file.path).catch((e) => { throw httpError(422, `the MP4 could not be read: ${e.message}`); }) : null;
       const { rec, replayed } = await ctx.idempotency.capture(request.user, key, 'video', up.file, async (id, keyHash) => {
         // The facts are read from the received file, before it becomes the capture (a file or an object).
-        const video = await readVideoFacts(up.file.path);
+        const video = mp4 || await readVideoFacts(up.file.path);
         return storage.createCapture(request.user, up.file, {
           type: 'video', mimeType: kind.mime, ext: kind.ext, filename: displayName(up.filename, `video.${kind.ext}`), session, metadata,
           video, ...(keyHash ? { idempotencyKey: keyHash } : {}),

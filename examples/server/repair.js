@@ -13,8 +13,21 @@ const WORKER_URL = new URL('./repair-worker.js', import.meta.url);
  * `timeoutMs` (the thread is ended).
  */
 export function makeSeekableOffThread(input, output, { timeoutMs = 10 * 60 * 1000 } = {}) {
+  return runRepairWorker({ input, output }, timeoutMs);
+}
+
+/**
+ * Reads a video's facts with makeSeekable's first pass only (the file parsed and checked whole, nothing
+ * written), in a thread of its own like the repair: { docType, codecs, duration, frames }. Rejects with
+ * the reader's message when the file is not whole or not what it says.
+ */
+export function readFactsOffThread(input, { timeoutMs = 10 * 60 * 1000 } = {}) {
+  return runRepairWorker({ input, factsOnly: true }, timeoutMs);
+}
+
+function runRepairWorker(workerData, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: { input, output } });
+    const worker = new Worker(WORKER_URL, { workerData });
     let settled = false;
     const settle = (fn, value) => {
       if (settled) return;

@@ -69,6 +69,9 @@ export function sniff(head) {
     return { kind: 'png', mime: 'image/png', ext: 'png' };
   }
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { kind: 'jpeg', mime: 'image/jpeg', ext: 'jpg' };
+  // ISO BMFF: a box named 'ftyp' first (its size in bytes 0-3): an MP4 (its facts and whether it is whole
+  // are the MP4 reader's to say, video-facts.js).
+  if (b.length >= 8 && b.toString('latin1', 4, 8) === 'ftyp') return { kind: 'mp4', mime: 'video/mp4', ext: 'mp4' };
   if (b.length >= 4 && b.readUInt32BE(0) === 0x1a45dfa3) {
     // EBML header: WebM or Matroska. The DocType string sits a few bytes later; 'webm' is the common case.
     const text = b.toString('latin1');

@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { httpError, ID_RE, SHA256_RE, sniff, newId } from '../storage.js';
 import { INIT_BODY, finalizeBody, validateMetadata, displayName } from '../schema.js';
 import { readUpload, fieldValue } from '../multipart.js';
+import { readMp4Facts } from '../video-facts.js';
 
 const INDEX_RE = /^(0|[1-9][0-9]{0,8})$/;
 
@@ -89,8 +90,8 @@ export default async function protocolRoutes(app, { ctx }) {
       }
       if (index === 0) {
         const kind = sniff(received.head);
-        if (!kind || (kind.kind !== 'webm' && kind.kind !== 'matroska')) {
-          throw httpError(415, 'chunk 0 must start with an EBML (WebM/Matroska) header');
+        if (!kind || (kind.kind !== 'webm' && kind.kind !== 'matroska' && kind.kind !== 'mp4')) {
+          throw httpError(415, 'chunk 0 must start with an EBML (WebM/Matroska) header or an MP4 ftyp box');
         }
       }
       const outcome = await storage.withLock(sessionId, async () => {
@@ -156,9 +157,19 @@ export default async function protocolRoutes(app, { ctx }) {
       }
       const sealed = await storage.sealUpload(user, sessionId, n);
       const kind = sniff(sealed.head);
-      if (!kind || (kind.kind !== 'webm' && kind.kind !== 'matroska')) {
+      if (!kind || (kind.kind !== 'webm' && kind.kind !== 'matroska' && kind.kind !== 'mp4')) {
         if (sealed.copied) await rm(sealed.path, { force: true });
-        throw httpError(415, 'the assembled file is not WebM/Matroska');
+        throw httpError(415, 'the assembled file is neither WebM/Matroska nor MP4');
+      }
+      // An MP4 is read whole by capturekit's MP4 reader before it becomes a capture (its facts come with it).
+      let mp4 = null;
+      if (kind.kind === 'mp4' && sealed.path) {
+        try {
+          mp4 = await readMp4Facts(sealed.path);
+        } catch (e) {
+          if (sealed.copied) await rm(sealed.path, { force: true });
+          throw httpError(422, `the assembled MP4 could not be read: ${e.message}`);
+        }
       }
       // The session's file is linked into the capture (it stays in the session until the state says
       // finalized, so a finalize retried after a crash finds it again).
@@ -166,9 +177,10 @@ export default async function protocolRoutes(app, { ctx }) {
         type: 'video',
         mimeType: kind.mime,
         ext: kind.ext,
-        filename: s.filename,
+        filename: kind.kind === 'mp4' ? s.filename.replace(/\.webm$/i, '.mp4') : s.filename, // (the init's default name is .webm)
         session: s.session ?? sessionId,
         metadata,
+        ...(mp4 ? { video: mp4 } : {}),
         upload: {
           sessionId, chunks: n, fps: s.fps, codec: s.codec, bitrate: s.bitrate, resolution: s.resolution,
           timestamp: s.timestamp, clientDuration: b.duration ?? null,

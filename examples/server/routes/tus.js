@@ -23,7 +23,7 @@ import { ObjectStore } from '../object-store.js';
 import { CAPTURE_SESSION_RE, httpError, newId, sniff } from '../storage.js';
 import { validateMetadata, displayName } from '../schema.js';
 import { userFor } from '../auth.js';
-import { readVideoFacts } from '../video-facts.js';
+import { readVideoFacts, readMp4Facts } from '../video-facts.js';
 import { makeSeekableOffThread } from '../repair.js';
 import { sendFile, sendObject } from '../range.js';
 
@@ -136,7 +136,7 @@ export default async function tusRoutes(app, { ctx }) {
     const kind = sniff(head);
     if (!kind) {
       await tus.datastore.remove(upload.id).catch(() => {});
-      throw reject(415, 'the upload is neither PNG, JPEG nor WebM/Matroska (checked by its first bytes)');
+      throw reject(415, 'the upload is neither PNG, JPEG, WebM/Matroska nor MP4 (checked by its first bytes)');
     }
     const type = kind.kind === 'png' || kind.kind === 'jpeg' ? 'screenshot' : 'video';
     const md = upload.metadata || {};
@@ -159,7 +159,18 @@ export default async function tusRoutes(app, { ctx }) {
       }
     }
     const { sha256, size } = await hashFile(path);
-    const video = type === 'video' ? await readVideoFacts(path) : undefined;
+    let video;
+    if (kind.kind === 'mp4') {
+      // Read whole by capturekit's MP4 reader: a cut-off or inconsistent MP4 is refused, never stored.
+      try {
+        video = await readMp4Facts(path);
+      } catch (e) {
+        await tus.datastore.remove(upload.id).catch(() => {});
+        throw reject(422, `the MP4 could not be read: ${e.message}`);
+      }
+    } else if (type === 'video') {
+      video = await readVideoFacts(path);
+    }
     // In the bucket the upload's object is the capture's (a repaired recording is uploaded as its own).
     const received = objects && !repaired ? { objectKey: upload.id, path, size, sha256, head } : { path, size, sha256, head };
     const rec = await storage.createCapture(user, received, {

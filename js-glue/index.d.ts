@@ -715,9 +715,10 @@ export interface RecorderOptions {
    *  sound: WebCodecs where VideoEncoder, MediaStreamTrackProcessor (and AudioEncoder) exist, else mediarecorder. */
   backend?: 'auto' | 'wasm' | 'webcodecs' | 'mediarecorder';
   /** vp8 (default) or vp9; mediarecorder also 'h264' and 'auto' (the first of VP9, VP8, H.264 the browser records);
-   *  container 'mp4' (webcodecs): 'h264' (default), 'vp9' or 'av1'. */
+   *  container 'mp4' (webcodecs): 'h264' (default), 'vp9' or 'av1'; (mediarecorder) 'auto', 'h264', 'vp9' or 'av1'. */
   codec?: VideoCodec | 'h264' | 'av1' | 'auto';
-  /** 'webm' (default) or 'mp4' (backend 'webcodecs'; a fragmented MP4, no per-frame metadata) */
+  /** 'webm' (default) or 'mp4' (no per-frame metadata): webcodecs and wasm write a fragmented MP4; mediarecorder's
+   *  MP4 is made progressive (moov first) at stop. createJournaledRecorder refuses 'mp4'. */
   container?: 'webm' | 'mp4';
   fps?: number; /** bits per second */ bitrate?: number; /** frames between keyframes */ keyframeInterval?: number;
   /** libvpx cpu_used, backend 'wasm' only */ speed?: number;
@@ -812,7 +813,7 @@ export class ComposedStream extends MediaStream {
 /** Picture in picture: the camera over the screen, both sounds mixed. The screen's video ending ends the composed video. */
 export function composeStreams(options: { screen: MediaStream; camera: MediaStream; layout?: ComposeLayout; fps?: number; stopTracks?: boolean }): Promise<ComposedStream>;
 export const MEDIARECORDER_PREFERENCE: readonly string[];
-export function pickMediaRecorderType(codec?: 'auto' | 'vp8' | 'vp9' | 'h264', options?: { audio?: boolean; isTypeSupported?: (t: string) => boolean }): string | null;
+export function pickMediaRecorderType(codec?: 'auto' | 'vp8' | 'vp9' | 'h264' | 'av1', options?: { audio?: boolean; container?: 'webm' | 'mp4'; isTypeSupported?: (t: string) => boolean }): string | null;
 
 /** Per-frame metadata layout: BlockGroup > BlockAdditions > BlockMore { BlockAddID 2, BlockAdditional: UTF-8 JSON }. */
 export const METADATA_BLOCK_ADD_ID: 2;

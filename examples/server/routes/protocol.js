@@ -163,9 +163,9 @@ export default async function protocolRoutes(app, { ctx }) {
       }
       // An MP4 is read whole by capturekit's MP4 reader before it becomes a capture (its facts come with it).
       let mp4 = null;
-      if (kind.kind === 'mp4' && sealed.path) {
+      if (kind.kind === 'mp4') {
         try {
-          mp4 = await readMp4Facts(sealed.path);
+          mp4 = sealed.path ? await readMp4Facts(sealed.path) : await readObjectMp4(sealed.objectKey);
         } catch (e) {
           if (sealed.copied) await rm(sealed.path, { force: true });
           throw httpError(422, `the assembled MP4 could not be read: ${e.message}`);
@@ -195,6 +195,17 @@ export default async function protocolRoutes(app, { ctx }) {
       return finalizeAnswer(request, rec, s);
     });
   }));
+
+  // In the bucket (--s3-bytes) the assembled file is an object: the reader gets a local copy.
+  async function readObjectMp4(key) {
+    const tmp = storage.tmpPath();
+    try {
+      await storage.objects.download(key, tmp);
+      return await readMp4Facts(tmp);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
 
   function finalizeAnswer(request, rec, s) {
     return {

@@ -10,6 +10,8 @@ import { VideoWriter } from '../../../js-glue/index.js';
 import { patternFrame } from '../video/video-fixtures.mjs';
 import { ALICE, startServer, sha256, initSession, sendChunk, json } from './helpers.mjs';
 import { startServerProcess } from './server-process.mjs';
+import { startPostgres } from '../../helpers/postgres.mjs';
+import { startS3rver } from '../../helpers/s3rver.mjs';
 
 const MiB = 1024 * 1024;
 // The MP4 reader takes at most 4,194,304 samples per table; a moov just under that (a few hundred bytes
@@ -185,4 +187,37 @@ describe('hostile MP4 in a server process', () => {
     if (process.env.CK_HOSTILE_FIGURES) console.info(`${which}: RSS after +${((after - base) / MiB).toFixed(0)} MiB`);
     expect((after - base) / MiB).toBeLessThan(MP4_AFTER_MIB);
   }, 60_000);
+});
+
+describe('every byte in the bucket (--s3-bytes, PostgreSQL state)', () => {
+  let pg, s3, proc;
+  beforeAll(async () => {
+    [pg, s3] = await Promise.all([startPostgres(), startS3rver({ bucket: 'ck-mp4' })]);
+    const db = await pg.createDatabase('capturekit');
+    proc = await startServerProcess({ args: ['--database', db, '--s3-bytes', '--s3-bucket', s3.bucket, '--s3-endpoint', s3.endpoint,
+      '--s3-region', s3.region, '--s3-access-key-id', s3.accessKeyId, '--s3-secret-access-key', s3.secretAccessKey, '--s3-force-path-style'] });
+  }, 180_000);
+  afterAll(async () => {
+    await proc?.stop();
+    await Promise.all([pg?.destroy(), s3?.close()]);
+  });
+
+  test('REST chunks + finalize: a whole MP4 is a capture with its facts, a cut-off one a 422', async () => {
+    const send = async (bytes) => {
+      const sessionId = await initSession(proc.api, { codec: 'vp9', resolution: '160x120' });
+      expect((await sendChunk(proc.api, sessionId, 0, bytes)).status).toBe(200);
+      return proc.api('/videos/finalize', json({ sessionId, totalChunks: 1 }));
+    };
+    const good = await send(mp4);
+    expect(good.status).toBe(200);
+    const { id } = await good.json();
+    const info = await (await proc.api(`/api/captures/${id}`)).json();
+    expect(info).toMatchObject({ mimeType: 'video/mp4', size: mp4.length, video: { codec: 'vp9' } });
+    expect(info.video.duration).toBeCloseTo(2, 2);
+    const file = Buffer.from(await (await proc.api(`/api/captures/${id}/file`)).arrayBuffer());
+    expect(sha256(file)).toBe(sha256(mp4));
+    const bad = await send(badMp4s().truncated);
+    expect(bad.status).toBe(422);
+    expect((await bad.json()).error).toMatch(/assembled MP4 could not be read: .+/);
+  }, 120_000);
 });

@@ -537,6 +537,19 @@ export function makeSeekable(input: RepairInput, options: RepairOptions & ({ out
 export function makeSeekable(input: RepairInput, options?: RepairOptions): Promise<Blob>;
 export function makeSeekableChunks(input: RepairInput, options?: RepairOptions): AsyncGenerator<Uint8Array, RepairInfo, void>;
 
+// ---- video: remux (js-glue/video/remux.js): WebM <-> MP4 without re-encoding ----
+export interface RemuxInfo {
+  inputType: 'webm' | 'mp4'; mimeType: string; videoCodec: string; hasAudio: boolean; truncated: boolean;
+  frames: number; audioPackets: number; duration: number; outputSize: number;
+}
+export interface RemuxOptions {
+  container: 'mp4' | 'webm'; layout?: 'progressive' | 'fragmented'; allowTruncated?: boolean;
+  chunkSize?: number; module?: object;
+}
+export type RemuxInput = Blob | ArrayBuffer | ArrayBufferView | Array<Blob | ArrayBuffer | ArrayBufferView> | string | URL;
+export function remux(input: RemuxInput, options: RemuxOptions & { ondata: (bytes: Uint8Array, offset: number) => void | Promise<void> }): Promise<RemuxInfo>;
+export function remux(input: RemuxInput, options: RemuxOptions): Promise<Blob>;
+
 // ---- video: VideoWriter (js-glue/video/video-writer.js; the video module loads on first use) ----
 export type VideoCodec = 'vp8' | 'vp9';
 export interface VideoWriterOptions {

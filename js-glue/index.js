@@ -39,6 +39,7 @@ export { initAudio, isAudioLoaded } from './audio.js';
 export { OpusEncoder, AUDIO_LIMITS } from './audio/opus-encoder.js';
 export { H264Encoder, H264_LIMITS, initH264, isH264Loaded } from './h264.js';
 export { makeSeekable, makeSeekableChunks } from './video/repair.js';
+export { remux } from './video/remux.js';
 export { createRecorder, recordScreen, recordCamera, Recorder, RECORDER_LIMITS } from './record/recorder.js';
 export { composeStreams, ComposedStream } from './record/sources/compose.js';
 export { readFrameMetadata, inspectWebm, METADATA_BLOCK_ADD_ID } from './record/frame-metadata.js';

@@ -15,6 +15,7 @@
 #include "video/byte_sink.h"
 #include "video/mp4_muxer.h"
 #include "video/mp4_repair.h"
+#include "video/remux.h"
 #include "video/video_writer.h"
 #include "video/webm_muxer.h"
 #include "video/webm_repair.h"
@@ -694,4 +695,74 @@ EMSCRIPTEN_BINDINGS(ck_video_mp4) {
       .function("stats", &JsMp4MuxerHandle::stats)
       .function("drainRanges", &JsMp4MuxerHandle::drainRanges)
       .function("takeBytes", &JsMp4MuxerHandle::takeBytes, emscripten::allow_raw_pointers());
+}
+
+// ---- remux (wasm/video/remux.h), driven by js-glue/video/remux.js ----
+// open(container, layout, allowTruncated, streaming), then feed(ptr, n) for every input chunk and
+// finish(); after each call drainRanges() hands over what the output sink emitted (streaming), or
+// takeBytes() the whole file after finish() (in memory).
+namespace {
+
+struct JsRemuxInfo {
+  std::string inputType, mimeType, videoCodec;
+  bool hasAudio = false, truncated = false;
+  double frames = 0, audioPackets = 0, duration = 0, outputSize = 0;
+};
+
+class JsRemuxer {
+ public:
+  bool open(const std::string& container, const std::string& layout, bool allow_truncated, bool streaming) {
+    ck::RemuxOptions o;
+    if (container == "mp4") o.container = ck::RemuxContainer::kMp4;
+    else if (container == "webm") o.container = ck::RemuxContainer::kWebm;
+    else return Fail(ck::Status::InvalidArgument("remux: container must be \"mp4\" or \"webm\", got \"" + container + "\""));
+    if (!ParseMp4Layout(layout, &o.layout)) return false;
+    o.allow_truncated = allow_truncated;
+    return Check(remuxer_.Open(output_.Open(streaming), o));
+  }
+  bool feed(uintptr_t p, size_t n) { return Check(remuxer_.Feed(Ptr<const uint8_t>(p), n)); }
+  bool finish() { return Check(remuxer_.Finish()); }
+  val drainRanges() { return output_.DrainRanges(); }
+  ck::bindings::Bytes* takeBytes() { return output_.TakeBytes(); }
+  JsRemuxInfo info() const {
+    const ck::RemuxInfo& i = remuxer_.info();
+    JsRemuxInfo j;
+    j.inputType = i.input_type;
+    j.mimeType = i.mime_type;
+    j.videoCodec = i.video_codec;
+    j.hasAudio = i.has_audio;
+    j.truncated = i.truncated;
+    j.frames = double(i.frames);
+    j.audioPackets = double(i.audio_packets);
+    j.duration = i.duration_seconds;
+    j.outputSize = output_.Size();
+    return j;
+  }
+
+ private:
+  OutputSink output_;
+  ck::Remuxer remuxer_;  // declared after output_: destroyed first, while its sink still exists
+};
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(ck_video_remux) {
+  emscripten::value_object<JsRemuxInfo>("RemuxInfo")
+      .field("inputType", &JsRemuxInfo::inputType)
+      .field("mimeType", &JsRemuxInfo::mimeType)
+      .field("videoCodec", &JsRemuxInfo::videoCodec)
+      .field("hasAudio", &JsRemuxInfo::hasAudio)
+      .field("truncated", &JsRemuxInfo::truncated)
+      .field("frames", &JsRemuxInfo::frames)
+      .field("audioPackets", &JsRemuxInfo::audioPackets)
+      .field("duration", &JsRemuxInfo::duration)
+      .field("outputSize", &JsRemuxInfo::outputSize);
+  emscripten::class_<JsRemuxer>("Remuxer")
+      .constructor<>()
+      .function("open", &JsRemuxer::open)
+      .function("feed", &JsRemuxer::feed)
+      .function("finish", &JsRemuxer::finish)
+      .function("drainRanges", &JsRemuxer::drainRanges)
+      .function("takeBytes", &JsRemuxer::takeBytes, emscripten::allow_raw_pointers())
+      .function("info", &JsRemuxer::info);
 }

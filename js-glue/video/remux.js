@@ -6,8 +6,9 @@
 //         (Node), read in chunkSize pieces (never whole, except the Uint8Array given).
 // Output: a Blob (default); or ondata(bytes, offset) in order (a smaller offset overwrites: the header
 //         patches at the end; a promise holds the next call back), and the info is returned.
-// MP4 output: layout 'progressive' (moov first; the default; the samples wait in wasm memory until the
-// end) or 'fragmented' (streams in bounded memory).
+// MP4 output: layout 'progressive' (moov first; the default) in two passes over the input, each remuxing
+// it into a fragmented MP4 that streams through the MP4 repair and is never stored (bounded memory: 16
+// bytes a sample), or 'fragmented' (one pass, streamed).
 import { initVideo } from '../video.js';
 import { asBytes, checkNumber, describe } from '../validate.js';
 import { alloc, check, takeBytes } from '../wasm-memory.js';
@@ -93,16 +94,27 @@ async function* chunksOf(input, chunk) {
 export async function remux(input, options) {
   const o = normaliseOptions(options);
   const M = o.module && typeof o.module.Remuxer === 'function' ? o.module : await initVideo(o.module || {});
+  if (o.container === 'mp4' && o.layout === 'progressive') return progressive(M, input, o);
+  if (!o.ondata) {
+    const info = await runOnce(M, input, o, o.layout, null);
+    return new Blob([info.bytes], { type: info.mimeType });
+  }
+  return runOnce(M, input, o, o.layout, async (ranges) => {
+    for (const r of ranges) await o.ondata(r.data, r.offset);
+  });
+}
+
+// One run of the core over the input: the output's ranges (copied out of wasm memory) handed to
+// onranges after every call, or, without it, the whole file in memory as info.bytes.
+async function runOnce(M, input, o, layout, onranges) {
   const native = new M.Remuxer();
   let buf = 0;
   try {
-    check(M, native.open(o.container, o.layout, o.allowTruncated, !!o.ondata), W);
+    check(M, native.open(o.container, layout, o.allowTruncated, !!onranges), W);
     buf = alloc(M, o.chunkSize, 'remux input chunk');
     const deliver = async () => {
-      if (!o.ondata) return;
-      const ranges = native.drainRanges();
-      const copies = ranges.map((r) => ({ offset: r.offset, data: r.data.slice() }));
-      for (const r of copies) await o.ondata(r.data, r.offset);
+      if (!onranges) return;
+      await onranges(native.drainRanges().map((r) => ({ offset: r.offset, data: r.data.slice() })));
     };
     let total = 0;
     for await (const chunk of chunksOf(input, o.chunkSize)) {
@@ -118,10 +130,66 @@ export async function remux(input, options) {
     check(M, native.finish(), W);
     await deliver();
     const info = native.info();
-    if (o.ondata) return info;
-    return new Blob([takeBytes(native.takeBytes())], { type: info.mimeType });
+    if (!onranges) info.bytes = takeBytes(native.takeBytes());
+    return info;
   } finally {
     if (buf) M._free(buf);
     native.delete();
+  }
+}
+
+// A progressive MP4 in bounded memory: the input is remuxed twice into a fragmented MP4 that is never
+// stored, each time streamed through the MP4 repair (makeSeekable's two passes: the first plans the
+// moov from the fragments, the second writes moov + mdat), so only the repair's 16 bytes per sample
+// are held. The fragmented file's closing patches (durations in its init segment) are not passed on:
+// the repair takes every duration from the samples.
+async function progressive(M, input, o) {
+  const repair = new M.Mp4Repair(false);
+  let buf = 0;
+  const parts = [];
+  let out = 0;
+  // The fragmented file as one byte stream, in pieces of at most chunkSize.
+  const linear = (fn) => {
+    let pos = 0;
+    return async (ranges) => {
+      for (const r of ranges) {
+        if (r.offset < pos) continue;  // a closing patch
+        if (r.offset > pos) throw new Error(`${W}: the fragmented output skipped from byte ${pos} to ${r.offset}`);
+        for (let off = 0; off < r.data.length; off += o.chunkSize) await fn(r.data.subarray(off, off + o.chunkSize));
+        pos += r.data.length;
+      }
+    };
+  };
+  try {
+    buf = alloc(M, o.chunkSize, 'remux repair chunk');
+    await runOnce(M, input, o, 'fragmented', linear((part) => {
+      M.HEAPU8.set(part, buf);
+      check(M, repair.scan(buf, part.length), W);
+    }));
+    check(M, repair.finishScan(), W);
+    const info = await runOnce(M, input, o, 'fragmented', linear(async (part) => {
+      M.HEAPU8.set(part, buf);
+      check(M, repair.write(buf, part.length), W);
+      // (source, offset, size) triples: 0 = the part just written, 2 = the prelude (ftyp, moov, mdat header).
+      const pieces = repair.pieces();
+      const copies = [];
+      let prelude = null;
+      for (let i = 0; i < pieces.length; i += 3) {
+        const view = pieces[i] === 0 ? part : (prelude || (prelude = repair.prelude()));
+        copies.push(view.slice(pieces[i + 1], pieces[i + 1] + pieces[i + 2]));
+      }
+      for (const c of copies) {
+        if (o.ondata) await o.ondata(c, out);
+        else parts.push(c);
+        out += c.length;
+      }
+    }));
+    check(M, repair.finishWrite(), W);
+    info.outputSize = out;
+    if (o.ondata) return info;
+    return new Blob(parts, { type: info.mimeType });
+  } finally {
+    if (buf) M._free(buf);
+    repair.delete();
   }
 }

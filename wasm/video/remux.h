@@ -31,7 +31,9 @@
 //
 // Output layouts for MP4: progressive (moov first, complete sample tables; the default) holds the
 // samples in memory until Finish, as Mp4Muxer's progressive layout does; fragmented streams in bounded
-// memory. WebM output streams (WebmMuxer's interleaving window bounds what waits).
+// memory. (js-glue/video/remux.js makes a progressive MP4 in bounded memory instead: two fragmented
+// runs streamed through Mp4RepairPlanner and Mp4RepairWriter.) WebM output streams (WebmMuxer's
+// interleaving window bounds what waits).
 //
 // A cut-off input (Finish while a box/element is incomplete) is CorruptData unless allow_truncated:
 // then every complete packet before the cut is written and the file is finished.

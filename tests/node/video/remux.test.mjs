@@ -3,7 +3,7 @@
 // ffprobe (streams, codecs, duration, packet counts), packet bytes by ffmpeg -c copy framemd5, a full
 // ffmpeg decode, mediabunny on the MP4; bad input refused clearly; the wasm heap bounded over many runs.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { VideoWriter, remux } from '../../../js-glue/index.js';
 import { patternFrame, tempDir } from './video-fixtures.mjs';
@@ -131,3 +131,33 @@ test('the wasm heap stays as it was over many runs', async () => {
   for (let k = 0; k < 30; k++) await once(k);
   expect(M.HEAPU8.length).toBe(heap);
 }, 120_000);
+
+test('a progressive MP4 of a 48 MB WebM is written in bounded memory (two passes through the repair)', async () => {
+  const { initVideo } = await import('../../../js-glue/video.js');
+  const M = await initVideo();
+  const src = join(dir, 'big.webm');
+  // 20 s of noise at 40 Mb/s: about 48 MB, a key frame a second.
+  run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'nullsrc=s=320x240:r=30,geq=random(1)*255:128:128', '-t', '20',
+    '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '40M', '-minrate', '40M', '-maxrate', '40M', '-g', '30', src]);
+  const size = statSync(src).size;
+  expect(size).toBeGreaterThan(40e6);
+  await remux(await writerWebm(), { container: 'mp4', ondata: () => {} });  // warm up
+  const heap = M.HEAPU8.length;
+  const dst = join(dir, 'big.mp4');
+  const fd = openSync(dst, 'w');
+  let info;
+  try {
+    info = await remux(src, { container: 'mp4', ondata: (b, offset) => { writeSync(fd, b, 0, b.length, offset); } });
+  } finally {
+    closeSync(fd);
+  }
+  // Holding the samples would take the whole 48 MB; a fragment (a second, about 5 MB) and the chunks may wait.
+  expect(M.HEAPU8.length - heap).toBeLessThan(24 << 20);
+  expect(info.frames).toBe(600);
+  expect(statSync(dst).size).toBeGreaterThan(size - (1 << 20));
+  const text = readFileSync(dst).subarray(0, 1 << 16).toString('latin1');
+  expect(text.indexOf('moov')).toBeGreaterThan(0);
+  expect(packets(dst)).toBe(packets(src));
+  expect(packetBytes(dst)).toEqual(packetBytes(src));
+  expect(duration(dst)).toBeCloseTo(20, 1);
+}, 300_000);

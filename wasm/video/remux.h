@@ -8,7 +8,8 @@
 // WebM -> MP4 (WebmStreamParser -> Mp4Muxer), the first video track and the first audio track:
 //   V_VP9                 vp09 + vpcC (profile 0, 8 bit, 4:2:0; the level from size and frame rate)
 //   V_AV1                 av01 + av1C: the CodecPrivate is the av1C record
-//   V_MPEG4/ISO/AVC       avc1 + avcC: the CodecPrivate is the avcC record
+//   V_MPEG4/ISO/AVC       avc1 + avcC: the CodecPrivate is the avcC record (Chromium's Annex B blocks
+//                         come out with 4-byte NAL lengths, as MP4 wants)
 //   V_VP8                 refused (InvalidArgument): VP8 has no MP4 mapping that players accept
 //   A_OPUS                Opus + dOps built from the CodecPrivate (OpusHead); its pre-skip (WebM's
 //                         CodecDelay) becomes the edit list's media time

@@ -197,6 +197,47 @@ TEST(Remux, AChromiumMediaRecorderVp9OpusWebm) {
   RoundTrip(webm, dir, Mp4Layout::kProgressive, -1, "60,33");
 }
 
+// AV1 (ffmpeg's libaom in WebM, av1C in CodecPrivate) and H.264 (Chromium's MediaRecorder Matroska,
+// avcC in CodecPrivate, Annex B blocks) become MP4 with every packet; WebM cannot take them back (a
+// clear refusal).
+TEST(Remux, Av1AndH264IntoMp4) {
+  TempDir dir;
+  const std::string av1 = dir.file("av1.webm");
+  Shell("ffmpeg -v error -y -f lavfi -i testsrc=size=160x120:rate=30 -f lavfi -i sine=frequency=440:sample_rate=48000 "
+        "-t 1 -c:v libaom-av1 -cpu-used 8 -usage realtime -g 10 -b:v 200k -c:a libopus '" + av1 + "'");
+  const std::string h264 = mp4test::RepoRoot() + "/tests/fixtures/video/chrome_h264_opus.mkv";
+  for (const auto& [in, codec] : {std::pair{av1, std::string("av1")}, std::pair{h264, std::string("h264")}}) {
+    SCOPED_TRACE(in);
+    const std::vector<uint8_t> src = webmtest::ReadFile(in);
+    ASSERT_GT(src.size(), 1000u);
+    std::vector<uint8_t> mp4, back;
+    RemuxInfo info;
+    Status s = Remux(src, To(RemuxContainer::kMp4), &mp4, 4093, &info);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(info.video_codec, codec);
+    const std::string out = dir.file(codec + ".mp4");
+    webmtest::WriteFile(out, mp4);
+    EXPECT_EQ(Codecs(out), codec + "\nopus\n");
+    EXPECT_EQ(webmtest::ProbePacketCounts(out), webmtest::ProbePacketCounts(in));
+    if (codec == "av1") {
+      const std::string bytes = PacketBytes(in);
+      EXPECT_GT(bytes.size(), 100u);
+      EXPECT_EQ(PacketBytes(out), bytes);
+    } else {
+      // Chromium's Matroska H.264 blocks are Annex B (start codes); MP4 samples carry 4-byte NAL lengths
+      // instead, so the packets differ in those 4 bytes per NAL unit: the decoded pictures are compared.
+      const std::string md5 = webmtest::FrameMd5(in, "-map 0:v");
+      EXPECT_FALSE(md5.empty());
+      EXPECT_EQ(webmtest::FrameMd5(out, "-map 0:v"), md5);
+    }
+    EXPECT_TRUE(Decodes(out));
+    const std::string mb = mp4test::MediabunnyProbe(out);
+    EXPECT_NE(mb.find("\"codec\":\"" + std::string(codec == "h264" ? "avc" : "av1") + "\""), std::string::npos) << mb;
+    s = Remux(mp4, To(RemuxContainer::kWebm), &back);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.message();
+  }
+}
+
 TEST(Remux, ByteByByteEqualsAtOnce) {
   const std::vector<uint8_t> webm = OurWebm();
   std::vector<uint8_t> a, b, c, d;

@@ -161,3 +161,17 @@ test('a progressive MP4 of a 48 MB WebM is written in bounded memory (two passes
   expect(packetBytes(dst)).toEqual(packetBytes(src));
   expect(duration(dst)).toBeCloseTo(20, 1);
 }, 300_000);
+
+test.each([['av1_opus', 'webm', 'av1'], ['h264_opus', 'mkv', 'avc']])('a Chromium MediaRecorder %s recording becomes an MP4 WebM cannot take back', async (name, ext, codec) => {
+  const src = join(dir, `chrome_${name}.${ext}`);
+  writeFileSync(src, readFileSync(new URL(`chrome_${name}.${ext}`, FIXTURES)));
+  const mp4 = await bytesOf(await remux(src, { container: 'mp4' }));
+  const out = join(dir, `chrome_${name}.mp4`);
+  writeFileSync(out, mp4);
+  expect(packets(out)).toBe(packets(src));
+  expect(decodes(out)).toBe(true);
+  const mb = await probeMp4(mp4);
+  const [v, a] = packets(src).split('\n').map(Number);
+  expect(mb.tracks.map((t) => [t.codec, t.packets])).toEqual([[codec, v], ['opus', a]]);
+  await expect(remux(mp4, { container: 'webm' })).rejects.toThrow(TypeError);
+}, 120_000);

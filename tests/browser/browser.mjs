@@ -81,3 +81,41 @@ export async function openPage(browser, url, { contextOptions = {} } = {}) {
   await page.goto(url);
   return page;
 }
+
+/**
+ * Chromium's own <video> on a file's bytes (base64): its duration, what is seekable, where a seek to the
+ * middle lands, and (play: true) how far 200 ms of playing from there got, with the picture's size.
+ */
+export function playInChromium(page, b64, { type = 'video/mp4', play = false } = {}) {
+  return page.evaluate(async ([data, mime, andPlay]) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const v = document.createElement('video');
+    v.muted = true;
+    document.body.appendChild(v);
+    const url = URL.createObjectURL(new Blob([bytes], { type: mime }));
+    const once = (ev) => new Promise((resolve, reject) => {
+      v.addEventListener(ev, resolve, { once: true });
+      v.addEventListener('error', () => reject(new Error(`video error ${v.error?.code}: ${v.error?.message}`)), { once: true });
+    });
+    const loaded = once('loadedmetadata');
+    v.src = url;
+    await loaded;
+    const duration = v.duration;
+    const seekable = v.seekable.length ? [v.seekable.start(0), v.seekable.end(v.seekable.length - 1)] : null;
+    const seeked = once('seeked');
+    v.currentTime = duration / 2;
+    await seeked;
+    const at = v.currentTime;
+    let played = null;
+    if (andPlay) {
+      await v.play();
+      await new Promise((r) => setTimeout(r, 200));
+      played = v.currentTime;
+      v.pause();
+    }
+    const size = { width: v.videoWidth, height: v.videoHeight };
+    URL.revokeObjectURL(url);
+    v.remove();
+    return { duration, seekable, at, ...(andPlay ? { played, ...size } : {}) };
+  }, [b64, type, play]);
+}

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchBrowser, serveStatic, openPage } from './browser.mjs';
+import { launchBrowser, serveStatic, openPage, playInChromium } from './browser.mjs';
 import { probeMp4 } from '../node/video/mp4-probe.mjs';
 
 const N = 45;
@@ -31,37 +31,6 @@ async function recordPage() {
   const page = await openPage(browser, `${site.url}/tests/browser/pages/record-canvas.html?ctx=2d`);
   await page.waitForFunction(() => window.ready);
   return page;
-}
-
-/** Chromium's <video> on the recorded bytes: duration, what is seekable, where a seek to the middle lands. */
-async function playInChromium(page, b64) {
-  return page.evaluate(async (data) => {
-    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-    const v = document.createElement('video');
-    v.muted = true;
-    document.body.appendChild(v);
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'video/mp4' }));
-    const once = (ev) => new Promise((resolve, reject) => {
-      v.addEventListener(ev, resolve, { once: true });
-      v.addEventListener('error', () => reject(new Error(`video error ${v.error?.code}: ${v.error?.message}`)), { once: true });
-    });
-    const loaded = once('loadedmetadata');
-    v.src = url;
-    await loaded;
-    const duration = v.duration;
-    const seekable = v.seekable.length ? [v.seekable.start(0), v.seekable.end(v.seekable.length - 1)] : null;
-    const seeked = once('seeked');
-    v.currentTime = duration / 2;
-    await seeked;
-    const at = v.currentTime;
-    await v.play();
-    await new Promise((r) => setTimeout(r, 200));
-    const played = v.currentTime;
-    v.pause();
-    URL.revokeObjectURL(url);
-    v.remove();
-    return { duration, seekable, at, played, width: v.videoWidth, height: v.videoHeight };
-  }, b64);
 }
 
 let saved = 0;
@@ -109,7 +78,7 @@ describe.each([
   });
 
   test("Chromium's <video> plays it with a finite duration and seeks to the middle", async () => {
-    const v = await playInChromium(page, r.b64);
+    const v = await playInChromium(page, r.b64, { play: true });
     expect(Number.isFinite(v.duration)).toBe(true);
     expect(v.duration).toBeCloseTo(N / FPS, 1);
     expect(v.seekable[0]).toBe(0);
@@ -159,7 +128,7 @@ test('H.264 + Opus (AudioEncoder) from a canvas with a tone: both tracks, whole,
     const mb = await probeMp4(j.bytes);
     expect(mb.tracks.map((t) => [t.type, t.codec, t.packets])).toEqual([['video', 'avc', N], ['audio', 'opus', r.audio.packets]]);
     expect(Math.abs(mb.duration - j.duration)).toBeLessThan(0.1);
-    const v = await playInChromium(page, r.b64);
+    const v = await playInChromium(page, r.b64, { play: true });
     expect(v.duration).toBeCloseTo(j.duration, 1);
     expect(v.seekable[1]).toBeCloseTo(v.duration, 2);
     expect(Math.abs(v.at - v.duration / 2)).toBeLessThan(0.05);
@@ -195,7 +164,7 @@ describe.each([
       const mb = await probeMp4(j.bytes);
       expect(mb.tracks.map((t) => [t.type, t.packets])).toEqual([['video', r.frames]]);
       expect(mb.duration).toBeCloseTo(r.duration, 1);
-      const v = await playInChromium(page, r.b64);
+      const v = await playInChromium(page, r.b64, { play: true });
       expect(Number.isFinite(v.duration)).toBe(true);
       expect(v.duration).toBeCloseTo(r.duration, 1);
       expect(v.seekable[1]).toBeCloseTo(v.duration, 2);
@@ -234,7 +203,7 @@ describe.each([
       const mb = await probeMp4(j.bytes);
       expect(Object.fromEntries(mb.tracks.map((t) => [t.type, t.packets]))).toEqual({ video: packets[ffprobeName], audio: packets.opus });
       expect(Math.abs(mb.duration - j.duration)).toBeLessThan(0.1);
-      const v = await playInChromium(page, r.b64);
+      const v = await playInChromium(page, r.b64, { play: true });
       expect(Number.isFinite(v.duration)).toBe(true);
       expect(v.duration).toBeCloseTo(j.duration, 1);
       expect(v.seekable[1]).toBeCloseTo(v.duration, 2);

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchBrowser, serveStatic, openPage } from './browser.mjs';
+import { launchBrowser, serveStatic, openPage, playInChromium } from './browser.mjs';
 import { probeMp4 } from '../node/video/mp4-probe.mjs';
 
 let browser, site, dir, page;
@@ -75,33 +75,6 @@ function recordAndRepair(mimeType, timeslice, cutFraction) {
   }, { mimeType, timeslice, cutFraction });
 }
 
-/** Chromium's <video> on the bytes: duration, what is seekable, where a seek to the middle lands. */
-function playInChromium(b64) {
-  return page.evaluate(async (data) => {
-    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-    const v = document.createElement('video');
-    v.muted = true;
-    document.body.appendChild(v);
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'video/mp4' }));
-    const once = (ev) => new Promise((resolve, reject) => {
-      v.addEventListener(ev, resolve, { once: true });
-      v.addEventListener('error', () => reject(new Error(`video error ${v.error?.code}: ${v.error?.message}`)), { once: true });
-    });
-    const loaded = once('loadedmetadata');
-    v.src = url;
-    await loaded;
-    const duration = v.duration;
-    const seekable = v.seekable.length ? [v.seekable.start(0), v.seekable.end(v.seekable.length - 1)] : null;
-    const seeked = once('seeked');
-    v.currentTime = duration / 2;
-    await seeked;
-    const at = v.currentTime;
-    URL.revokeObjectURL(url);
-    v.remove();
-    return { duration, seekable, at };
-  }, b64);
-}
-
 let saved = 0;
 const save = (b64) => {
   const file = join(dir, `f${saved++}.mp4`);
@@ -158,7 +131,7 @@ describe.each([
     expect(mbOut.duration).toBeCloseTo(mbIn.duration, 1);
     expect(mbOut.duration).toBeGreaterThan(1.5);
     // Chromium plays it: a finite duration, seekable over it, a seek to the middle lands there.
-    const v = await playInChromium(r.repaired);
+    const v = await playInChromium(page, r.repaired);
     expect(Number.isFinite(v.duration)).toBe(true);
     expect(v.duration).toBeCloseTo(r.info.duration, 1);
     expect(v.seekable[0]).toBe(0);
@@ -182,7 +155,7 @@ test('a MediaRecorder MP4 cut off part-way is refused, and with allowTruncated k
   expect(kept.length).toBeLessThan(all.length);
   const decode = spawnSync('ffmpeg', ['-v', 'error', '-xerror', '-i', repaired, '-map', '0', '-fps_mode', 'drop', '-f', 'null', '-'], { encoding: 'utf8' });
   expect([decode.status, decode.stderr.trim()]).toEqual([0, '']);
-  const v = await playInChromium(r.repaired);
+  const v = await playInChromium(page, r.repaired);
   expect(Number.isFinite(v.duration)).toBe(true);
   expect(v.duration).toBeGreaterThan(0.8);
   expect(v.at).toBeCloseTo(v.duration / 2, 1);

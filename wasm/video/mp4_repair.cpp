@@ -233,11 +233,17 @@ Status Mp4RepairPlanner::BuildPlan() {
       o.empty = in_empty + Rescale(first - uint64_t(start), tr.timescale, kMovieTimescale);
     }
     const uint64_t shown = t.media_duration > uint64_t(o.media_time) ? t.media_duration - uint64_t(o.media_time) : 0;
-    o.segment = Rescale(shown, tr.timescale, kMovieTimescale);
+    const uint64_t full = Rescale(shown, tr.timescale, kMovieTimescale);
+    o.segment = full;
     // An input edit that ends the track early (e.g. B-frames decoded past the end) keeps doing so; a
-    // fragmented input's edit of 0 (length unknown when it was written) does not.
-    if (in_segment > 0 && uint64_t(start) >= first) o.segment = std::min(o.segment, Rescale(in_segment, in_timescale, kMovieTimescale));
-    o.edts = o.empty > 0 || o.media_time > 0;
+    // fragmented input's edit of 0 (length unknown when it was written) does not. A short edit in a finer
+    // movie timescale stays at least 1 ms: rounded to 0 it would read as "length unknown" next time, and
+    // repairing the repaired file would change it.
+    if (in_segment > 0 && uint64_t(start) >= first) {
+      o.segment = std::min(full, std::max<uint64_t>(1, Rescale(in_segment, in_timescale, kMovieTimescale)));
+    }
+    // The edit is written whenever it says something: an empty start, a media start, or an early end.
+    o.edts = o.empty > 0 || o.media_time > 0 || o.segment < full;
     if (!t.sizes.empty()) movie_duration = std::max(movie_duration, o.empty + o.segment);
     if (t.sizes.empty()) continue;  // not written (see below)
     if (!codecs.empty()) codecs += ",";
